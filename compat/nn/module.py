@@ -1,0 +1,433 @@
+"""``nn.Module``: the Torch7 module contract (torch/nn ``Module.lua``) on top of ``torch.nn.Module``.
+
+Every compat module is both:
+
+* a Lua module: fields ``output`` and ``gradInput``; ``forward`` (= ``updateOutput``),
+  ``backward(input, gradOutput, scale=1)`` (= ``updateGradInput`` + ``accGradParameters(scale)``),
+  ``accUpdateGradParameters``, ``zeroGradParameters``, ``updateParameters``, ``parameters()``,
+  ``getParameters()``, ``training()``, ``evaluate()``, ``clone()``, ``type()``; gradients accumulate
+  until zeroed, as in Lua;
+* a ``torch.nn.Module``: weights are ``torch.nn.Parameter`` s (``state_dict``, ``.to()``,
+  ``named_parameters`` work) and ``model(x)`` runs under autograd.
+
+Decisions where the two APIs clash (documented once, here):
+
+``gradWeight`` is the parameter's ``.grad``
+    ``gradWeight``/``gradBias`` are properties returning ``weight.grad``/``bias.grad`` (allocated as
+    zeros at construction). Lua methods accumulate into it, autograd accumulates into it, torch
+    optimizers read it. If something replaces ``.grad`` (``optimizer.zero_grad()`` sets it to
+    ``None``; autograd then creates a fresh tensor), the next access copies the values back into the
+    module's own gradient buffer and re-attaches it, so the flat tensor of ``getParameters()`` keeps
+    aliasing the gradients.
+``parameters()`` has Lua semantics
+    It returns ``(weights, gradWeights)`` (two lists). For PyTorch optimizers pass
+    ``model.named_parameters()`` or ``model.torch_parameters()`` (= ``torch.nn.Module.parameters``).
+    ``zero_grad`` and ``requires_grad_`` are overridden to use the PyTorch iterator.
+    Lua returns ``nil`` for a module without parameters; here it is ``([], [])`` so that
+    ``w, g = m.parameters()`` unpacks, and ``if w:`` reads like Lua's ``if w then``.
+``training``
+    Lua's ``training()`` is a method, PyTorch's ``training`` a bool attribute. The class attribute is a
+    data descriptor returning a callable flag: ``model.training()`` switches to training mode,
+    ``bool(model.training)`` / ``if model.training:`` read the flag, and ``self.training = mode`` (as
+    ``torch.nn.Module.train`` does) still sets it. Pass ``bool(self.training)`` to torch functions.
+``modules``
+    Lua's ``modules`` is a list field, PyTorch's ``modules()`` a method; ``model.modules`` is a list of
+    the direct children that can also be called (``model.modules()``) for PyTorch's recursive iterator.
+Two execution paths
+    Called the Lua way (``m.forward(x)``, ``m.backward(...)``) the maths runs under ``torch.no_grad()``
+    with explicit backward kernels, as Torch7 does. Called the PyTorch way (``m(x)``, i.e.
+    ``torch.nn.Module.__call__``) with grad mode on, ``updateOutput`` uses differentiable functional
+    ops, so ``loss.backward()`` fills ``.grad`` (== ``gradWeight``).
+"""
+import copy
+import logging
+import threading
+
+import torch
+
+logger = logging.getLogger(__name__)
+
+_state = threading.local()
+
+_TYPE_NAMES = {
+    'torch.DoubleTensor': torch.float64,
+    'torch.FloatTensor': torch.float32,
+    'torch.HalfTensor': torch.float16,
+    'torch.CudaTensor': torch.float32,
+    'torch.CudaDoubleTensor': torch.float64,
+}
+_DTYPE_NAMES = {torch.float64: 'torch.DoubleTensor', torch.float32: 'torch.FloatTensor',
+                torch.float16: 'torch.HalfTensor'}
+
+
+def autograd_active():
+    """True while a compat module runs inside ``torch.nn.Module.__call__`` with grad mode on."""
+    return getattr(_state, 'depth', 0) > 0 and torch.is_grad_enabled()
+
+
+class _TrainFlag:
+    """What ``module.training`` returns: callable (Lua ``training()``) and bool-like (PyTorch)."""
+
+    __slots__ = ('_module', '_value')
+
+    def __init__(self, module, value):
+        self._module = module
+        self._value = value
+
+    def __call__(self):
+        """Lua ``Module:training()``: switch this module and its children to training mode."""
+        self._module.train(True)
+        return self._module
+
+    def __bool__(self):
+        return self._value
+
+    def __eq__(self, other):
+        return self._value == bool(other)
+
+    def __hash__(self):
+        return hash(self._value)
+
+    def __repr__(self):
+        return repr(self._value)
+
+
+class _TrainingDescriptor:
+    """Data descriptor behind ``Module.training`` (see the module docstring)."""
+
+    def __get__(self, obj, objtype=None):
+        if obj is None:
+            return self
+        return _TrainFlag(obj, obj.__dict__.get('_lua_train', True))
+
+    def __set__(self, obj, value):
+        obj.__dict__['_lua_train'] = bool(value)
+
+
+class _ModuleList(list):
+    """Lua's ``self.modules`` (a list of the direct children) that can also be called as PyTorch's
+    recursive ``modules()`` iterator. Item assignment writes through to the owner."""
+
+    def __init__(self, owner, items):
+        super().__init__(items)
+        self._owner = owner
+
+    def __call__(self):
+        return torch.nn.Module.modules(self._owner)
+
+    def __setitem__(self, index, module):
+        if not isinstance(index, int):
+            raise TypeError(f"modules[...] = m: expecting an integer index, got {type(index).__name__}")
+        super().__setitem__(index, module)
+        self._owner._set_child(index % len(self), module)
+
+    def _readonly(self, *args, **kwargs):
+        raise TypeError("the 'modules' list is a view of the container; use add(), insert() or remove()")
+
+    append = extend = insert = pop = remove = clear = __delitem__ = __iadd__ = _readonly
+
+
+def check_tensor(module, name, value, dims=None, size=None):
+    """Raise a clear error unless ``value`` is a tensor with ``dims`` (an int or a tuple of
+    accepted ranks). ``size``: (dim, expected) pairs, dims may be negative."""
+    if not isinstance(value, torch.Tensor):
+        raise TypeError(f"{module.__class__.__name__}: expecting {name} to be a torch.Tensor, "
+                        f"got {type(value).__name__}")
+    if dims is not None:
+        ok = dims if isinstance(dims, tuple) else (dims,)
+        if value.dim() not in ok:
+            want = ' or '.join(f"{d}-D" for d in ok)
+            raise ValueError(f"{module.__class__.__name__}: expecting {name} to be {want} "
+                             f"({module.expected_input()}), got a {value.dim()}-D tensor of size "
+                             f"{tuple(value.shape)}")
+    if size:
+        for dim, want in size:
+            if value.shape[dim] != want:
+                raise ValueError(f"{module.__class__.__name__}: expecting {name} of size {want} in "
+                                 f"dimension {dim % value.dim() + 1} (1-based, "
+                                 f"{module.expected_input()}), got size {tuple(value.shape)}")
+
+
+class Module(torch.nn.Module):
+    """Base class of every compat ``nn`` module (Lua ``nn.Module``).
+
+    Subclasses implement ``updateOutput``, ``updateGradInput`` and (with parameters)
+    ``_accGrad(input, gradOutput, scale, gradWeight, gradBias)``, which adds
+    ``scale * dLoss/dParam`` into the two given tensors. ``accGradParameters`` calls it with the
+    module's gradients; ``accUpdateGradParameters`` with the weights and ``-lr``, which is exactly
+    Lua's ``defaultAccUpdateGradParameters`` (it swaps ``gradWeight`` for ``weight``).
+    ``_param_names`` lists the parameters in Lua's ``parameters()`` order.
+    """
+
+    training = _TrainingDescriptor()
+    _param_names = ('weight', 'bias')
+
+    def __init__(self):
+        super().__init__()
+        self._grad_bufs = {}
+        self.output = torch.empty(0, dtype=torch.get_default_dtype())
+        self.gradInput = torch.empty(0, dtype=torch.get_default_dtype())
+
+    # ------------------------------------------------------------------ torch entry point
+    def __call__(self, *args, **kwargs):
+        depth = getattr(_state, 'depth', 0)
+        _state.depth = depth + 1
+        try:
+            return torch.nn.Module.__call__(self, *args, **kwargs)
+        finally:
+            _state.depth = depth
+
+    def forward(self, input):
+        """Lua ``forward(input)`` = ``updateOutput(input)``; also PyTorch's ``forward``."""
+        return self.updateOutput(input)
+
+    def expected_input(self):
+        """Text naming the accepted input shape, used in error messages."""
+        return 'see the module documentation'
+
+    # ------------------------------------------------------------------ Lua contract
+    def updateOutput(self, input):
+        return self.output
+
+    def updateGradInput(self, input, gradOutput):
+        return self.gradInput
+
+    def accGradParameters(self, input, gradOutput, scale=1):
+        """gradParams += scale * dLoss/dParams for this (input, gradOutput)."""
+        if self._parameters:
+            with torch.no_grad():
+                self._accGrad(input, gradOutput, scale, self._grad('weight'), self._grad('bias'))
+
+    def accUpdateGradParameters(self, input, gradOutput, lr):
+        """params -= lr * dLoss/dParams for this sample; gradWeight/gradBias are left as they are
+        (Lua ``defaultAccUpdateGradParameters``)."""
+        if self._parameters:
+            w, b = self._parameters.get('weight'), self._parameters.get('bias')
+            with torch.no_grad():
+                self._accGrad(input, gradOutput, -lr, w, b)
+
+    def _accGrad(self, input, gradOutput, scale, gradWeight, gradBias):
+        raise NotImplementedError(f"{self.__class__.__name__} has parameters but no _accGrad")
+
+    def backward(self, input, gradOutput, scale=1):
+        """``updateGradInput`` then ``accGradParameters(scale)``; returns ``gradInput``."""
+        self.updateGradInput(input, gradOutput)
+        self.accGradParameters(input, gradOutput, scale)
+        return self.gradInput
+
+    def backwardUpdate(self, input, gradOutput, lr):
+        self.updateGradInput(input, gradOutput)
+        self.accUpdateGradParameters(input, gradOutput, lr)
+        return self.gradInput
+
+    def _lua_slots(self):
+        """(module, name) of each parameter in Lua ``parameters()`` order."""
+        return [(self, n) for n in self._param_names if self._parameters.get(n) is not None]
+
+    def parameters(self, *args, **kwargs):
+        """Lua ``parameters()``: ``(list of weights, list of gradWeights)``; ``([], [])`` if none.
+
+        For PyTorch optimizers use ``named_parameters()`` or ``torch_parameters()``."""
+        if args or kwargs:
+            raise TypeError("compat.nn parameters() takes no arguments (Lua semantics: it returns "
+                            "(weights, gradWeights)); use torch_parameters(recurse) for PyTorch's iterator")
+        slots = self._lua_slots()
+        return ([m._parameters[n] for m, n in slots], [m._grad(n) for m, n in slots])
+
+    def torch_parameters(self, recurse=True):
+        """PyTorch's ``torch.nn.Module.parameters`` iterator."""
+        return torch.nn.Module.parameters(self, recurse)
+
+    def zeroGradParameters(self):
+        for g in self.parameters()[1]:
+            g.zero_()
+
+    def updateParameters(self, learningRate):
+        """params -= learningRate * gradParams."""
+        with torch.no_grad():
+            for p, g in zip(*self.parameters()):
+                p.add_(g, alpha=-learningRate)
+
+    def getParameters(self):
+        """Lua ``getParameters()``: copy every weight (and gradient) into one flat tensor and make
+        the module's tensors views of it, so updating the flat tensors updates the module.
+        Each call builds new flat tensors (the previous ones stop aliasing, as in Lua)."""
+        slots, seen = [], set()
+        for m, n in self._lua_slots():
+            p = m._parameters[n]
+            if id(p) not in seen:      # a parameter shared by several modules is stored once
+                seen.add(id(p))
+                slots.append((m, n, p))
+        if not slots:
+            dtype = self.output.dtype if self.output.is_floating_point() else torch.get_default_dtype()
+            return torch.empty(0, dtype=dtype), torch.empty(0, dtype=dtype)
+        first = slots[0][2]
+        for m, n, p in slots:
+            if p.dtype != first.dtype or p.device != first.device:
+                raise TypeError(f"getParameters: all parameters must share one dtype and device, got "
+                                f"{first.dtype}/{first.device} and {p.dtype}/{p.device} "
+                                f"({m.__class__.__name__}.{n})")
+        total = sum(p.numel() for _, _, p in slots)
+        flat = torch.empty(total, dtype=first.dtype, device=first.device)
+        flat_grad = torch.empty(total, dtype=first.dtype, device=first.device)
+        offset = 0
+        with torch.no_grad():
+            for m, n, p in slots:
+                k = p.numel()
+                view, gview = flat[offset:offset + k].view(p.shape), flat_grad[offset:offset + k].view(p.shape)
+                view.copy_(p)
+                gview.copy_(m._grad(n))
+                p.data = view
+                m._set_grad(n, gview)
+                offset += k
+        return flat, flat_grad
+
+    def evaluate(self):
+        """Lua ``evaluate()``: evaluation mode (``train = false``) for this module and children."""
+        self.train(False)
+        return self
+
+    def clone(self):
+        """Deep copy (Lua ``clone()`` without shared fields), gradients included."""
+        return copy.deepcopy(self)
+
+    def type(self, dst_type=None, tensorCache=None):
+        """Lua ``type()``: without argument the type name ('torch.DoubleTensor', ...); with a Lua
+        type name or a torch dtype, convert every tensor of the module and return it."""
+        if dst_type is None:
+            ps = list(torch.nn.Module.parameters(self))
+            t = ps[0] if ps else self.output
+            name = _DTYPE_NAMES.get(t.dtype, str(t.dtype))
+            if t.is_cuda:   # Lua: CudaTensor is float32, CudaDoubleTensor float64, ...
+                name = 'torch.CudaTensor' if t.dtype == torch.float32 else name.replace('torch.', 'torch.Cuda')
+            return name
+        if isinstance(dst_type, str):
+            if dst_type not in _TYPE_NAMES:
+                raise ValueError(f"type(): expecting one of {sorted(_TYPE_NAMES)} or a torch.dtype, "
+                                 f"got {dst_type!r}")
+            dtype = _TYPE_NAMES[dst_type]
+            if dst_type.startswith('torch.Cuda'):
+                return self.to(device='cuda', dtype=dtype)
+            return self.to(dtype=dtype)
+        if isinstance(dst_type, torch.dtype):
+            return self.to(dtype=dst_type)
+        raise TypeError(f"type(): expecting a Lua type name or a torch.dtype, got {dst_type!r}")
+
+    # ------------------------------------------------------------------ gradient buffers
+    @property
+    def gradWeight(self):
+        return self._grad('weight')
+
+    @gradWeight.setter
+    def gradWeight(self, value):
+        self._set_grad('weight', value)
+
+    @property
+    def gradBias(self):
+        return self._grad('bias')
+
+    @gradBias.setter
+    def gradBias(self, value):
+        self._set_grad('bias', value)
+
+    def _grad(self, name):
+        """The gradient buffer of parameter ``name`` (== ``param.grad``), re-attached if replaced."""
+        p = self._parameters.get(name)
+        if p is None:
+            return None
+        buf = self._grad_bufs.get(name)
+        g = p.grad
+        if g is buf and buf is not None:
+            return buf
+        compatible = (buf is not None and buf.shape == p.shape and buf.dtype == p.dtype
+                      and buf.device == p.device)
+        if g is None:                         # set to None (= zero) by an optimizer's zero_grad
+            if compatible:
+                buf.zero_()
+            else:
+                buf = torch.zeros_like(p, memory_format=torch.contiguous_format)
+        elif compatible:                      # autograd or user code put a new tensor there
+            buf.copy_(g.detach())
+        else:
+            buf = g
+        p.grad = buf
+        self._grad_bufs[name] = buf
+        return buf
+
+    def _set_grad(self, name, value):
+        p = self._parameters.get(name)
+        if p is None:
+            raise AttributeError(f"{self.__class__.__name__} has no parameter {name!r} to set the gradient of")
+        if not isinstance(value, torch.Tensor) or value.shape != p.shape:
+            raise ValueError(f"{self.__class__.__name__}: gradient of {name!r} must be a tensor of size "
+                             f"{tuple(p.shape)}, got {getattr(value, 'shape', type(value).__name__)}")
+        value = value.detach()
+        if value.dtype != p.dtype or value.device != p.device:
+            value = value.to(dtype=p.dtype, device=p.device)
+        p.grad = value
+        self._grad_bufs[name] = value
+
+    def _new_param(self, name, tensor):
+        """Register ``tensor`` as parameter ``name`` with a zero gradient (Lua: weight, gradWeight)."""
+        p = torch.nn.Parameter(tensor)
+        self.register_parameter(name, p)
+        self._grad_bufs[name] = torch.zeros_like(tensor)
+        p.grad = self._grad_bufs[name]
+        return p
+
+    # ------------------------------------------------------------------ torch.nn.Module overrides
+    @property
+    def modules(self):
+        return _ModuleList(self, self._modules.values())
+
+    def _set_child(self, index, module):
+        key = list(self._modules.keys())[index]
+        self._modules[key] = module
+
+    def zero_grad(self, set_to_none=True):
+        for p in torch.nn.Module.parameters(self):
+            if p.grad is not None:
+                if set_to_none:
+                    p.grad = None
+                else:
+                    p.grad.detach_()
+                    p.grad.zero_()
+
+    def requires_grad_(self, requires_grad=True):
+        for p in torch.nn.Module.parameters(self):
+            p.requires_grad_(requires_grad)
+        return self
+
+    def _apply(self, fn, recurse=True):
+        """Also convert the Lua state tensors (``output``, ``gradInput``, ...) like Lua ``type()``."""
+        super()._apply(fn, recurse)
+        with torch.no_grad():
+            for k, v in list(self.__dict__.items()):
+                if isinstance(v, torch.Tensor) and not isinstance(v, torch.nn.Parameter):
+                    self.__dict__[k] = fn(v.detach())
+        return self
+
+    def __deepcopy__(self, memo):
+        cls = self.__class__
+        new = cls.__new__(cls)
+        memo[id(self)] = new
+        for k, v in self.__dict__.items():
+            new.__dict__[k] = copy.deepcopy(v, memo)
+        for name, buf in new.__dict__.get('_grad_bufs', {}).items():
+            p = new._parameters.get(name)
+            if p is not None and buf.shape == p.shape:
+                p.grad = buf
+        return new
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        for name, buf in self.__dict__.get('_grad_bufs', {}).items():
+            p = self._parameters.get(name)
+            if p is not None and buf.shape == p.shape and p.grad is None:
+                p.grad = buf
+
+    def extra_repr(self):
+        return ''
+
+    def __repr__(self):
+        return 'nn.' + torch.nn.Module.__repr__(self)
