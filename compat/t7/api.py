@@ -1,0 +1,123 @@
+"""``load``/``save``: torch7's ``torch.load(filename, mode)`` / ``torch.save(filename, object, mode)``.
+
+Also the guess of what a file really is, used to make error messages useful.
+"""
+from __future__ import annotations
+
+import io
+import logging
+import os
+import re
+
+import torch
+
+from compat.t7.objects import T7FormatError
+from compat.t7.reader import Reader
+from compat.t7.streams import AsciiIn, AsciiOut, BinaryIn, BinaryOut
+from compat.t7.writer import Writer
+
+logger = logging.getLogger(__name__)
+
+FORMATS = ("binary", "ascii")
+_ASCII_START = re.compile(rb"\s*[0-8]\s*\n\s*-?\d+\s*\n")
+
+
+def _check_format(format) -> str:
+    if format not in FORMATS:
+        raise ValueError(f"format must be 'binary' or 'ascii' (Torch7's names), got {format!r}")
+    return format
+
+
+def sniff(head: bytes) -> str:
+    """What the first bytes of a file look like: 'empty', 'pytorch', 'binary', 'ascii', 'text', 'unknown'."""
+    if not head:
+        return "empty"
+    if head[:4] == b"PK\x03\x04" or head[:1] == b"\x80":  # zip (torch.save >= 1.6) or pickle protocol >= 2
+        return "pytorch"
+    if len(head) >= 4 and head[0] <= 8 and head[1:4] == b"\0\0\0":
+        return "binary"
+    if _ASCII_START.match(head):
+        return "ascii"
+    try:
+        head.decode("utf-8")
+        return "text"
+    except UnicodeDecodeError:
+        return "unknown"
+
+
+_HINTS = {
+    "ascii": "the file looks like an ascii .t7 file; pass format='ascii'",
+    "binary": "the file looks like a binary .t7 file; pass format='binary'",
+    "text": "the file looks like a text file, not a .t7 file",
+    "pytorch": "the file looks like a PyTorch file",
+}
+
+
+def _with_hint(exc: T7FormatError, kind: str, format: str, name: str) -> T7FormatError:
+    hint = _HINTS.get(kind) if kind != format else None
+    msg = f"cannot read {name} as a {format} .t7 file: {exc}"
+    return T7FormatError(f"{msg} ({hint})" if hint else msg)
+
+
+def load(path, format: str = "binary"):
+    """Read a Torch7 ``.t7`` file (``format`` 'binary' or 'ascii') or a PyTorch file.
+
+    ``path`` is a file name or a binary file object. A PyTorch file (zip or pickle) is handed to
+    ``torch.load``. See :mod:`compat.t7` for how Lua values map to Python.
+    Raises :class:`T7FormatError` (a ValueError) for files that are not valid ``.t7`` data.
+    """
+    _check_format(format)
+    if hasattr(path, "read"):
+        return _load_fileobj(path, format, getattr(path, "name", "<file object>"))
+    with open(path, "rb") as f:
+        return _load_fileobj(f, format, os.fspath(path))
+
+
+def _load_fileobj(f, format: str, name) -> object:
+    try:
+        seekable = f.seekable()
+    except (AttributeError, ValueError):
+        seekable = False
+    if seekable:
+        start = f.tell()
+        size = f.seek(0, io.SEEK_END) - start
+        f.seek(start)
+    else:  # a pipe or similar: hold it in memory
+        f = io.BytesIO(f.read())
+        start, size = 0, len(f.getbuffer())
+    head = f.read(16)
+    f.seek(start)
+    kind = sniff(head)
+    if kind == "pytorch":
+        logger.debug("%s is a PyTorch file; handing it to torch.load", name)
+        return torch.load(f)
+    if kind == "empty":
+        raise T7FormatError(f"cannot read {name}: the file is empty")
+    try:
+        if format == "binary":
+            return Reader(BinaryIn(f, size)).read()
+        return Reader(AsciiIn(f.read())).read()
+    except T7FormatError as exc:
+        raise _with_hint(exc, kind, format, name) from None
+    except RecursionError:
+        raise T7FormatError(f"cannot read {name}: tables nested too deeply for Python") from None
+
+
+def save(path, obj, format: str = "binary") -> None:
+    """Write ``obj`` as a Torch7 ``.t7`` file (``format`` 'binary' or 'ascii') that Torch7's
+    ``torch.load(path, format)`` reads back. ``path`` is a file name or a binary file object.
+    See :mod:`compat.t7` for how Python values map to Lua."""
+    _check_format(format)
+    stream_cls = BinaryOut if format == "binary" else AsciiOut
+    if hasattr(path, "write"):
+        Writer(stream_cls(path)).write(obj)
+        return
+    try:
+        with open(path, "wb") as f:
+            Writer(stream_cls(f)).write(obj)
+    except BaseException:
+        try:
+            os.remove(path)  # no half-written file left behind
+        except OSError:
+            pass
+        raise

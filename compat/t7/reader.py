@@ -1,0 +1,214 @@
+"""Object layer of Torch7 deserialization: File.lua ``readObject``, Tensor.c/Storage.c ``read``.
+
+Works over either stream of :mod:`compat.t7.streams`. Type ids (File.lua): 0 nil, 1 number,
+2 string, 3 table, 4 torch object, 5 boolean, 6 function, 7 legacy recursive function,
+8 recursive function. Tables, torch objects and recursive functions carry an object index;
+an index seen before is a back-reference to the object already built.
+"""
+from __future__ import annotations
+
+import logging
+import math
+
+import torch
+
+from compat.t7 import registry
+from compat.t7.objects import (
+    NUMPY_DTYPE,
+    TORCH_CLASSES,
+    LuaFunction,
+    T7Object,
+    T7Storage,
+    T7Table,
+    lua_number,
+)
+
+logger = logging.getLogger(__name__)
+
+TYPE_NIL, TYPE_NUMBER, TYPE_STRING, TYPE_TABLE, TYPE_TORCH, TYPE_BOOLEAN = 0, 1, 2, 3, 4, 5
+TYPE_FUNCTION, LEGACY_TYPE_RECUR_FUNCTION, TYPE_RECUR_FUNCTION = 6, 7, 8
+_INDEXED = (TYPE_TABLE, TYPE_TORCH, LEGACY_TYPE_RECUR_FUNCTION, TYPE_RECUR_FUNCTION)
+
+
+def decode_string(raw: bytes):
+    """Lua strings are bytes: valid UTF-8 becomes ``str``, anything else stays ``bytes``."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw
+
+
+class Reader:
+    """Reads one object graph; ``self.objects`` maps file object indices to built objects."""
+
+    def __init__(self, stream):
+        self.s = stream
+        self.objects = {}
+        self.refs = {}  # index -> back-references served so far (decides list conversion)
+
+    def read(self, keep_table: bool = False):
+        """File.lua ``readObject``. ``keep_table``: never turn this table into a list (keys, object fields)."""
+        s = self.s
+        start = s.pos
+        typeidx = s.read_int("type id")
+        if typeidx == TYPE_NIL:
+            return None
+        if typeidx == TYPE_NUMBER:
+            return lua_number(s.read_double())
+        if typeidx == TYPE_BOOLEAN:
+            return s.read_int("boolean") == 1  # File.lua readBool: value == 1
+        if typeidx == TYPE_STRING:
+            return decode_string(self._read_bytes("string"))
+        if typeidx == TYPE_FUNCTION:
+            fn = LuaFunction(self._read_bytes("function bytecode"), None, TYPE_FUNCTION)
+            fn.upvalues = self.read()
+            return fn
+        if typeidx in _INDEXED:
+            index = s.read_int("object index")
+            if index in self.objects:
+                self.refs[index] = self.refs.get(index, 0) + 1
+                return self.objects[index]
+            if typeidx == TYPE_TABLE:
+                return self._read_table(index, keep_table)
+            if typeidx == TYPE_TORCH:
+                return self._read_torch(index)
+            fn = LuaFunction(self._read_bytes("function bytecode"), None, typeidx)
+            self.objects[index] = fn
+            fn.upvalues = self.read()
+            return fn
+        raise s.error(f"unknown object type id {typeidx} (expected 0-8)", at=start)
+
+    def _count(self, what: str, min_bytes_each: int) -> int:
+        """A count read from the file, checked against the bytes left before anything is allocated."""
+        at = self.s.pos
+        n = self.s.read_int(what)
+        if n < 0 or n * min_bytes_each > self.s.left():
+            raise self.s.error(f"{what} {n} is impossible with {self.s.left()} bytes left in the file", at=at)
+        return n
+
+    def _read_bytes(self, what: str) -> bytes:
+        return self.s.read_raw(self._count(f"{what} length", 1), what)
+
+    def _read_table(self, index: int, keep_table: bool):
+        n = self._count("table size", 2)
+        table = T7Table()
+        self.objects[index] = table
+        refs_before = self.refs.get(index, 0)
+        for _ in range(n):
+            at = self.s.pos
+            key = self.read(keep_table=True)
+            value = self.read()
+            if key is None or (isinstance(key, float) and math.isnan(key)):
+                raise self.s.error(f"table key is {key!r}, which Lua tables cannot hold", at=at)
+            try:
+                clash = isinstance(key, int) and key in table and any(
+                    isinstance(k, int) and k == key and type(k) is not type(key) for k in table)
+            except TypeError:
+                raise self.s.error(f"table key of type {type(key).__name__} cannot be a Python dict key", at=at) from None
+            if clash:
+                raise self.s.error(f"table has both keys true and 1 (or false and 0), which a Python dict cannot hold apart", at=at)
+            if value is not None:  # assigning nil removes a key in Lua
+                table[key] = value
+        # Sequence rule: keys exactly 1..n (n >= 1) -> Python list, unless something inside
+        # already refers back to this table (it would then point at a dict, not the list).
+        if not keep_table and table and self.refs.get(index, 0) == refs_before and _is_sequence(table):
+            items = [table[i] for i in range(1, len(table) + 1)]  # Lua 1-based -> Python 0-based
+            self.objects[index] = items
+            return items
+        return table
+
+    def _read_torch(self, index: int):
+        s = self.s
+        at = s.pos
+        version = self._read_bytes("class version")
+        if version.startswith(b"V "):
+            raw_name = self._read_bytes("class name")
+            try:
+                version_number = int(float(version[2:]))
+            except ValueError:
+                raise s.error(f"bad class version string {version[:40]!r}", at=at) from None
+        else:  # files older than the versioning system: the first string is the class name
+            raw_name, version_number = version, 0
+        try:
+            class_name = raw_name.decode("ascii")
+        except UnicodeDecodeError:
+            raise s.error(f"class name {raw_name[:40]!r} is not ascii text", at=at) from None
+        if class_name in TORCH_CLASSES:
+            dtype, what = TORCH_CLASSES[class_name]
+            obj = self._read_tensor(dtype, class_name) if what == "tensor" else self._read_storage(dtype, class_name)
+            self.objects[index] = obj
+            return obj
+        return self._read_class_object(index, class_name, version_number)
+
+    def _read_storage(self, dtype, class_name: str) -> T7Storage:
+        # Storage.c read: long size, then the raw elements.
+        at = self.s.pos
+        n = self.s.read_long(f"{class_name} size")
+        if n < 0:
+            raise self.s.error(f"{class_name} size {n} is negative", at=at)
+        arr = self.s.read_array(NUMPY_DTYPE[dtype], n, class_name)
+        return T7Storage(torch.from_numpy(arr))
+
+    def _read_tensor(self, dtype, class_name: str) -> torch.Tensor:
+        # Tensor.c read: int nDimension, long size[n], long stride[n], long storageOffset (1-based), storage.
+        s = self.s
+        at = s.pos
+        nd = s.read_int(f"{class_name} dimension count")
+        if nd < 0 or nd * 16 > s.left():
+            raise s.error(f"{class_name} with {nd} dimensions is impossible with {s.left()} bytes left", at=at)
+        sizes = s.read_longs(nd, f"{class_name} sizes")
+        strides = s.read_longs(nd, f"{class_name} strides")
+        offset = s.read_long(f"{class_name} storage offset") - 1  # Lua 1-based -> 0-based, the only place
+        storage = self.read()
+        if storage is not None and (not isinstance(storage, T7Storage) or storage.dtype != dtype):
+            raise s.error(f"{class_name} refers to a {getattr(storage, 'torch_typename', type(storage).__name__)} as its storage", at=at)
+        if any(n < 0 for n in sizes) or any(st < 0 for st in strides):
+            raise s.error(f"{class_name} has negative sizes {sizes} or strides {strides}", at=at)
+        numel = math.prod(sizes)
+        if nd == 0 or numel == 0:  # empty tensor (Torch7: nDimension 0); keep the storage link if any
+            shape = sizes if nd else [0]
+            if storage is None:
+                return torch.empty(shape, dtype=dtype)
+            base = storage.tensor
+            return base.as_strided(shape, [1] * len(shape), min(max(offset, 0), base.numel()))
+        if storage is None:
+            raise s.error(f"{class_name} of size {sizes} has no storage", at=at)
+        last = offset + sum((n - 1) * st for n, st in zip(sizes, strides))
+        if offset < 0 or last >= storage.tensor.numel():
+            raise s.error(
+                f"{class_name} of size {sizes}, strides {strides}, offset {offset + 1} reaches past its storage "
+                f"of {storage.tensor.numel()} elements", at=at)
+        return storage.tensor.as_strided(sizes, strides, offset)
+
+    def _read_class_object(self, index: int, class_name: str, version: int):
+        # File.lua: the object is registered before its field table is read (self references).
+        placeholder = T7Object(class_name, None, version)
+        self.objects[index] = placeholder
+        refs_before = self.refs.get(index, 0)
+        at = self.s.pos
+        table = self.read(keep_table=True)
+        if not isinstance(table, dict):
+            raise self.s.error(f"<{class_name}> object fields are a {type(table).__name__}, expected a table", at=at)
+        loader = registry.find_loader(class_name)
+        if loader is None:
+            object.__setattr__(placeholder, "_table", table)
+            return placeholder
+        try:
+            obj = loader(table)
+        except Exception as exc:
+            if hasattr(exc, "add_note"):
+                exc.add_note(f"while building <{class_name}> read before {self.s.where()}")
+            raise
+        if self.refs.get(index, 0) != refs_before:
+            logger.warning("<%s> refers to itself; those inner references stay generic T7Objects", class_name)
+            object.__setattr__(placeholder, "_table", table)
+        self.objects[index] = obj
+        return obj
+
+
+def _is_sequence(table: dict) -> bool:
+    n = len(table)
+    for k in table:
+        if type(k) is not int or k < 1 or k > n:
+            return False
+    return True  # n distinct ints within 1..n: exactly 1..n
