@@ -1,15 +1,26 @@
 """Torch7's ``nn`` package over PyTorch (Lua: ``require 'nn'``).
 
 Every class is a ``torch.nn.Module`` that also follows the Lua module contract; see
-:mod:`compat.nn.module` for how the two APIs are reconciled.
+:mod:`compat.nn.module` for how the two APIs are reconciled. Importing this package registers
+the classes with :mod:`compat.t7` so that ``.t7`` files load and save them.
 """
 from compat.nn.module import Module  # noqa: F401
+from compat.nn.containers import Container, Sequential  # noqa: F401
+from compat.nn.linear import Linear  # noqa: F401
+from compat.nn.conv import SpatialConvolution, SpatialConvolutionMM  # noqa: F401
+from compat.nn.pooling import SpatialMaxPooling  # noqa: F401
+from compat.nn.activations import LogSoftMax, ReLU, Sigmoid, SoftMax, Tanh  # noqa: F401
+from compat.nn.shape import Dropout, Identity, Reshape, View  # noqa: F401
+from compat.nn.criterions import (  # noqa: F401
+    ClassNLLCriterion,
+    Criterion,
+    CrossEntropyCriterion,
+    MSECriterion,
+)
+from compat.nn.stochastic_gradient import StochasticGradient  # noqa: F401
 
-try:  # C2's file; the guard goes once it has landed
-    from compat.nn.normalization import (  # noqa: F401
-        SpatialContrastiveNormalization,
-        SpatialDivisiveNormalization,
-        SpatialSubtractiveNormalization,
-    )
-except ImportError:  # pragma: no cover
-    pass
+from compat.nn.normalization import (  # noqa: F401
+    SpatialContrastiveNormalization,
+    SpatialDivisiveNormalization,
+    SpatialSubtractiveNormalization,
+)

@@ -1,0 +1,118 @@
+"""Element-wise and soft-max transfer functions (torch/nn ``ReLU``, ``Tanh``, ``Sigmoid``,
+``SoftMax``, ``LogSoftMax``). None has parameters; each works on any input shape (the soft-maxes:
+1-D to 4-D, normalising over the feature dimension as THNN: dim 1 of a 1-D or 3-D input, dim 2 of a
+2-D or 4-D input, 1-based)."""
+import torch
+import torch.nn.functional as F
+
+from compat.nn.module import Module, autograd_active, check_tensor
+
+_aten = torch.ops.aten
+
+
+class ReLU(Module):
+    """y = max(0, x) (Lua: ``Threshold(0, 0)``); dx = dy where x > 0, else 0."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = bool(inplace)
+        self.threshold, self.val = 0.0, 0.0
+
+    def updateOutput(self, input):
+        check_tensor(self, 'input', input)
+        if autograd_active():
+            self.output = F.relu(input)
+            return self.output
+        with torch.no_grad():
+            self.output = torch.relu(input)
+        return self.output
+
+    def updateGradInput(self, input, gradOutput):
+        with torch.no_grad():
+            self.gradInput = _aten.threshold_backward(gradOutput, input, 0)
+        return self.gradInput
+
+
+class Tanh(Module):
+    """y = tanh(x); dx = dy * (1 - y^2)."""
+
+    def updateOutput(self, input):
+        check_tensor(self, 'input', input)
+        if autograd_active():
+            self.output = torch.tanh(input)
+            return self.output
+        with torch.no_grad():
+            self.output = torch.tanh(input)
+        return self.output
+
+    def updateGradInput(self, input, gradOutput):
+        with torch.no_grad():
+            self.gradInput = _aten.tanh_backward(gradOutput, self.output)
+        return self.gradInput
+
+
+class Sigmoid(Module):
+    """y = 1/(1 + exp(-x)); dx = dy * (1 - y) * y."""
+
+    def updateOutput(self, input):
+        check_tensor(self, 'input', input)
+        if autograd_active():
+            self.output = torch.sigmoid(input)
+            return self.output
+        with torch.no_grad():
+            self.output = torch.sigmoid(input)
+        return self.output
+
+    def updateGradInput(self, input, gradOutput):
+        with torch.no_grad():
+            self.gradInput = _aten.sigmoid_backward(gradOutput, self.output)
+        return self.gradInput
+
+
+def _feature_dim(module, input):
+    check_tensor(module, 'input', input, (1, 2, 3, 4))
+    return 0 if input.dim() in (1, 3) else 1
+
+
+class SoftMax(Module):
+    """y_i = exp(x_i) / sum_j exp(x_j) over the feature dimension; dx = y * (dy - sum(dy * y))."""
+
+    def expected_input(self):
+        return "1-D (features), 2-D (batch x features), 3-D (features x H x W) or 4-D"
+
+    def updateOutput(self, input):
+        dim = _feature_dim(self, input)
+        if autograd_active():
+            self.output = F.softmax(input, dim)
+            return self.output
+        with torch.no_grad():
+            self.output = torch.softmax(input, dim)
+        return self.output
+
+    def updateGradInput(self, input, gradOutput):
+        dim = _feature_dim(self, input)
+        with torch.no_grad():
+            self.gradInput = _aten._softmax_backward_data(gradOutput, self.output, dim, input.dtype)
+        return self.gradInput
+
+
+class LogSoftMax(Module):
+    """y_i = x_i - log sum_j exp(x_j) over the feature dimension; dx = dy - exp(y) * sum(dy)."""
+
+    def expected_input(self):
+        return "1-D (features), 2-D (batch x features), 3-D (features x H x W) or 4-D"
+
+    def updateOutput(self, input):
+        dim = _feature_dim(self, input)
+        if autograd_active():
+            self.output = F.log_softmax(input, dim)
+            return self.output
+        with torch.no_grad():
+            self.output = torch.log_softmax(input, dim)
+        return self.output
+
+    def updateGradInput(self, input, gradOutput):
+        dim = _feature_dim(self, input)
+        with torch.no_grad():
+            self.gradInput = _aten._log_softmax_backward_data(gradOutput, self.output, dim, input.dtype)
+        return self.gradInput

@@ -1,0 +1,143 @@
+"""2-D convolutions: ``nn.SpatialConvolutionMM`` and ``nn.SpatialConvolution`` (torch/nn).
+
+Lua argument order is ``(nInputPlane, nOutputPlane, kW, kH, dW=1, dH=1, padW=0, padH=padW)``:
+width before height. Input ``nInputPlane x H x W`` or a batch ``N x nInputPlane x H x W``;
+output plane size ``floor((H + 2 padH - kH)/dH) + 1`` by ``floor((W + 2 padW - kW)/dW) + 1``.
+``SpatialConvolutionMM`` stores its weight as ``nOutputPlane x (nInputPlane*kH*kW)`` (the unfolded
+"MM" layout of Torch7), ``SpatialConvolution`` as ``nOutputPlane x nInputPlane x kH x kW``; the
+maths is the same. ``reset``: weight and bias uniform in [-s, s], s = 1/sqrt(kW*kH*nInputPlane).
+"""
+import math
+
+import torch
+import torch.nn.functional as F
+
+from compat.nn.module import Module, autograd_active, check_tensor
+
+_conv_backward = torch.ops.aten.convolution_backward.default
+
+
+class _SpatialConv(Module):
+    _weight_4d = True
+
+    def __init__(self, nInputPlane, nOutputPlane, kW, kH, dW=1, dH=1, padW=0, padH=None):
+        super().__init__()
+        padH = padW if padH is None else padH
+        for name, v, lo in (('nInputPlane', nInputPlane, 1), ('nOutputPlane', nOutputPlane, 1),
+                            ('kW', kW, 1), ('kH', kH, 1), ('dW', dW, 1), ('dH', dH, 1),
+                            ('padW', padW, 0), ('padH', padH, 0)):
+            if not isinstance(v, int) or isinstance(v, bool) or v < lo:
+                raise ValueError(f"{self.__class__.__name__}: expecting {name} to be an int >= {lo}, got {v!r}")
+        self.nInputPlane, self.nOutputPlane = nInputPlane, nOutputPlane
+        self.kW, self.kH, self.dW, self.dH, self.padW, self.padH = kW, kH, dW, dH, padW, padH
+        shape = ((nOutputPlane, nInputPlane, kH, kW) if self._weight_4d
+                 else (nOutputPlane, nInputPlane * kH * kW))
+        dtype = torch.get_default_dtype()
+        self._new_param('weight', torch.empty(shape, dtype=dtype))
+        self._new_param('bias', torch.empty(nOutputPlane, dtype=dtype))
+        self.reset()
+
+    def reset(self, stdv=None):
+        s = stdv * math.sqrt(3) if stdv is not None else 1.0 / math.sqrt(self.kW * self.kH * self.nInputPlane)
+        with torch.no_grad():
+            self.weight.uniform_(-s, s)
+            if self.bias is not None:
+                self.bias.uniform_(-s, s)
+        return self
+
+    def noBias(self):
+        self._parameters.pop('bias', None)
+        self._grad_bufs.pop('bias', None)
+        self.bias = None
+        return self
+
+    def expected_input(self):
+        return (f"{self.nInputPlane} x H x W or a batch N x {self.nInputPlane} x H x W, "
+                f"H >= {self.kH - 2 * self.padH}, W >= {self.kW - 2 * self.padW}")
+
+    def _check(self, input):
+        check_tensor(self, 'input', input, (3, 4), ((-3, self.nInputPlane),))
+        h, w = input.shape[-2] + 2 * self.padH, input.shape[-1] + 2 * self.padW
+        if h < self.kH or w < self.kW:
+            raise ValueError(f"{self.__class__.__name__}: input image of size {tuple(input.shape)} (padded "
+                             f"{h}x{w}) is smaller than the kernel {self.kH}x{self.kW}; expecting "
+                             f"{self.expected_input()}")
+
+    def _w4(self, w):
+        return w if self._weight_4d else w.view(self.nOutputPlane, self.nInputPlane, self.kH, self.kW)
+
+    def _args(self):
+        return (self.dH, self.dW), (self.padH, self.padW)
+
+    def updateOutput(self, input):
+        self._check(input)
+        stride, pad = self._args()
+        if autograd_active():
+            self.output = F.conv2d(input, self._w4(self.weight), self.bias, stride, pad)
+            return self.output
+        with torch.no_grad():
+            self.output = F.conv2d(input, self._w4(self.weight), self.bias, stride, pad)
+        return self.output
+
+    def _backward(self, input, gradOutput, mask):
+        stride, pad = self._args()
+        batched = input.dim() == 4
+        x = input if batched else input.unsqueeze(0)
+        g = gradOutput if batched else gradOutput.unsqueeze(0)
+        gi, gw, gb = _conv_backward(g, x, self._w4(self.weight), [self.nOutputPlane], list(stride), list(pad),
+                                    [1, 1], False, [0, 0], 1, mask)
+        if gi is not None and not batched:
+            gi = gi.squeeze(0)
+        return gi, gw, gb
+
+    def updateGradInput(self, input, gradOutput):
+        if self.gradInput is None:
+            return None
+        self._check(input)
+        with torch.no_grad():
+            self.gradInput = self._backward(input, gradOutput, [True, False, False])[0]
+        return self.gradInput
+
+    def _accGrad(self, input, gradOutput, scale, gw, gb):
+        """gw += scale * dL/dW (correlation of input and gradOutput); gb += scale * sum of gradOutput
+        over frames and positions."""
+        _, dw, db = self._backward(input, gradOutput, [False, True, gb is not None])
+        gw.add_(dw.view(gw.shape), alpha=scale)
+        if gb is not None:
+            gb.add_(db, alpha=scale)
+
+    def backward(self, input, gradOutput, scale=1):
+        """One ``convolution_backward`` call for gradInput and the parameter gradients (same result
+        as ``updateGradInput`` + ``accGradParameters``, only faster)."""
+        wrapped = ('updateGradInput' in self.__dict__ or 'accGradParameters' in self.__dict__
+                   or type(self).updateGradInput is not _SpatialConv.updateGradInput
+                   or type(self).accGradParameters is not Module.accGradParameters)
+        if wrapped or self.gradInput is None:   # honour per-instance wrappers and Lua's nil gradInput
+            return super().backward(input, gradOutput, scale)
+        self._check(input)
+        with torch.no_grad():
+            gw, gb = self._grad('weight'), self._grad('bias')
+            gi, dw, db = self._backward(input, gradOutput, [True, True, gb is not None])
+            gw.add_(dw.view(gw.shape), alpha=scale)
+            if gb is not None:
+                gb.add_(db, alpha=scale)
+        self.gradInput = gi
+        return gi
+
+    def __repr__(self):
+        s = f"nn.{self.__class__.__name__}({self.nInputPlane} -> {self.nOutputPlane}, {self.kW}x{self.kH}"
+        if self.dW != 1 or self.dH != 1 or self.padW or self.padH:
+            s += f", {self.dW},{self.dH}"
+        if self.padW or self.padH:
+            s += f", {self.padW},{self.padH}"
+        return s + ')'
+
+
+class SpatialConvolutionMM(_SpatialConv):
+    """``nn.SpatialConvolutionMM``: weight ``nOutputPlane x (nInputPlane*kH*kW)`` (Torch7 layout)."""
+    _weight_4d = False
+
+
+class SpatialConvolution(_SpatialConv):
+    """``nn.SpatialConvolution``: weight ``nOutputPlane x nInputPlane x kH x kW``."""
+    _weight_4d = True

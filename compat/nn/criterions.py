@@ -1,0 +1,225 @@
+"""Criterions (torch/nn ``Criterion.lua``, ``ClassNLLCriterion``, ``CrossEntropyCriterion``,
+``MSECriterion``).
+
+Lua contract: ``forward(input, target)`` = ``updateOutput`` returns the loss as a number (also kept
+in ``output``); ``backward(input, target)`` = ``updateGradInput`` returns ``gradInput``. Class targets
+are 1-based, as in Lua: a number, or a 1-D tensor (any dtype holding integers) of one target per frame.
+PyTorch contract: ``criterion(input, target)`` (``__call__``) with grad mode on returns a
+differentiable 0-dim loss tensor, so ``loss.backward()`` works (Lua's ``__call__`` shorthand, which
+returned ``(output, gradInput)``, is not provided: call ``forward`` then ``backward``).
+"""
+import copy
+
+import torch
+import torch.nn.functional as F
+
+from compat.nn.activations import LogSoftMax
+from compat.nn.module import _TYPE_NAMES, _state, autograd_active, check_tensor
+
+_nll = torch.ops.aten.nll_loss_forward.default
+_nll_backward = torch.ops.aten.nll_loss_backward.default
+_MEAN, _SUM = 1, 2
+
+
+class Criterion(torch.nn.Module):
+    """Base class (Lua ``nn.Criterion``): ``output`` (a number) and ``gradInput``."""
+
+    def __init__(self):
+        super().__init__()
+        self.output = 0.0
+        self.gradInput = torch.empty(0, dtype=torch.get_default_dtype())
+
+    def __call__(self, *args, **kwargs):
+        depth = getattr(_state, 'depth', 0)
+        _state.depth = depth + 1
+        try:
+            return torch.nn.Module.__call__(self, *args, **kwargs)
+        finally:
+            _state.depth = depth
+
+    def forward(self, input, target):
+        return self.updateOutput(input, target)
+
+    def backward(self, input, target):
+        return self.updateGradInput(input, target)
+
+    def updateOutput(self, input, target):
+        return self.output
+
+    def updateGradInput(self, input, target):
+        return self.gradInput
+
+    def clone(self):
+        return copy.deepcopy(self)
+
+    def type(self, dst_type=None):
+        if dst_type is None:
+            raise ValueError("Criterion.type: must provide a type to convert to (Lua semantics)")
+        dtype = _TYPE_NAMES.get(dst_type, dst_type)
+        if not isinstance(dtype, torch.dtype):
+            raise ValueError(f"Criterion.type: expecting a Lua type name {sorted(_TYPE_NAMES)} or a torch.dtype, "
+                             f"got {dst_type!r}")
+        return self.to(dtype=dtype)
+
+    def _apply(self, fn, recurse=True):
+        super()._apply(fn, recurse)
+        for k, v in list(self.__dict__.items()):
+            if isinstance(v, torch.Tensor) and v.is_floating_point():
+                self.__dict__[k] = fn(v.detach())
+        return self
+
+
+def _targets(crit, input, target, n_classes):
+    """1-based class targets -> 0-based LongTensor (the one place of this conversion)."""
+    if isinstance(target, bool) or not isinstance(target, (int, float, torch.Tensor)):
+        raise TypeError(f"{crit.__class__.__name__}: expecting target to be a number or a 1-D tensor of "
+                        f"1-based class indices, got {type(target).__name__}")
+    if isinstance(target, torch.Tensor):
+        t = target.reshape(-1) if target.dim() == 0 else target
+        if t.dim() != 1:
+            raise ValueError(f"{crit.__class__.__name__}: expecting target to be a 1-D tensor, got size "
+                             f"{tuple(target.shape)}")
+        t = t.to(device=input.device, dtype=torch.long) - 1
+    else:
+        if target != int(target):
+            raise ValueError(f"{crit.__class__.__name__}: expecting an integer class target, got {target!r}")
+        t = torch.tensor([int(target) - 1], device=input.device)
+    nframe = 1 if input.dim() == 1 else input.shape[0]
+    if t.numel() != nframe:
+        raise ValueError(f"{crit.__class__.__name__}: expecting {nframe} target(s) for input of size "
+                         f"{tuple(input.shape)}, got {t.numel()}")
+    ignore = crit.ignoreIndex - 1
+    bad = ((t < 0) | (t >= n_classes)) & (t != ignore)
+    if bool(bad.any()):
+        v = int(t[bad][0]) + 1
+        raise ValueError(f"{crit.__class__.__name__}: target {v} out of range; expecting 1-based class "
+                         f"indices in [1, {n_classes}]")
+    return t
+
+
+class ClassNLLCriterion(Criterion):
+    """``nn.ClassNLLCriterion(weights=None, sizeAverage=True, ignoreIndex=-100)``.
+
+    loss = -sum_i w[t_i] x[i, t_i] / (sizeAverage and sum_i w[t_i] or 1), for input x of
+    ``nClasses`` log-probabilities (1-D) or ``nframe x nClasses`` (2-D) and 1-based targets t.
+    gradInput[i, t_i] = -w[t_i] / (the same normaliser), zero elsewhere.
+    """
+
+    def __init__(self, weights=None, sizeAverage=True, ignoreIndex=-100):
+        super().__init__()
+        if weights is not None and (not isinstance(weights, torch.Tensor) or weights.dim() != 1):
+            raise ValueError(f"ClassNLLCriterion: weights input should be a 1-D tensor, got {weights!r}")
+        self.weights = weights
+        self.sizeAverage = True if sizeAverage is None else bool(sizeAverage)
+        self.ignoreIndex = ignoreIndex
+        self.total_weight = 0.0
+
+    def _prepare(self, input, target):
+        check_tensor(self, 'input', input, (1, 2))
+        t = _targets(self, input, target, input.shape[-1])
+        w = self.weights
+        if w is not None:
+            if w.numel() != input.shape[-1]:
+                raise ValueError(f"ClassNLLCriterion: weights of size {w.numel()} do not match the "
+                                 f"{input.shape[-1]} classes of the input")
+            w = w.to(dtype=input.dtype, device=input.device)
+        x = input.unsqueeze(0) if input.dim() == 1 else input
+        return x, t, w, (_MEAN if self.sizeAverage else _SUM)
+
+    def expected_input(self):
+        return "nClasses log-probabilities (1-D) or nframe x nClasses (2-D)"
+
+    def updateOutput(self, input, target):
+        x, t, w, red = self._prepare(input, target)
+        if autograd_active():
+            self.output = F.nll_loss(x, t, w, ignore_index=self.ignoreIndex - 1,
+                                     reduction='mean' if red == _MEAN else 'sum')
+            return self.output
+        with torch.no_grad():
+            out, tw = _nll(x, t, w, red, self.ignoreIndex - 1)
+        self.output, self.total_weight = out.item(), tw.item()
+        return self.output
+
+    def updateGradInput(self, input, target):
+        x, t, w, red = self._prepare(input, target)
+        with torch.no_grad():
+            tw = _nll(x, t, w, red, self.ignoreIndex - 1)[1]   # the normaliser sum_i w[t_i]
+            one = torch.ones((), dtype=x.dtype, device=x.device)
+            g = _nll_backward(one, x, t, w, red, self.ignoreIndex - 1, tw)
+        self.gradInput = g.view(input.shape)
+        return self.gradInput
+
+
+class CrossEntropyCriterion(Criterion):
+    """``nn.CrossEntropyCriterion(weights=None, sizeAverage=True)`` = ``LogSoftMax`` then
+    ``ClassNLLCriterion`` (input squeezed first, gradInput shaped as the input), as Lua."""
+
+    def __init__(self, weights=None, sizeAverage=True):
+        super().__init__()
+        self.lsm = LogSoftMax()
+        self.nll = ClassNLLCriterion(weights, sizeAverage)
+        self.sizeAverage = self.nll.sizeAverage
+        self.oldSizeAverage = self.sizeAverage
+
+    def _sync(self):
+        if self.sizeAverage != self.oldSizeAverage:
+            self.nll.sizeAverage = self.sizeAverage
+        self.oldSizeAverage = self.sizeAverage
+
+    def updateOutput(self, input, target):
+        check_tensor(self, 'input', input)
+        x = input.squeeze()
+        t = target.squeeze() if isinstance(target, torch.Tensor) and target.dim() > 1 else target
+        self._sync()
+        self.lsm.updateOutput(x)
+        self.output = self.nll.updateOutput(self.lsm.output, t)
+        return self.output
+
+    def updateGradInput(self, input, target):
+        check_tensor(self, 'input', input)
+        x = input.squeeze()
+        t = target.squeeze() if isinstance(target, torch.Tensor) and target.dim() > 1 else target
+        self._sync()
+        self.nll.updateGradInput(self.lsm.output, t)
+        self.lsm.updateGradInput(x, self.nll.gradInput)
+        self.gradInput = self.lsm.gradInput.view(input.shape)
+        return self.gradInput
+
+
+class MSECriterion(Criterion):
+    """``nn.MSECriterion(sizeAverage=True)``: loss = sum((x - y)^2) / (sizeAverage and n or 1);
+    gradInput = 2 (x - y) / (sizeAverage and n or 1)."""
+
+    def __init__(self, sizeAverage=True):
+        super().__init__()
+        self.sizeAverage = True if sizeAverage is None else bool(sizeAverage)
+
+    def _check(self, input, target):
+        check_tensor(self, 'input', input)
+        check_tensor(self, 'target', target)
+        if input.numel() != target.numel():
+            raise ValueError(f"MSECriterion: expecting target with as many elements as input "
+                             f"({tuple(input.shape)}), got {tuple(target.shape)}")
+
+    def expected_input(self):
+        return "any tensor, target of the same number of elements"
+
+    def updateOutput(self, input, target):
+        self._check(input, target)
+        red = 'mean' if self.sizeAverage else 'sum'
+        if autograd_active():
+            self.output = F.mse_loss(input, target.view_as(input), reduction=red)
+            return self.output
+        with torch.no_grad():
+            self.output = F.mse_loss(input, target.view_as(input), reduction=red).item()
+        return self.output
+
+    def updateGradInput(self, input, target):
+        self._check(input, target)
+        norm = 2.0 / input.numel() if self.sizeAverage else 2.0
+        with torch.no_grad():
+            self.gradInput = (input - target.view_as(input)) * norm
+        return self.gradInput
+
+
+__all__ = ['Criterion', 'ClassNLLCriterion', 'CrossEntropyCriterion', 'MSECriterion']

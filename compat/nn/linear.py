@@ -1,0 +1,90 @@
+"""``nn.Linear`` (torch/nn ``Linear.lua``): y = W x + b, W of size outputSize x inputSize."""
+import math
+
+import torch
+import torch.nn.functional as F
+
+from compat.nn.module import Module, autograd_active, check_tensor
+
+
+class Linear(Module):
+    """``nn.Linear(inputSize, outputSize, bias=True)``.
+
+    Input: a vector of ``inputSize`` or a batch ``nframe x inputSize``. Output ``W x + b``
+    (``outputSize``) or ``x W^T + b`` (``nframe x outputSize``). ``reset(stdv)``: W and b uniform in
+    [-s, s], s = 1/sqrt(inputSize) (or ``stdv*sqrt(3)`` when given), as Lua's ``reset``.
+    """
+
+    def __init__(self, inputSize, outputSize, bias=True):
+        super().__init__()
+        for name, v in (('inputSize', inputSize), ('outputSize', outputSize)):
+            if not isinstance(v, int) or isinstance(v, bool) or v <= 0:
+                raise ValueError(f"Linear: expecting {name} to be a positive int, got {v!r}")
+        dtype = torch.get_default_dtype()
+        self._new_param('weight', torch.empty(outputSize, inputSize, dtype=dtype))
+        if bias:
+            self._new_param('bias', torch.empty(outputSize, dtype=dtype))
+        else:
+            self.bias = None
+        self.reset()
+
+    def reset(self, stdv=None):
+        s = stdv * math.sqrt(3) if stdv is not None else 1.0 / math.sqrt(self.weight.shape[1])
+        with torch.no_grad():
+            self.weight.uniform_(-s, s)
+            if self.bias is not None:
+                self.bias.uniform_(-s, s)
+        return self
+
+    def noBias(self):
+        """Drop the bias (Lua ``noBias``); returns self."""
+        self._parameters.pop('bias', None)
+        self._grad_bufs.pop('bias', None)
+        self.bias = None
+        return self
+
+    def expected_input(self):
+        return f"a vector of {self.weight.shape[1]} or a batch nframe x {self.weight.shape[1]}"
+
+    def _check(self, input):
+        check_tensor(self, 'input', input, (1, 2), ((-1, self.weight.shape[1]),))
+
+    def updateOutput(self, input):
+        self._check(input)
+        w, b = self.weight, self.bias
+        if autograd_active():
+            self.output = F.linear(input, w, b)
+            return self.output
+        with torch.no_grad():
+            if input.dim() == 1:
+                self.output = torch.addmv(b, w, input) if b is not None else torch.mv(w, input)
+            else:
+                self.output = torch.addmm(b, input, w.t()) if b is not None else torch.mm(input, w.t())
+        return self.output
+
+    def updateGradInput(self, input, gradOutput):
+        """gradInput = W^T gradOutput (vector) or gradOutput W (batch)."""
+        if self.gradInput is None:      # Lua: a nil gradInput skips the computation
+            return None
+        self._check(input)
+        with torch.no_grad():
+            w = self.weight
+            self.gradInput = torch.mv(w.t(), gradOutput) if input.dim() == 1 else torch.mm(gradOutput, w)
+        return self.gradInput
+
+    def _accGrad(self, input, gradOutput, scale, gw, gb):
+        """gw += scale * gradOutput^T input; gb += scale * sum over frames of gradOutput."""
+        if input.dim() == 1:
+            gw.addr_(gradOutput, input, alpha=scale)
+            if gb is not None:
+                gb.add_(gradOutput, alpha=scale)
+        else:
+            gw.addmm_(gradOutput.t(), input, alpha=scale)
+            if gb is not None:
+                gb.add_(gradOutput.sum(0), alpha=scale)
+
+    def extra_repr(self):
+        return f"{self.weight.shape[1]} -> {self.weight.shape[0]}" + ('' if self.bias is not None else ' without bias')
+
+    def __repr__(self):
+        return f"nn.Linear({self.extra_repr()})"
