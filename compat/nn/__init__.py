@@ -24,3 +24,7 @@ from compat.nn.normalization import (  # noqa: F401
     SpatialDivisiveNormalization,
     SpatialSubtractiveNormalization,
 )
+
+from compat.nn import t7_support as _t7_support  # noqa: E402
+
+_t7_support.register()

@@ -1,0 +1,275 @@
+"""``.t7`` support: how compat.nn classes load from and save to Torch7 files.
+
+Loaders receive the Lua object's field table (``weight``, ``gradWeight``, ``kW``, ``modules``...)
+and build a working module without running ``__init__`` (so no RNG draw); savers return the Lua
+class name and the field set that torch/nn's Lua code reads, so Lua Torch7 can load and run the
+module. Field names follow torch/nn (``Module.lua``, ``Linear.lua``, ``SpatialConvolutionMM.lua``,
+``SpatialMaxPooling.lua``, ``View.lua``, ``Reshape.lua``, ``Dropout.lua``, the criterions).
+"""
+import logging
+
+import torch
+
+from compat import t7
+from compat.nn import activations, containers, conv, criterions, linear, pooling, shape
+from compat.nn.module import _DTYPE_NAMES, Module
+
+logger = logging.getLogger(__name__)
+
+
+def _tensor(v, dtype=None):
+    if isinstance(v, t7.T7Storage):
+        v = v.tensor
+    if not isinstance(v, torch.Tensor):
+        return None
+    return v if dtype is None else v.to(dtype)
+
+
+def _ints(v):
+    """A LongStorage (or list / number) of sizes -> tuple of ints."""
+    if isinstance(v, t7.T7Storage):
+        return tuple(int(x) for x in v.tensor.tolist())
+    if isinstance(v, torch.Tensor):
+        return tuple(int(x) for x in v.reshape(-1).tolist())
+    if isinstance(v, (list, tuple)):
+        return tuple(int(x) for x in v)
+    if isinstance(v, dict):
+        return tuple(int(v[k]) for k in sorted(v))
+    return (int(v),)
+
+
+def _storage(sizes):
+    return t7.T7Storage(torch.tensor(list(sizes), dtype=torch.long))
+
+
+# ---------------------------------------------------------------------------------- loading
+def _new(cls, table):
+    m = cls.__new__(cls)
+    Module.__init__(m)
+    for f in ('output', 'gradInput'):
+        v = table.get(f)
+        if isinstance(v, torch.Tensor):
+            setattr(m, f, v)
+    if 'train' in table:          # this module only (Lua stores the flag per module)
+        m.training = bool(table['train'])
+    for name in m._param_names:
+        w = table.get(name)
+        if isinstance(w, torch.Tensor) and w.numel() > 0:
+            m._new_param(name, w)
+            g = table.get('grad' + name[0].upper() + name[1:])
+            if isinstance(g, torch.Tensor) and g.shape == w.shape and g.dtype == w.dtype:
+                m._set_grad(name, g)
+        elif name not in m._parameters:
+            setattr(m, name, None)
+    return m
+
+
+def _copy(m, table, *fields, **defaults):
+    for f in fields:
+        setattr(m, f, table[f])
+    for f, d in defaults.items():
+        setattr(m, f, table.get(f, d))
+    return m
+
+
+def _load_conv(cls):
+    def load(table):
+        m = _new(cls, table)
+        if 'padding' in table and 'padW' not in table:     # old files: one 'padding' field
+            table['padW'] = table['padH'] = table['padding']
+        _copy(m, table, 'nInputPlane', 'nOutputPlane', 'kW', 'kH', dW=1, dH=1, padW=0)
+        m.padH = table.get('padH', m.padW)
+        return m
+    return load
+
+
+def _load_pool(table):
+    m = _new(pooling.SpatialMaxPooling, table)
+    _copy(m, table, 'kW', 'kH', dW=table['kW'], dH=table['kH'], padW=0, padH=0, ceil_mode=False)
+    m.ceil_mode = bool(m.ceil_mode)
+    m.indices = torch.empty(0, dtype=torch.long)
+    return m
+
+
+def _load_relu(table):
+    return _copy(_new(activations.ReLU, table), table, inplace=False, threshold=0.0, val=0.0)
+
+
+def _load_view(table):
+    m = _new(shape.View, table)
+    m.resetSize(*_ints(table['size']))
+    m.numInputDims = table.get('numInputDims')
+    return m
+
+
+def _load_reshape(table):
+    m = _new(shape.Reshape, table)
+    m.size = _ints(table['size'])
+    m.nelement = int(table.get('nelement', 0)) or int(torch.tensor(m.size).prod())
+    m.batchMode = table.get('batchMode')
+    return m
+
+
+def _load_dropout(table):
+    m = _new(shape.Dropout, table)
+    m.p = float(table.get('p', 0.5))
+    m.v2 = bool(table.get('v2', True))
+    m.inplace = bool(table.get('inplace', False))
+    m.stochastic_inference = bool(table.get('stochastic_inference', False))
+    m.training = bool(table.get('train', True))
+    noise = table.get('noise')
+    m.noise = noise if isinstance(noise, torch.Tensor) else torch.empty(0, dtype=torch.get_default_dtype())
+    return m
+
+
+def _load_sequential(table):
+    m = _new(containers.Sequential, table)
+    mods = table.get('modules') or []
+    if isinstance(mods, dict):
+        mods = [mods[k] for k in sorted(mods)]
+    for i, child in enumerate(mods):
+        if not isinstance(child, torch.nn.Module):
+            raise TypeError(f"nn.Sequential in .t7 file: module {i + 1} is a {type(child).__name__} "
+                            f"({getattr(child, 'torch_typename', '?')}), which compat.nn cannot run")
+        m._modules[str(i)] = child
+    return m
+
+
+def _new_criterion(cls, table):
+    c = cls.__new__(cls)
+    criterions.Criterion.__init__(c)
+    gi = table.get('gradInput')
+    if isinstance(gi, torch.Tensor):
+        c.gradInput = gi
+    out = table.get('output')
+    c.output = float(out) if isinstance(out, (int, float)) else 0.0
+    return c
+
+
+def _load_nll(table):
+    c = _new_criterion(criterions.ClassNLLCriterion, table)
+    c.weights = _tensor(table.get('weights'))
+    c.sizeAverage = bool(table.get('sizeAverage', True))
+    c.ignoreIndex = int(table.get('ignoreIndex', -100))
+    c.total_weight = 0.0
+    return c
+
+
+def _load_cross_entropy(table):
+    c = _new_criterion(criterions.CrossEntropyCriterion, table)
+    c.lsm = table['lsm'] if isinstance(table.get('lsm'), activations.LogSoftMax) else activations.LogSoftMax()
+    c.nll = table['nll'] if isinstance(table.get('nll'), criterions.ClassNLLCriterion) \
+        else criterions.ClassNLLCriterion()
+    c.sizeAverage = bool(table.get('sizeAverage', c.nll.sizeAverage))
+    c.oldSizeAverage = bool(table.get('oldSizeAverage', c.sizeAverage))
+    return c
+
+
+def _load_mse(table):
+    c = _new_criterion(criterions.MSECriterion, table)
+    c.sizeAverage = bool(table.get('sizeAverage', True))
+    return c
+
+
+# ---------------------------------------------------------------------------------- saving
+def _type_name(m):
+    ps = list(torch.nn.Module.parameters(m))
+    t = ps[0] if ps else m.output if isinstance(m.output, torch.Tensor) else torch.empty(0)
+    return _DTYPE_NAMES.get(t.dtype, 'torch.DoubleTensor')
+
+
+def _empty_like_type(m):
+    return torch.empty(0, dtype=torch.float32 if _type_name(m) == 'torch.FloatTensor' else torch.float64)
+
+
+def _state(m):
+    d = {}
+    for f in ('output', 'gradInput'):
+        v = getattr(m, f, None)
+        d[f] = v.detach() if isinstance(v, torch.Tensor) else _empty_like_type(m)
+    d['_type'] = _type_name(m)
+    d['train'] = bool(m.training)
+    for m_, name in m._lua_slots():
+        d[name] = m._parameters[name].detach()
+        d['grad' + name[0].upper() + name[1:]] = m._grad(name).detach()
+    return d
+
+
+def _saver(lua_name, *fields, extra=None):
+    def save(m):
+        d = _state(m)
+        for f in fields:
+            d[f] = getattr(m, f)
+        if extra is not None:
+            d.update(extra(m))
+        return lua_name, d
+    return save
+
+
+def _save_sequential(m):
+    d = _state(m)
+    d['modules'] = list(m._modules.values())
+    return 'nn.Sequential', d
+
+
+def _save_criterion(lua_name, extra):
+    def save(c):
+        gi = c.gradInput.detach() if isinstance(c.gradInput, torch.Tensor) else torch.empty(0, dtype=torch.float64)
+        out = c.output.item() if isinstance(c.output, torch.Tensor) else float(c.output)
+        d = {'output': out, 'gradInput': gi}
+        d.update(extra(c))
+        return lua_name, d
+    return save
+
+
+def _nll_fields(c):
+    dt = c.gradInput.dtype if isinstance(c.gradInput, torch.Tensor) and c.gradInput.is_floating_point() \
+        else torch.float64
+    return {'sizeAverage': bool(c.sizeAverage), 'ignoreIndex': c.ignoreIndex,
+            'weights': c.weights.detach() if c.weights is not None else None,
+            'output_tensor': torch.zeros(1, dtype=dt), 'total_weight_tensor': torch.ones(1, dtype=dt),
+            'target': torch.zeros(1, dtype=torch.long)}
+
+
+_CONV_FIELDS = ('nInputPlane', 'nOutputPlane', 'kW', 'kH', 'dW', 'dH', 'padW', 'padH')
+
+
+def register():
+    """Register every loader and saver of this package with :mod:`compat.t7`."""
+    simple = {'nn.Tanh': activations.Tanh, 'nn.Sigmoid': activations.Sigmoid,
+              'nn.SoftMax': activations.SoftMax, 'nn.LogSoftMax': activations.LogSoftMax,
+              'nn.Identity': shape.Identity}
+    for name, cls in simple.items():
+        t7.register_loader(name, lambda table, cls=cls: _new(cls, table))
+        t7.register_saver(cls, _saver(name))
+    t7.register_loader('nn.Linear', lambda table: _new(linear.Linear, table))
+    t7.register_saver(linear.Linear, _saver('nn.Linear'))
+    for name, cls in (('nn.SpatialConvolutionMM', conv.SpatialConvolutionMM),
+                      ('nn.SpatialConvolution', conv.SpatialConvolution)):
+        t7.register_loader(name, _load_conv(cls))
+        t7.register_saver(cls, _saver(name, *_CONV_FIELDS))
+    t7.register_loader('nn.SpatialMaxPooling', _load_pool)
+    t7.register_saver(pooling.SpatialMaxPooling, _saver(
+        'nn.SpatialMaxPooling', 'kW', 'kH', 'dW', 'dH', 'padW', 'padH',
+        extra=lambda m: {'ceil_mode': bool(m.ceil_mode), 'indices': torch.empty(0, dtype=torch.long)}))
+    t7.register_loader('nn.ReLU', _load_relu)
+    t7.register_saver(activations.ReLU, _saver('nn.ReLU', 'inplace', 'threshold', 'val'))
+    t7.register_loader('nn.View', _load_view)
+    t7.register_saver(shape.View, _saver('nn.View', 'numElements', 'numInputDims',
+                                         extra=lambda m: {'size': _storage(m.size)}))
+    t7.register_loader('nn.Reshape', _load_reshape)
+    t7.register_saver(shape.Reshape, _saver('nn.Reshape', 'nelement', 'batchMode', extra=lambda m: {
+        'size': _storage(m.size), 'batchsize': _storage((1,) + tuple(m.size))}))
+    t7.register_loader('nn.Dropout', _load_dropout)
+    t7.register_saver(shape.Dropout, _saver('nn.Dropout', 'p', 'v2', 'inplace', 'stochastic_inference',
+                                            extra=lambda m: {'noise': m.noise.detach()}))
+    t7.register_loader('nn.Sequential', _load_sequential)
+    t7.register_saver(containers.Sequential, _save_sequential)
+    t7.register_loader('nn.ClassNLLCriterion', _load_nll)
+    t7.register_saver(criterions.ClassNLLCriterion, _save_criterion('nn.ClassNLLCriterion', _nll_fields))
+    t7.register_loader('nn.CrossEntropyCriterion', _load_cross_entropy)
+    t7.register_saver(criterions.CrossEntropyCriterion, _save_criterion('nn.CrossEntropyCriterion', lambda c: {
+        'lsm': c.lsm, 'nll': c.nll, 'sizeAverage': bool(c.sizeAverage), 'oldSizeAverage': bool(c.oldSizeAverage)}))
+    t7.register_loader('nn.MSECriterion', _load_mse)
+    t7.register_saver(criterions.MSECriterion, _save_criterion(
+        'nn.MSECriterion', lambda c: {'sizeAverage': bool(c.sizeAverage)}))
