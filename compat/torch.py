@@ -1,0 +1,27 @@
+"""The Torch7 ``torch`` namespace: ``.t7`` I/O and Lua-only helpers; every other name is PyTorch's.
+
+``compat.torch.load``/``save`` read and write Torch7 files (see :mod:`compat.t7`);
+``manualSeed``, ``Timer``, ``CmdLine``, ... mirror their Lua namesakes (see :mod:`compat._lua`).
+Any name not defined here (``compat.torch.zeros``, ``compat.torch.Tensor``, ...) falls through to
+PyTorch, so a migrated script needs a single ``from compat import torch``.
+"""
+import torch as _pytorch
+
+from compat.t7 import T7FormatError, load, save  # noqa: F401
+from compat._lua import (  # noqa: F401
+    CmdLine,
+    Timer,
+    getdefaulttensortype,
+    getnumthreads,
+    manualSeed,
+    randperm,
+    setdefaulttensortype,
+    setnumthreads,
+)
+
+
+def __getattr__(name):
+    try:
+        return getattr(_pytorch, name)
+    except AttributeError:
+        raise AttributeError(f"module 'compat.torch' has no attribute {name!r} (neither has PyTorch's torch)") from None

@@ -1,0 +1,88 @@
+"""TorchMPI's ``mpi`` handle for migrated scripts (Lua: ``mpi = require('torchmpi')``).
+
+    from compat import torchmpi as mpi
+    mpi.start(withCuda=False)
+    mpi.allreduceTensor(t)              -- in place, sum over ranks
+    mpi.broadcastTensor(0, t)           -- root first, as in TorchMPI
+    out = mpi.allgatherTensor(t)        -- rank-ordered concatenation along dim 0
+    mpi.stop()
+
+The handle wraps one communicator (COMM_WORLD unless ``start(communicator=...)``) and exposes it
+as ``mpi.comm``, so it can be passed wherever the library takes ``comm``. CUDA tensors are staged
+through host memory (``withCuda`` is accepted for compatibility). ``rank()`` is 0-based, as in
+TorchMPI.
+"""
+import logging
+
+from automatedparallelization import comm as _comm
+
+logger = logging.getLogger(__name__)
+
+comm = None        # the communicator in use, set by start()
+withCuda = False
+
+
+def _active():
+    return comm if comm is not None else _comm.resolve(None)
+
+
+def start(withCuda=False, withIPCGroups=True, customCommunicatorInit=None,
+          withCartesianCommunicator=False, collectiveCommunicator=None, communicator=None):
+    """Start using MPI (idempotent). ``communicator`` (an mpi4py communicator) restricts the handle to it."""
+    global comm
+    globals()["withCuda"] = bool(withCuda)
+    comm = _comm.resolve(communicator)
+    logger.debug("torchmpi started: rank %d of %d", comm.Get_rank(), comm.Get_size())
+
+
+def stop():
+    """End of MPI use; MPI itself is finalized when the process exits."""
+    global comm
+    if comm is not None:
+        comm.Barrier()
+    comm = None
+
+
+def rank():
+    return _active().Get_rank()
+
+
+def size():
+    return _active().Get_size()
+
+
+def barrier():
+    _comm.barrier(_active())
+
+
+def allreduceTensor(input, output=None):
+    """Sum ``input`` over ranks into ``output`` (default: in place); returns the result tensor."""
+    if output is not None and output is not input:
+        output.copy_(input)
+        input = output
+    return _comm.allreduce_(input, "sum", _active())
+
+
+def broadcastTensor(root, tensor):
+    """Copy rank ``root``'s ``tensor`` into every rank's ``tensor`` (in place); returns it."""
+    return _comm.broadcast_(tensor, root, _active())
+
+
+def reduceTensor(root, input, output=None):
+    """Sum onto ``root`` (implemented as an allreduce: every rank gets the sum)."""
+    return allreduceTensor(input, output)
+
+
+def allgatherTensor(input, output=None):
+    """Concatenate every rank's ``input`` along dim 0; resize ``output`` to it if given, else return a new tensor."""
+    gathered = _comm.allgather(input, _active(), dim=0)
+    if output is None:
+        return gathered
+    if output is input:
+        raise ValueError("allgatherTensor: output must not be the input tensor (in place is not supported, "
+                         "as in TorchMPI)")
+    output.resize_(gathered.shape).copy_(gathered)
+    return output
+
+
+from compat.torchmpi import nn  # noqa: E402,F401  (mpi.nn, as require('torchmpi.nn'))

@@ -1,0 +1,146 @@
+"""Cases for automatedparallelization.comm, run on 1, 2 and 3 ranks (tests/test_comm.py).
+
+Expected values come from rank arithmetic: rank r contributes (r + 1), so a sum is P(P+1)/2.
+"""
+import torch
+
+from automatedparallelization import comm
+
+R, P = comm.rank(), comm.size()
+TOTAL = P * (P + 1) // 2
+NUMERIC = [torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64, torch.float16,
+           torch.bfloat16, torch.float32, torch.float64, torch.complex64, torch.complex128]
+
+
+def _expect_raises(exc_type, fn, *words):
+    try:
+        fn()
+    except exc_type as exc:
+        for word in words:
+            if word not in str(exc):
+                raise AssertionError(f"message {str(exc)!r} lacks {word!r}") from exc
+        return
+    raise AssertionError(f"expected {exc_type.__name__}")
+
+
+def case_rank_and_size():
+    ranks = comm.allgather(torch.tensor([R]))
+    assert ranks.tolist() == list(range(P)), ranks
+
+
+def case_allreduce_sum_every_dtype_in_place():
+    for dtype in NUMERIC:
+        for n in (0, 1, 7):
+            t = torch.full((n,), R + 1, dtype=dtype)
+            ptr = t.data_ptr()
+            out = comm.allreduce_(t)
+            assert out is t and t.data_ptr() == ptr
+            assert torch.equal(t, torch.full((n,), TOTAL, dtype=dtype)), (dtype, n, t)
+            assert t.dtype == dtype
+
+
+def case_allreduce_several_megabytes():
+    t = torch.arange(1_500_000, dtype=torch.float32) * (R + 1)     # 6 MB
+    comm.allreduce_(t)
+    assert torch.equal(t, torch.arange(1_500_000, dtype=torch.float32) * TOTAL)
+
+
+def case_allreduce_mean_max_min_prod():
+    t = torch.tensor([R + 1.0, -(R + 1.0)], dtype=torch.float64)
+    comm.allreduce_(t, "mean")
+    assert torch.equal(t, torch.tensor([TOTAL / P, -TOTAL / P], dtype=torch.float64))
+    t = torch.tensor([R, -R], dtype=torch.int32)
+    comm.allreduce_(t, "max")
+    assert t.tolist() == [P - 1, 0]
+    t = torch.tensor([R, -R], dtype=torch.int64)
+    comm.allreduce_(t, "min")
+    assert t.tolist() == [0, -(P - 1)]
+    t = torch.tensor([R + 1], dtype=torch.int64)
+    comm.allreduce_(t, "prod")
+    assert t.item() == __import__("math").factorial(P)
+
+
+def case_allreduce_bool_is_logical():
+    t = torch.tensor([R == 0, False, True])
+    comm.allreduce_(t)
+    assert t.tolist() == [True, False, True]
+    t = torch.tensor([R == 0, True])
+    comm.allreduce_(t, "min")
+    assert t.tolist() == [P == 1, True]
+
+
+def case_allreduce_non_contiguous_and_half_precision():
+    base = torch.zeros(4, 6)
+    view = base[:, ::2]
+    view.fill_(R + 1)
+    comm.allreduce_(view)
+    assert torch.equal(base[:, ::2], torch.full((4, 3), float(TOTAL)))
+    assert torch.equal(base[:, 1::2], torch.zeros(4, 3))          # untouched between the strides
+    for dtype in (torch.float16, torch.bfloat16):
+        t = torch.full((5,), 0.5 * (R + 1), dtype=dtype)
+        comm.allreduce_(t, "mean")
+        assert torch.equal(t, torch.full((5,), 0.5 * TOTAL / P, dtype=dtype)), (dtype, t)
+
+
+def case_allreduce_requires_grad_leaf():
+    w = torch.nn.Parameter(torch.full((3,), float(R + 1)))
+    comm.allreduce_(w, "mean")
+    assert torch.equal(w.detach(), torch.full((3,), TOTAL / P)) and w.requires_grad
+
+
+def case_allreduce_bad_arguments():
+    _expect_raises(TypeError, lambda: comm.allreduce_([1.0, 2.0]), "tensor", "list")
+    _expect_raises(ValueError, lambda: comm.allreduce_(torch.ones(2), op="avg"), "op", "avg")
+    _expect_raises(TypeError, lambda: comm.allreduce_(torch.ones(2, dtype=torch.int32), op="mean"), "int32")
+    _expect_raises(TypeError, lambda: comm.allreduce_(torch.ones(2), comm="world"), "comm", "str")
+
+
+def case_iallreduce_overlaps_then_waits():
+    t = torch.full((1000,), float(R + 1))
+    handle = comm.iallreduce_(t, "mean")
+    assert handle.wait() is t
+    assert torch.equal(t, torch.full((1000,), TOTAL / P))
+    _expect_raises(TypeError, lambda: comm.iallreduce_(torch.ones(4, 4).t()), "contiguous")
+
+
+def case_broadcast_from_every_root():
+    for root in range(P):
+        for dtype in NUMERIC + [torch.bool]:
+            t = torch.full((3, 2), R + 1, dtype=dtype)[:, :1] if dtype != torch.bool else torch.tensor([R == root])
+            comm.broadcast_(t, root)
+            want = torch.full((3, 1), root + 1, dtype=dtype) if dtype != torch.bool else torch.tensor([True])
+            assert torch.equal(t, want), (root, dtype, t)
+        empty = torch.empty(0)
+        comm.broadcast_(empty, root)
+
+
+def case_broadcast_bad_root():
+    _expect_raises(ValueError, lambda: comm.broadcast_(torch.ones(2), root=P), "root", str(P))
+    _expect_raises(ValueError, lambda: comm.broadcast_(torch.ones(2), root=-1), "root")
+    _expect_raises(TypeError, lambda: comm.broadcast_(3.0), "tensor", "float")
+
+
+def case_allgather_equal_and_uneven():
+    t = torch.full((2, 3), R, dtype=torch.int64)
+    out = comm.allgather(t)
+    assert torch.equal(out, torch.arange(P).repeat_interleave(2)[:, None].expand(-1, 3))
+    t = torch.full((3, R + 1), float(R))                           # uneven along dim 1
+    out = comm.allgather(t, dim=1)
+    want = torch.cat([torch.full((3, r + 1), float(r)) for r in range(P)], dim=1)
+    assert torch.equal(out, want)
+    out = comm.allgather(torch.empty(0, 4))
+    assert out.shape == (0, 4)
+    out = comm.allgather(torch.tensor(R + 0.5, dtype=torch.bfloat16))   # 0-d: one element per rank
+    assert torch.equal(out, torch.arange(P, dtype=torch.bfloat16) + 0.5)
+
+
+def case_allgather_mismatch_raises_on_every_rank():
+    if P == 1:
+        return
+    _expect_raises(ValueError, lambda: comm.allgather(torch.zeros(2, R + 2), dim=0), "shape")
+
+
+def case_barrier_and_objects():
+    comm.barrier()
+    assert comm.bcast_object({"r": R}, root=P - 1) == {"r": P - 1}
+    assert comm.allgather_object(R * 10) == [10 * r for r in range(P)]

@@ -1,0 +1,96 @@
+"""torchad-run and abort-on-failure: real jobs under the installed MPI."""
+import os
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from automatedparallelization import launcher
+from tests.mpi_harness import REPO
+
+FAILING = textwrap.dedent("""
+    import time, torch
+    from automatedparallelization import comm
+    if comm.rank() == 1:
+        time.sleep(0.5)
+        raise RuntimeError("deliberate failure on this rank")
+    comm.allreduce_(torch.ones(3))          # rank 0 waits here for a partner that never comes
+    time.sleep(60)
+""")
+
+
+def _run(cmd, timeout=60, **kw):
+    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1")
+    started = time.monotonic()
+    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout, **kw)
+    return proc.returncode, proc.stdout + proc.stderr, time.monotonic() - started
+
+
+def _torchad_run(*args, timeout=60):
+    return _run([sys.executable, "-m", "automatedparallelization.launcher", *args], timeout=timeout)
+
+
+def test_help_explains_itself():
+    code, out, _ = _torchad_run("--help")
+    assert code == 0
+    for word in ("-np", "--hostfile", "mpiexec", "exit"):
+        assert word in out
+
+
+def test_bad_arguments_are_named():
+    code, out, _ = _torchad_run("-np", "0", "python", "-c", "pass")
+    assert code == 2 and "-np" in out and "0" in out
+    code, out, _ = _torchad_run("-np", "2", "--hostfile", "/nonexistent/hosts", "python", "-c", "pass")
+    assert code == 2 and "/nonexistent/hosts" in out
+    code, out, _ = _torchad_run("-np", "2")
+    assert code == 2 and "program" in out
+
+
+def test_command_per_flavour(tmp_path):
+    hosts = tmp_path / "hosts"
+    cmd, env = launcher.build_command(3, ["python", "x.py", "-a"], "/m/mpiexec", "openmpi", str(hosts))
+    assert cmd[:4] == ["/m/mpiexec", "--oversubscribe", "--bind-to", "none"]
+    assert cmd[cmd.index("--hostfile") + 1] == str(hosts) and cmd[-3:] == [sys.executable, "x.py", "-a"]
+    assert ("OMPI_ALLOW_RUN_AS_ROOT" in env) == (os.geteuid() == 0)
+    cmd, env = launcher.build_command(2, ["./prog"], "/m/mpiexec", "mpich", str(hosts))
+    assert cmd == ["/m/mpiexec", "-f", str(hosts), "-n", "2", "./prog"] and env == {}
+
+
+def test_dry_run_uses_the_installed_mpiexec():
+    code, out, _ = _torchad_run("-np", "2", "--dry-run", "python", "script.py")
+    assert code == 0 and "mpiexec" in out and "-n 2" in out and out.strip().endswith("script.py")
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("nprocs", [1, 2, 3])
+def test_exit_code_is_passed_through(nprocs):
+    code, out, _ = _torchad_run("-np", str(nprocs), "python", "-c", "import sys; sys.exit(3)")
+    assert code == 3, out
+    code, out, _ = _torchad_run("-np", str(nprocs), "python", "-c", "print('hello')")
+    assert code == 0 and out.count("hello") == nprocs, out
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("nprocs", [2, 3])
+@pytest.mark.parametrize("via", ["torchad-run", "mpiexec"])
+def test_failing_rank_ends_the_job(tmp_path, nprocs, via):
+    script = tmp_path / "fail.py"
+    script.write_text(FAILING)
+    if via == "torchad-run":
+        cmd = [sys.executable, "-m", "automatedparallelization.launcher", "-np", str(nprocs), "python", str(script)]
+    else:
+        mpiexec = launcher.find_mpiexec()
+        prefix, env = launcher.build_command(nprocs, [], mpiexec, launcher.mpi_flavour(mpiexec))
+        os.environ.update(env)
+        cmd = prefix + [sys.executable, str(script)]
+    code, out, elapsed = _run(cmd, timeout=45)
+    assert code != 0, out
+    assert elapsed < 15, f"took {elapsed:.1f} s"
+    assert "rank 1 of" in out and "deliberate failure on this rank" in out and "Traceback" in out, out
+
+
+def test_timeout_ends_a_hung_job():
+    code, out, elapsed = _torchad_run("-np", "1", "--timeout", "3", "python", "-c", "import time; time.sleep(30)")
+    assert code == 124 and elapsed < 15 and "ending it" in out
