@@ -1,0 +1,158 @@
+"""compat.torch's Lua helpers (compat._lua): seeding, threads, default tensor type, Timer, randperm,
+CmdLine (semantics of torch7 CmdLine.lua, checked by hand)."""
+import sys
+import time
+
+import pytest
+import torch
+
+from compat import _lua
+from compat._lua import CmdLine, Timer, lua_tostring
+
+
+@pytest.fixture
+def restore_torch_state():
+    dtype, threads = torch.get_default_dtype(), torch.get_num_threads()
+    yield
+    torch.set_default_dtype(dtype)
+    torch.set_num_threads(threads)
+
+
+def test_manual_seed_reproduces_the_stream():
+    _lua.manualSeed(5)
+    a = torch.rand(4)
+    torch.manual_seed(5)
+    assert torch.equal(a, torch.rand(4))
+    _lua.manualSeed(5.0)  # Lua numbers are doubles
+    assert torch.equal(a, torch.rand(4))
+    with pytest.raises(TypeError, match="seed"):
+        _lua.manualSeed(1.5)
+
+
+def test_threads(restore_torch_state):
+    _lua.setnumthreads(1)
+    assert _lua.getnumthreads() == torch.get_num_threads() == 1
+    with pytest.raises(ValueError, match="threads"):
+        _lua.setnumthreads(0)
+
+
+def test_default_tensor_type(restore_torch_state):
+    _lua.setdefaulttensortype("torch.DoubleTensor")
+    assert torch.get_default_dtype() == torch.float64
+    assert _lua.getdefaulttensortype() == "torch.DoubleTensor"
+    assert torch.zeros(1).dtype == torch.float64
+    _lua.setdefaulttensortype("torch.FloatTensor")
+    assert torch.get_default_dtype() == torch.float32
+    assert _lua.getdefaulttensortype() == "torch.FloatTensor"
+    with pytest.raises(ValueError, match="torch.LongTensor"):
+        _lua.setdefaulttensortype("torch.LongTensor")
+    with pytest.raises(ValueError, match="torch.Nope"):
+        _lua.setdefaulttensortype("torch.Nope")
+    with pytest.raises(TypeError, match="string"):
+        _lua.setdefaulttensortype(torch.float64)
+
+
+def test_randperm_is_one_based():
+    p = _lua.randperm(10)
+    assert p.dtype == torch.int64
+    assert sorted(p.tolist()) == list(range(1, 11))
+    assert _lua.randperm(3, "torch.DoubleTensor").dtype == torch.float64
+    assert _lua.randperm(4.0, "torch.LongTensor").shape == (4,)
+    with pytest.raises(ValueError, match="n must be >= 1"):
+        _lua.randperm(0)
+    with pytest.raises(ValueError, match="typename"):
+        _lua.randperm(3, "torch.Bogus")
+
+
+def test_timer_stop_resume_reset():
+    t = Timer()
+    time.sleep(0.02)
+    t.stop()
+    stopped = t.time()
+    assert set(stopped) == {"real", "user", "sys"}
+    assert stopped.real >= 0.015 and stopped["real"] == stopped.real
+    time.sleep(0.02)
+    assert t.time().real == stopped.real       # a stopped timer does not advance
+    t.resume()
+    time.sleep(0.01)
+    assert t.time().real >= stopped.real + 0.005
+    t.reset()
+    assert t.time().real < stopped.real
+
+
+def test_lua_tostring():
+    assert lua_tostring(1) == "1"
+    assert lua_tostring(1.0) == "1"
+    assert lua_tostring(0.001) == "0.001"
+    assert lua_tostring(1 / 3) == "0.33333333333333"
+    assert lua_tostring(True) == "true" and lua_tostring(None) == "nil"
+
+
+def _cifar_cmd():
+    # the option block of cifar_example/sgd-torchad_nn-cifar.lua
+    cmd = CmdLine()
+    cmd.text()
+    cmd.text("CIFAR Training")
+    cmd.text()
+    cmd.text("Options:")
+    cmd.option("-data", False, "use full dataset (50,000 samples)")
+    cmd.option("-seed", 1, "fixed input seed for repeatable experiments")
+    cmd.option("-learningRate", 1e-3, "learning rate at t=0")
+    cmd.option("-batchSize", 1, "mini-batch size (1 = pure stochastic)")
+    cmd.option("-usegpu", False, "set true to train on gpu")
+    cmd.text()
+    return cmd
+
+
+def test_cmdline_defaults_and_values():
+    cmd = _cifar_cmd()
+    opt = cmd.parse([])
+    assert opt == {"data": False, "seed": 1, "learningRate": 1e-3, "batchSize": 1, "usegpu": False}
+    opt = cmd.parse(["-seed", "7", "-learningRate", "0.05", "-data", "-batchSize", "0x10"])
+    assert opt.seed == 7 and isinstance(opt.seed, int)
+    assert opt.learningRate == 0.05 and opt.data is True and opt.batchSize == 16
+    assert opt.usegpu is False
+
+
+def test_cmdline_accepts_sys_argv(monkeypatch):
+    cmd = _cifar_cmd()
+    monkeypatch.setattr(sys, "argv", ["script.py", "-seed", "3"])
+    assert cmd.parse(sys.argv).seed == 3
+    assert cmd.parse().seed == 3
+
+
+def test_cmdline_help_and_errors(capsys):
+    cmd = _cifar_cmd()
+    with pytest.raises(SystemExit) as exc:
+        cmd.parse(["-h"])
+    assert exc.value.code == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].endswith("[options]")
+    assert lines[1:5] == ["", "CIFAR Training", "", "Options:"]
+    assert lines[5] == "  -data         use full dataset (50,000 samples) [false]"
+    assert lines[7] == "  -learningRate learning rate at t=0 [0.001]"
+    for bad, message in [(["-nope"], "unknown option -nope"), (["-seed"], "missing argument for option -seed"),
+                         (["-seed", "abc"], "invalid type for option -seed"), (["extra"], "invalid argument: extra")]:
+        with pytest.raises(SystemExit) as exc:
+            cmd.parse(bad)
+        assert exc.value.code == 1
+        assert message in capsys.readouterr().err
+
+
+def test_cmdline_arguments_and_string(capsys):
+    cmd = CmdLine()
+    cmd.argument("-dataset", "data set name")
+    cmd.option("-lr", 0.1, "learning rate")
+    cmd.option("-flag", False, "a flag")
+    cmd.option("-name", "x", "a string")
+    opt = cmd.parse(["cifar", "-lr", "0.5", "-flag"])
+    assert opt.dataset == "cifar" and opt.lr == 0.5 and opt.flag is True and opt.name == "x"
+    assert cmd.string("run", opt, {}) == "run,dataset=cifar,flag=t,lr=0.5"
+    assert cmd.string("run", opt, {"lr": True, "name": False}) == "run,dataset=cifar,flag=t,name=x"
+    assert "-- ignore option lr" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        cmd.parse([])  # the positional argument is missing
+    with pytest.raises(ValueError, match="no default"):
+        cmd.option("-bad", None, "help")
+    with pytest.raises(ValueError, match="wrong default type"):
+        cmd.option("-bad", 1, "help", "string")
