@@ -154,7 +154,7 @@ class Reader:
         s = self.s
         at = s.pos
         nd = s.read_int(f"{class_name} dimension count")
-        if nd < 0 or nd * 16 > s.left():
+        if nd < 0 or nd * 2 * s.long_bytes > s.left():
             raise s.error(f"{class_name} with {nd} dimensions is impossible with {s.left()} bytes left", at=at)
         sizes = s.read_longs(nd, f"{class_name} sizes")
         strides = s.read_longs(nd, f"{class_name} strides")

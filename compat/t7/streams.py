@@ -33,6 +33,8 @@ _LITTLE = sys.byteorder == "little"
 class BinaryIn:
     """Reads Torch7 binary encoding from a file object of known size."""
 
+    long_bytes = 8  # the fewest bytes one long can take
+
     def __init__(self, f, size: int):
         self.f, self.size, self.pos = f, size, 0
 
@@ -87,6 +89,8 @@ class BinaryIn:
 
 class AsciiIn:
     """Reads Torch7 ascii encoding from the whole file held in memory."""
+
+    long_bytes = 2  # the fewest bytes one long can take: a digit and a separator
 
     def __init__(self, data: bytes):
         self.data, self.pos = data, 0
