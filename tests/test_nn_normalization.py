@@ -145,3 +145,20 @@ def test_bad_input():
         m.forward(torch.zeros(5, 5))
     with pytest.raises(TypeError, match="torch.Tensor"):
         m.forward([[1.0]])
+
+
+@needs_fixtures
+@pytest.mark.parametrize("name", NAMES)
+def test_t7_loader_rebuilds_from_lua_fields(scn, name):
+    t7 = pytest.importorskip("compat.t7")
+    from compat.t7 import registry
+    ref = scn[name]["batch"]
+    table = t7.T7Table()
+    table["kernel"], table["nInputPlane"] = ref["kernel"].clone(), 1.0
+    if name != "SpatialSubtractiveNormalization":
+        table["threshold"], table["thresval"] = 1e-4, 1e-4
+    m = registry.find_loader("nn." + name)(table)
+    assert isinstance(m, getattr(nn, name))
+    torch.testing.assert_close(m.kernel, ref["kernel"], rtol=0, atol=0)  # not normalised again
+    torch.testing.assert_close(m.forward(ref["input"]), ref["output"], rtol=0, atol=1e-12)
+    torch.testing.assert_close(m.backward(ref["input"], ref["gradOutput"]), ref["gradInput"], rtol=0, atol=1e-12)

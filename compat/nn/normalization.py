@@ -249,3 +249,54 @@ class SpatialContrastiveNormalization(_SpatialNormalization):
 
     def extra_repr(self):
         return super().extra_repr() + f", threshold={self.threshold}, thresval={self.thresval}"
+
+
+# ---------------------------------------------------------------- .t7 loading
+def _load_t7(cls):
+    """Loader for ``compat.t7``: rebuild the module from the Lua fields ``nInputPlane``, ``kernel``
+    (already normalised: it is used as the module's weights without normalising it again),
+    ``threshold`` and ``thresval``. For a Subtractive module nested in a Contrastive one with
+    several planes, the stored kernel has been normalised once more by the Divisive constructor;
+    the Subtractive output is invariant to the kernel's scale, so this changes nothing."""
+    def load(table):
+        kernel = table.get("kernel")
+        if not isinstance(kernel, torch.Tensor):
+            raise TypeError(f"nn.{cls.__name__} in .t7 file: expecting a tensor field 'kernel', got "
+                            f"{type(kernel).__name__}")
+        m = cls.__new__(cls)
+        _SpatialNormalization.__init__(m)
+        m.nInputPlane, m.kernel = _check_args(cls.__name__, table.get("nInputPlane", 1), kernel)
+        if cls is not SpatialSubtractiveNormalization:
+            m.threshold = float(table.get("threshold", 1e-4))
+            m.thresval = float(table.get("thresval", m.threshold))
+        if cls is SpatialContrastiveNormalization:
+            parts = [(SpatialSubtractiveNormalization, ()), (SpatialDivisiveNormalization, ("threshold", "thresval"))]
+            for attr, (sub, fields) in zip(("subtractive", "divisive"), parts):
+                child = load_sub(sub, m, fields)
+                setattr(m, attr, child)
+        else:
+            m._weight = m.kernel.detach().clone()
+        return m
+
+    def load_sub(sub, parent, fields):
+        child = sub.__new__(sub)
+        _SpatialNormalization.__init__(child)
+        child.nInputPlane, child.kernel = parent.nInputPlane, parent.kernel
+        for f in fields:
+            setattr(child, f, getattr(parent, f))
+        child._weight = parent.kernel.detach().clone()
+        return child
+
+    return load
+
+
+def _register_t7():
+    try:
+        from compat import t7
+    except ImportError:  # pragma: no cover - compat.t7 is part of the package
+        return
+    for cls in (SpatialSubtractiveNormalization, SpatialDivisiveNormalization, SpatialContrastiveNormalization):
+        t7.register_loader("nn." + cls.__name__, _load_t7(cls))
+
+
+_register_t7()
