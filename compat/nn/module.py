@@ -17,8 +17,8 @@ Decisions where the two APIs clash (documented once, here):
     zeros at construction). Lua methods accumulate into it, autograd accumulates into it, torch
     optimizers read it. If something replaces ``.grad`` (``optimizer.zero_grad()`` sets it to
     ``None``; autograd then creates a fresh tensor), the next access copies the values back into the
-    module's own gradient buffer and re-attaches it, so the flat tensor of ``getParameters()`` keeps
-    aliasing the gradients.
+    module's own gradient buffer and re-attaches it (a post-accumulate-grad hook does it as soon as
+    autograd has written), so the flat tensor of ``getParameters()`` keeps aliasing the gradients.
 ``parameters()`` has Lua semantics
     It returns ``(weights, gradWeights)`` (two lists). For PyTorch optimizers pass
     ``model.named_parameters()`` or ``model.torch_parameters()`` (= ``torch.nn.Module.parameters``).
@@ -42,6 +42,7 @@ Two execution paths
 import copy
 import logging
 import threading
+import weakref
 
 import torch
 
@@ -373,7 +374,20 @@ class Module(torch.nn.Module):
         self.register_parameter(name, p)
         self._grad_bufs[name] = torch.zeros_like(tensor)
         p.grad = self._grad_bufs[name]
+        self._hook(name)
         return p
+
+    def _hook(self, name):
+        """After autograd accumulated into ``param.grad``, bring the value back into the module's
+        gradient buffer at once (it may have replaced a ``None`` grad by a fresh tensor), so the
+        flat gradient of ``getParameters()`` is current without touching ``gradWeight`` first."""
+        ref = weakref.ref(self)
+
+        def sync(param):
+            m = ref()
+            if m is not None and m._parameters.get(name) is param:
+                m._grad(name)
+        self._parameters[name].register_post_accumulate_grad_hook(sync)
 
     # ------------------------------------------------------------------ torch.nn.Module overrides
     @property
@@ -417,6 +431,7 @@ class Module(torch.nn.Module):
             p = new._parameters.get(name)
             if p is not None and buf.shape == p.shape:
                 p.grad = buf
+                new._hook(name)
         return new
 
     def __setstate__(self, state):
@@ -425,6 +440,7 @@ class Module(torch.nn.Module):
             p = self._parameters.get(name)
             if p is not None and buf.shape == p.shape and p.grad is None:
                 p.grad = buf
+                self._hook(name)
 
     def extra_repr(self):
         return ''

@@ -189,7 +189,9 @@ def _state(m):
         d[f] = v.detach() if isinstance(v, torch.Tensor) else _empty_like_type(m)
     d['_type'] = _type_name(m)
     d['train'] = bool(m.training)
-    for m_, name in m._lua_slots():
+    for name in m._param_names:
+        if m._parameters.get(name) is None:
+            continue
         d[name] = m._parameters[name].detach()
         d['grad' + name[0].upper() + name[1:]] = m._grad(name).detach()
     return d
