@@ -32,7 +32,8 @@ def sniff(head: bytes) -> str:
     """What the first bytes of a file look like: 'empty', 'pytorch', 'binary', 'ascii', 'text', 'unknown'."""
     if not head:
         return "empty"
-    if head[:4] == b"PK\x03\x04" or head[:1] == b"\x80":  # zip (torch.save >= 1.6) or pickle protocol >= 2
+    if head[:4] == b"PK\x03\x04" or (head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05")):
+        # zip (torch.save since 1.6) or a pickle, protocol 2-5 (older torch.save)
         return "pytorch"
     if len(head) >= 4 and head[0] <= 8 and head[1:4] == b"\0\0\0":
         return "binary"
@@ -90,7 +91,10 @@ def _load_fileobj(f, format: str, name) -> object:
     kind = sniff(head)
     if kind == "pytorch":
         logger.debug("%s is a PyTorch file; handing it to torch.load", name)
-        return torch.load(f)
+        try:
+            return torch.load(f)
+        except Exception as exc:
+            raise T7FormatError(f"{name} looks like a PyTorch file, but torch.load failed: {exc}") from exc
     if kind == "empty":
         raise T7FormatError(f"cannot read {name}: the file is empty")
     try:

@@ -164,6 +164,14 @@ class Reader:
             raise s.error(f"{class_name} refers to a {getattr(storage, 'torch_typename', type(storage).__name__)} as its storage", at=at)
         if any(n < 0 for n in sizes) or any(st < 0 for st in strides):
             raise s.error(f"{class_name} has negative sizes {sizes} or strides {strides}", at=at)
+        try:
+            return self._view(storage, dtype, sizes, strides, offset, class_name, at)
+        except RuntimeError as exc:  # e.g. PyTorch's size arithmetic overflowing on absurd sizes
+            raise s.error(f"{class_name} of size {sizes}, strides {strides} is not a valid tensor ({exc})", at=at) from None
+
+    def _view(self, storage, dtype, sizes, strides, offset, class_name, at):
+        s = self.s
+        nd = len(sizes)
         numel = math.prod(sizes)
         if nd == 0 or numel == 0:  # empty tensor (Torch7: nDimension 0); keep the storage link if any
             shape = sizes if nd else [0]
