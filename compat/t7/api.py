@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import logging
+import mmap
 import os
 import re
 
@@ -100,11 +101,27 @@ def _load_fileobj(f, format: str, name) -> object:
     try:
         if format == "binary":
             return Reader(BinaryIn(f, size)).read()
-        return Reader(AsciiIn(f.read())).read()
+        data, pos = _map_file(f, start)
+        try:
+            return Reader(AsciiIn(data, pos)).read()
+        finally:
+            if isinstance(data, mmap.mmap):
+                try:
+                    data.close()
+                except BufferError:  # a view is still alive somewhere; the mapping closes with it
+                    pass
     except T7FormatError as exc:
         raise _with_hint(exc, kind, format, name) from None
     except RecursionError:
         raise T7FormatError(f"cannot read {name}: tables nested too deeply for Python") from None
+
+
+def _map_file(f, start: int):
+    """The file's bytes for the ascii reader: a read-only mmap when ``f`` is a real file, else bytes."""
+    try:
+        return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ), start
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return f.read(), 0
 
 
 def save(path, obj, format: str = "binary") -> None:

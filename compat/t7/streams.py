@@ -92,12 +92,14 @@ class AsciiIn:
 
     long_bytes = 2  # the fewest bytes one long can take: a digit and a separator
 
-    def __init__(self, data: bytes):
-        self.data, self.pos = data, 0
+    def __init__(self, data, pos: int = 0):
+        # data: bytes or a read-only mmap of the file (then Byte payloads are copied straight out of
+        # the page cache, once, like binary reads)
+        self.data, self.pos = data, pos
 
     def where(self, at: int = None) -> str:
         at = self.pos if at is None else at
-        return "line %d" % (self.data.count(b"\n", 0, at) + 1)
+        return "line %d" % (self.data[:at].count(b"\n") + 1)
 
     def error(self, msg: str, at: int = None) -> T7FormatError:
         return T7FormatError(f"{msg} at {self.where(at)}")
@@ -174,7 +176,13 @@ class AsciiIn:
 
     def read_array(self, npdtype: np.dtype, n: int, what: str) -> np.ndarray:
         if npdtype.itemsize == 1:  # Byte/Char: raw bytes even in ascii mode
-            return np.frombuffer(self.read_raw(n, what), npdtype).copy()
+            if n > len(self.data) - self.pos:
+                raise self.error(f"truncated file: {what} needs {n} bytes, only {len(self.data) - self.pos} left")
+            arr = np.frombuffer(self.data, npdtype, count=n, offset=self.pos).copy()
+            self.pos += n
+            if n:
+                self._eat_newline()
+            return arr
         start = self.pos
         toks = self._tokens(n, what)
         try:
@@ -246,7 +254,8 @@ class AsciiOut:
         if arr.size == 0:
             return
         if arr.dtype.itemsize == 1:
-            self.write_raw(np.ascontiguousarray(arr).tobytes())
+            self.f.write(memoryview(np.ascontiguousarray(arr)).cast("B"))
+            self.f.write(b"\n")
             return
         if arr.dtype.kind == "f":
             fmt = "%.17g" if arr.dtype.itemsize == 8 else "%.9g"
