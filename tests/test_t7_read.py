@@ -189,7 +189,7 @@ def test_nn_import_is_tried_once(monkeypatch):
     calls = []
     monkeypatch.setattr(registry, "_loaders", {})
     monkeypatch.setattr(registry, "_nn_import_tried", False)
-    monkeypatch.setattr(registry.importlib, "import_module", lambda name: calls.append(name))
+    monkeypatch.setattr(registry, "_import_module", lambda name: calls.append(name))
     load(fixture("linear_model_binary.t7"))
     assert calls == ["compat.nn"]
 

@@ -21,6 +21,7 @@ __all__ = ["register_loader", "register_saver", "find_loader", "find_saver"]
 _loaders: dict = {}
 _savers: dict = {}
 _nn_import_tried = False
+_import_module = importlib.import_module  # a seam for tests
 
 
 def register_loader(class_name: str, fn: Callable) -> None:
@@ -55,7 +56,7 @@ def _import_nn_once() -> None:
         return
     _nn_import_tried = True
     try:
-        importlib.import_module("compat.nn")
+        _import_module("compat.nn")
     except ModuleNotFoundError as exc:
         if exc.name not in ("compat.nn", "compat"):
             raise
