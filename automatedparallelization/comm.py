@@ -222,6 +222,17 @@ def abort(code=1, comm=None):
     resolve(comm).Abort(code)
 
 
+def split(color, key=0, comm=None):
+    """A sub-communicator (MPI ``Comm_split``): the ranks of ``comm`` passing the same ``color`` form
+    one group, ordered by ``key`` then by rank in ``comm``. Collective over ``comm``.
+    E.g. a data x model grid: ``split(rank // m)`` groups model-parallel ranks, ``split(rank % m)``
+    the data-parallel ones."""
+    for name, v in (("color", color), ("key", key)):
+        if isinstance(v, bool) or not isinstance(v, int) or (name == "color" and v < 0):
+            raise ValueError(f"{name}: expected {'a non-negative' if name == 'color' else 'an'} int, got {v!r}")
+    return resolve(comm).Split(color, key)
+
+
 def _abort_on_unhandled(exc_type, exc, tb):
     """sys.excepthook: print this rank's traceback, then end every rank instead of leaving them waiting."""
     world = MPI.COMM_WORLD
