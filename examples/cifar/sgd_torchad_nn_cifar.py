@@ -1,0 +1,373 @@
+# --------------------------------------------------------------------
+# This script shows how to train different models on the CIFAR
+# dataset, using multiple optimization techniques (SGD, ASGD, CG)
+#
+# It illustrates several points:
+# 1/ description of the model
+# 2/ choice of a loss function (criterion) to minimize
+# 3/ creation of a dataset as a simple Lua table
+# 4/ description of training and test procedures
+#
+# Clement Farabet (Lua original); Python port for TorchAD-NN for Python.
+#
+# Line-for-line port of cifar_example/sgd-torchad_nn-cifar.lua of the original TorchAD-NN:
+# `# lua N:` names the line N of the Lua file each Python line comes from (same order);
+# `# added:` marks what the port adds, `# fix:` a deliberate change (docs/migration.md lists them).
+#
+#   torchad-run -np 2 python examples/cifar/sgd_torchad_nn_cifar.py -synthetic
+# --------------------------------------------------------------------
+import math
+import os
+import sys
+import time
+
+from compat import torch, nn, optim, image           # lua 18-20: require 'nn'; 'optim'; 'image'
+# lua 21-22: require 'cutorch'; require 'cunn'        -> nothing: PyTorch includes CUDA (see -usegpu)
+from automatedparallelization import datamodule as automation   # lua 23: automation = require 'torchad_nn.datamodule'
+from compat import torchmpi as mpi                    # added: the rank, to print and write on rank 0 only
+
+
+class Table(dict):
+    """added: a Lua table with named fields, ``t.data`` being ``t['data']``."""
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name, value):
+        self[name] = value
+
+# --------------------------------------------------------------------
+# parse command-line options
+#
+dname = os.path.dirname(os.path.abspath(__file__))    # lua 28: dname,fname = sys.fpath()
+cmd = torch.CmdLine()                                 # lua 29
+cmd.text()
+cmd.text('CIFAR Training')
+cmd.text()
+cmd.text('Options:')
+cmd.option('-data', False, 'use full dataset (50,000 samples)')
+cmd.option('-seed', 1, 'fixed input seed for repeatable experiments')
+cmd.option('-learningRate', 1e-3, 'learning rate at t=0')
+cmd.option('-batchSize', 1, 'mini-batch size (1 = pure stochastic)')
+cmd.option('-weightDecay', 0, 'weight decay (SGD only)')
+cmd.option('-iterations', 1, 'maximum nb of iterations for SGD')
+cmd.option('-threads', 1, 'nb of threads to use')
+cmd.option('-usegpu', False, 'set true to train on gpu')
+# added: where the data is, synthetic data, sizes, progress
+cmd.option('-dataDir', 'cifar-10-batches-t7', 'folder of the cifar-10-torch files (used when present)')
+cmd.option('-synthetic', False, 'use synthetic data (generated in -syntheticDir if missing)')
+cmd.option('-syntheticDir', os.path.join('synthetic', 'cifar-10-batches-t7'), 'folder of the synthetic data')
+cmd.option('-trsize', 0, 'training samples before sharding (0: 4000, or 32000 with -data)')
+cmd.option('-tesize', 0, 'test samples (0: 2000, or 10000 with -data)')
+cmd.option('-progress', 0, 'progress line on rank 0 every N samples of its shard (0: every 10%)')
+cmd.text()
+opt = cmd.parse(sys.argv[1:])                         # lua 43: opt = cmd:parse(arg)
+
+mpi.start()                                           # added: lua's parallelize started torchmpi itself
+rank, nranks = mpi.rank(), mpi.size()                 # added
+
+
+def log(*args):                                       # added: ranks other than 0 stay quiet
+    if rank == 0:
+        print(*args, flush=True)
+
+
+tic = time.perf_counter()                             # lua 45: sys.tic()
+
+# fix seed
+torch.manualSeed(opt.seed)                            # lua 48
+
+# threads
+torch.setnumthreads(opt.threads)                      # lua 51
+
+# --------------------------------------------------------------------
+# define model to train
+# on the 10-class classification problem
+#
+classes = ['airplane', 'automobile', 'bird', 'cat',
+           'deer', 'dog', 'frog', 'horse', 'ship', 'truck']   # lua 57-58
+
+# 10-classes
+noutputs = len(classes)                               # lua 61: noutputs = #classes
+
+# input dimensions
+nfeats = 3
+width = 32
+height = 32
+ninputs = nfeats*width*height
+
+# hidden units, filter sizes (for ConvNet only):
+nstates = [64, 64, 100]                               # lua 70: {64,64,100}; nstates[1] -> nstates[0]
+
+# size of conv filter.  Choose carefully so that filterpositions below are even
+filtsize1 = 5
+filtsize2 = 5
+
+# number of filter positions in each dim, assuming step 1.
+# Outputs then squashed by factor of 2
+filterPositions1 = width - filtsize1 + 1              # lua 78
+convOutputs1 = filterPositions1/2
+filterPositions2 = convOutputs1 - filtsize2 + 1
+convOutputs2 = 1
+
+# output dim after 2 rounds of convolution
+poolsize = 3                                          # lua 84
+
+# --------------------------------------------------------------------
+# a typical modern convolution network (conv+relu+pool)
+model = nn.Sequential()                               # lua 88
+
+# stage 1 : filter bank -> squashing -> L2 pooling -> normalization
+model.add(nn.SpatialConvolutionMM(nfeats, nstates[0], filtsize1, filtsize1))   # lua 91: model:add(...)
+model.add(nn.ReLU())
+model.add(nn.SpatialMaxPooling(poolsize, poolsize, poolsize, poolsize))
+
+# stage 2 : filter bank -> squashing -> L2 pooling -> normalization
+model.add(nn.SpatialConvolutionMM(nstates[0], nstates[1], filtsize2, filtsize2))   # lua 96
+model.add(nn.ReLU())
+model.add(nn.SpatialMaxPooling(poolsize, poolsize, poolsize, poolsize))
+
+# stage 3 : standard 2-layer neural network
+# todo - fix for new input and network sizes
+model.add(nn.View(nstates[1]*convOutputs2*convOutputs2))                      # lua 102
+model.add(nn.Dropout(0.5))
+model.add(nn.Linear(nstates[1]*convOutputs2*convOutputs2, nstates[2]))
+model.add(nn.ReLU())
+model.add(nn.Linear(nstates[2], noutputs))                                    # lua 106
+
+# retrieve parameters and gradients
+parameters, gradParameters = model.getParameters()    # lua 109
+
+# verbose
+log('<cifar> using model:')                           # lua 112-113 (rank 0 only)
+log(model)
+
+# --------------------------------------------------------------------
+# loss function: negative log-likelihood
+#
+model.add(nn.LogSoftMax())                            # lua 118 (CrossEntropyCriterion adds another: harmless)
+
+
+# --------------------------------------------------------------------
+# get/create dataset
+#
+if opt.data:                                          # lua 124-130
+    trsize = 32000
+    tesize = 10000
+else:
+    trsize = 4000
+    tesize = 2000
+trsize = opt.trsize or trsize                         # added: -trsize / -tesize
+tesize = opt.tesize or tesize
+
+# download dataset
+# lua 133-137: wget + tar of cifar-10-torch.tar.gz when the folder is missing. Here (added): the real
+# files are used when present in -dataDir; otherwise synthetic files in the same format are used.
+datadir = opt.dataDir
+if opt.synthetic or not os.path.isfile(os.path.join(datadir, 'test_batch.t7')):
+    sys.path.insert(0, dname)
+    import make_synthetic_cifar
+    datadir = opt.syntheticDir
+    if rank == 0:                                     # one rank writes the files, the others wait
+        make_synthetic_cifar.ensure(datadir, max(math.ceil(trsize / 5), tesize))
+    mpi.barrier()
+    log('<cifar> using SYNTHETIC data from ' + datadir + ' (the real cifar-10-torch files were not used)')
+
+# load dataset
+trainData = Table(                           # lua 140-144: a Lua table
+    data=torch.Tensor(50000, 3072),
+    labels=torch.Tensor(50000),
+    size=lambda: trsize,                              # follows the global trsize, as in Lua
+)
+ntrain = 0                                            # added: files may hold fewer than 10000 samples
+for i in range(0, 5):                                 # lua 145: for i = 0,4 do
+    subset = torch.load(os.path.join(datadir, 'data_batch_' + str(i+1) + '.t7'), 'ascii')
+    n = subset.data.size(1)                           # 10000 in the real files
+    trainData.data[ntrain:ntrain+n] = subset.data.t()            # lua 147: data[{ {i*10000+1, (i+1)*10000} }]
+    trainData.labels[ntrain:ntrain+n] = subset.labels.view(-1)   # lua 148
+    ntrain = ntrain + n
+trainData.labels = trainData.labels + 1               # lua 150: 0-based classes -> 1-based
+
+subset = torch.load(os.path.join(datadir, 'test_batch.t7'), 'ascii')   # lua 152
+testData = Table(
+    data=subset.data.t().float(),                     # lua 154: :double() (Lua's default type; ours is float32)
+    labels=subset.labels[0].float(),                  # lua 155: subset.labels[1]:double()
+    size=lambda: tesize,
+)
+testData.labels = testData.labels + 1                 # lua 158
+
+if trsize > ntrain or tesize > testData.data.size(0):   # added: never train on uninitialised rows
+    raise ValueError(f'-trsize {trsize} / -tesize {tesize}: the files in {datadir} hold only '
+                     f'{ntrain} training and {testData.data.size(0)} test samples')
+
+# resize dataset (if using small version)
+trainData.data = trainData.data[:trsize]              # lua 161: trainData.data[{ {1,trsize} }]
+trainData.labels = trainData.labels[:trsize]
+
+testData.data = testData.data[:tesize]                # lua 164
+testData.labels = testData.labels[:tesize]
+
+# reshape data
+trainData.data = trainData.data.reshape(trsize, 3, 32, 32)   # lua 168
+testData.data = testData.data.reshape(tesize, 3, 32, 32)
+
+# Parallelizing
+trainData.data, trainData.labels, trsize = automation.parallelize(trainData.data, trainData.labels, model, trsize, None, None, opt.batchSize)   # lua 172
+
+# --------------------------------------------------------------------
+# preprocess/normalize train/test sets
+#
+
+log('<trainer> preprocessing data (color space + normalization)')   # lua 178
+# lua 179: collectgarbage() -> nothing (Python frees memory itself)
+
+# preprocess trainSet
+normalization = nn.SpatialContrastiveNormalization(1, image.gaussian1D(7))   # lua 182
+for i in range(trainData.size()):                     # lua 183: for i = 1,trainData:size() do
+    # rgb -> yuv
+    rgb = trainData.data[i]
+    yuv = image.rgb2yuv(rgb)
+    # normalize y locally:
+    yuv[0] = normalization(yuv[0:1])[0]               # lua 188: yuv[1] = normalization(yuv[{{1}}])
+    trainData.data[i] = yuv
+# normalize u globally:
+mean_u = trainData.data[:, 1, :, :].mean()            # lua 192: trainData.data[{ {},2,{},{} }]:mean()
+std_u = trainData.data[:, 1, :, :].std()
+trainData.data[:, 1, :, :].add_(-mean_u)
+trainData.data[:, 1, :, :].div_(-std_u)               # lua 195: divides by -std (kept: harmless sign flip)
+# normalize v globally:
+mean_v = trainData.data[:, 2, :, :].mean()            # lua 197
+std_v = trainData.data[:, 2, :, :].std()
+trainData.data[:, 2, :, :].add_(-mean_v)
+trainData.data[:, 2, :, :].div_(-std_v)
+
+# preprocess testSet
+for i in range(testData.size()):                      # lua 203
+    # rgb -> yuv
+    rgb = testData.data[i]
+    yuv = image.rgb2yuv(rgb)
+    # normalize y locally:
+    yuv[0] = normalization(yuv[0:1])[0]               # lua 208
+    testData.data[i] = yuv
+# normalize u globally:
+testData.data[:, 1, :, :].add_(-mean_u)               # lua 212
+testData.data[:, 1, :, :].div_(-std_u)
+# normalize v globally:
+testData.data[:, 2, :, :].add_(-mean_v)
+testData.data[:, 2, :, :].div_(-std_v)                # lua 216
+
+
+class LuaDataset(Table):
+    """lua 218-232: ``setmetatable(t, {__index = function(t, i) return {t.data[i], t.labels[i]} end})``.
+
+    ``dataset[i]`` (an int, 1-based as in Lua) is the list ``[data[i-1], labels[i-1]]``; string keys
+    are the table's fields (``dataset.data``, ``dataset.size()``)."""
+
+    def __getitem__(self, i):
+        if isinstance(i, int):
+            return [self['data'][i-1], self['labels'][i-1]]      # the one 1-based -> 0-based shift
+        return super().__getitem__(i)
+
+
+trainData = LuaDataset(trainData)                     # lua 218: setmetatable(trainData, ...)
+testData = LuaDataset(testData)                       # lua 226: setmetatable(testData, ...)
+
+# --------------------------------------------------------------------
+# and train!
+#
+criterion = nn.CrossEntropyCriterion()                # lua 237
+
+if opt.usegpu:                                        # lua 239
+    log('<msg> setting model and dataset to GPU')
+    model.cuda()
+    trainData.data = trainData.data.cuda()
+    testData.data = testData.data.cuda()
+    criterion = criterion.cuda()
+
+trainer = nn.StochasticGradient(model, criterion)     # lua 247
+trainer.learningRate = opt.learningRate
+trainer.maxIteration = opt.iterations
+
+
+class Progress:
+    """added: a progress line on rank 0 every -progress samples of its shard (a trainer.hookExample)."""
+
+    def __init__(self, every):
+        self.every, self.seen, self.loss, self.count = every, 0, 0.0, 0
+        self.start = time.perf_counter()
+
+    def __call__(self, trainer, example):
+        self.seen, self.count = self.seen + 1, self.count + 1
+        self.loss += float(trainer.criterion.output)
+        epoch, done = divmod(self.seen, trainData.size())
+        if done % self.every == 0 or done == 0:
+            elapsed = time.perf_counter() - self.start
+            log(f'<trainer> epoch {epoch + (done > 0)}/{trainer.maxIteration} '
+                f'[{done or trainData.size():>6}/{trainData.size()}] loss {self.loss / self.count:.4f} '
+                f'{elapsed:7.1f} s {self.seen * nranks / elapsed:8.1f} samples/s on {nranks} rank(s)')
+            self.loss, self.count = 0.0, 0
+
+
+trainer.hookExample = Progress(opt.progress or max(1, trainData.size() // 10))   # added
+
+# record pre-processing time
+t1 = time.perf_counter() - tic                        # lua 252: t1 = sys.toc()
+
+# --------------------------------------------------------------------
+# train/test
+#
+
+# train
+tic = time.perf_counter()                             # lua 259: sys.tic()
+trainer.train(trainData)                              # lua 260
+
+# record training time
+t2 = time.perf_counter() - tic                        # lua 263: t2 = sys.toc()
+
+# this matrix records the current confusion across classes
+confusion = optim.ConfusionMatrix(classes)            # lua 266
+
+automation.synchronizeModel(model, mpi)               # added: every rank tests the same (averaged) model
+model.evaluate()                                      # fix: the Lua tested with Dropout still active
+
+# perform test
+for t in range(1 + rank, testData.size() + 1, nranks):   # lua 269: for t = 1,testData:size() do  (each rank a part)
+    preds = model.forward(testData[t][0])             # lua 270: model:forward(testData[t][1])
+    confusion.add(preds, testData[t][1])              # lua 271: confusion:add(preds, testData[t][2])
+mpi.allreduceTensor(confusion.mat)                    # added: sum the ranks' counts (the whole test set)
+
+# print confusion matrix
+log(confusion)                                        # lua 275: print(confusion)
+
+if rank == 0:                                         # added: one results file, written by rank 0
+    f = open('SgdAuto--Size:' + str(trainData.size()) + '--Batch:' + str(opt.batchSize) + '.txt', 'w')   # lua 277
+
+    f.write('----------------------------------------\n')        # lua 279
+    f.write('----------------DataSet-----------------\n')
+    f.write('Train set Size:     %.14g' % trainData.size())      # lua 281: f:write(a, b) writes a then b
+    f.write('\n')
+    f.write('Test set Size:      %.14g' % testData.size())
+    f.write('\n')
+    f.write('batchSize:          %.14g' % opt.batchSize)
+    f.write('\n')
+    f.write('----------------Network-----------------\n')
+    f.write('Accuracy:           %.14g' % (confusion.totalValid * 100))   # lua 288
+    f.write('\n')
+    f.write('Learning rate:      %.14g' % opt.learningRate)
+    f.write('\n')
+    f.write('----------------System------------------\n')
+    f.write('Threads:            %.14g' % opt.threads)
+    f.write('\n')
+    f.write('Pre-process Time:   %.14g' % t1)
+    f.write('\n')
+    f.write('Training Time:      %.14g' % t2)
+    f.write('\n')
+    f.write('MPI ranks:          %d' % nranks)                   # added: Train set Size is per rank
+    f.write('\n')
+    f.write('----------------------------------------\n')        # lua 299
+
+    f.close()                                                     # lua 301
+    log('<cifar> results written to ' + f.name)
