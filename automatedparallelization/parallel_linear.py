@@ -66,7 +66,7 @@ def _divisible(owner, name, value, p):
 def _torch_bounds(in_features):
     """The bounds ``torch.nn.Linear.reset_parameters`` uses (kaiming_uniform_ with a=sqrt(5))."""
     gain = torch.nn.init.calculate_gain('leaky_relu', math.sqrt(5))
-    return math.sqrt(3.0) * gain / math.sqrt(in_features), 1.0 / math.sqrt(in_features)
+    return math.sqrt(3.0) * (gain / math.sqrt(in_features)), 1.0 / math.sqrt(in_features)  # same rounding
 
 
 class ColumnParallelLinear(torch.nn.Module):
