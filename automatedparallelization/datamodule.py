@@ -1,0 +1,337 @@
+"""Data parallelism: the port of TorchAD-NN's ``datamodule.lua`` (policy: who gets which samples,
+when to synchronize, what is averaged). The mechanism (flat buffers, one collective per bucket) is
+:mod:`automatedparallelization.sync`; the per-model wiring is :class:`DataParallel`.
+
+    from automatedparallelization import datamodule as automation
+    data, labels, size = automation.parallelize(data, labels, model, size, None, None, batchSize)
+    ...train as on one process (model.backward / StochasticGradient.train / loss.backward())...
+    automation.unparallelize(model)                    # back to single-process behaviour
+
+Sharding rule (:func:`shard_range`): rank ``r`` of ``P`` gets the contiguous block of dim 0 starting
+at ``r * (N // P) + min(r, N % P)``; the first ``N % P`` ranks get ``N // P + 1`` samples, the others
+``N // P``. No sample is dropped (the Lua original dropped the remainder although its comment said
+the last rank gets it).
+
+Synchronization schedule: a rank counts its "backward calls" (``model.backward``,
+``model.accUpdateGradParameters`` -- what ``StochasticGradient`` calls per sample -- or a
+``loss.backward()`` reaching the model's parameters). An epoch is ``E_r = ceil(shard_r /
+samples_per_backward)`` calls (Lua: one call per sample). Step ``c`` (1-based within the epoch)
+synchronizes when ``c % batchSize == 0`` or ``c == E`` with ``E = max_r E_r``. A rank whose epoch is
+shorter performs, at its last step, the synchronizations scheduled for the steps it does not have,
+so every rank makes the same sequence of collective calls. In such a "pending" synchronization it
+contributes zero gradients in ``'gradients'`` mode (the mean is taken over the ranks that had a
+sample, and the result is added to its own, already averaged, gradient: with plain SGD its model
+equals the others' after their last step), and its current model in ``'model'`` mode.
+
+What a synchronization averages:
+
+``sync='model'`` (the Lua prototype, periodic model averaging)
+    parameters and gradients, mean over all ranks.
+``sync='gradients'``
+    gradients, mean over the ranks that contributed; with ``batchSize=1`` this is synchronous SGD,
+    identical to one process training on the union of the ranks' mini-batches. With ``batchSize>1``
+    it is meant for gradient accumulation (step the optimizer every ``batchSize`` calls).
+the ``accUpdateGradParameters`` path (``StochasticGradient``), either mode
+    the update is already applied to the weights and ``gradWeight`` is not used (Lua's
+    ``defaultAccUpdateGradParameters``), so the parameters alone are averaged. From equal weights,
+    with ``batchSize=1`` this is the average of the ranks' updates, i.e. synchronous SGD.
+"""
+import logging
+import math
+import time
+import weakref
+
+import torch
+
+from automatedparallelization import comm as _comm
+from automatedparallelization import sync as _sync
+
+logger = logging.getLogger(__name__)
+
+SYNC_MODES = ("model", "gradients")
+_handles = weakref.WeakKeyDictionary()
+
+
+# ---------------------------------------------------------------------------------------- sharding
+def shard_range(n, parts, index):
+    """``(start, stop)`` (0-based, stop exclusive) of block ``index`` of ``n`` items cut into ``parts``
+    contiguous blocks; the first ``n % parts`` blocks hold one item more."""
+    base, extra = divmod(n, parts)
+    start = index * base + min(index, extra)
+    return start, start + base + (1 if index < extra else 0)
+
+
+def shard_sizes(n, parts):
+    """The block sizes of :func:`shard_range`, in rank order."""
+    base, extra = divmod(n, parts)
+    return [base + (1 if r < extra else 0) for r in range(parts)]
+
+
+def default_batch_size(shard_size):
+    """The Lua heuristic (``optimize_sync``): synchronize every 1, 10, 50 or 100 backward calls."""
+    if shard_size < 1000:
+        return 1
+    if shard_size < 2500:
+        return 10
+    if shard_size < 5000:
+        return 50
+    return 100
+
+
+def _communicator(mpi, comm):
+    """The communicator: ``comm`` if given, else the ``mpi`` handle's (compat.torchmpi), else WORLD."""
+    if comm is not None:
+        return _comm.resolve(comm)
+    if mpi is None:
+        return _comm.resolve(None)
+    inner = getattr(mpi, "comm", None)
+    if inner is None and hasattr(mpi, "rank") and hasattr(mpi, "size"):
+        return _comm.resolve(None)          # a TorchMPI handle not started yet: the default one
+    if inner is None:
+        raise TypeError(f"mpi: expected None or a compat.torchmpi handle (with .comm), got "
+                        f"{type(mpi).__name__}")
+    return _comm.resolve(inner)
+
+
+def _check_size(size, length, name):
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        raise ValueError(f"size: expected an int >= 0 (number of samples), got {size!r}")
+    if length is not None and size > length:
+        raise ValueError(f"size: {size} is larger than {name}, which holds {length} samples along dim 0")
+
+
+def _length(data):
+    if isinstance(data, torch.Tensor):
+        return data.shape[0] if data.dim() > 0 else None
+    try:
+        return len(data)
+    except TypeError:
+        return None
+
+
+def data_parallel(data, size, mpi=None, *, comm=None):
+    """This rank's contiguous block of the first ``size`` samples of ``data`` (dim 0); returns
+    ``(block, block_size)``. The block is a view for a tensor (Lua ``data[{ {start,finish} }]``)."""
+    c = _communicator(mpi, comm)
+    if not hasattr(data, "__getitem__"):
+        raise TypeError(f"data: expected a tensor or a sequence, got {type(data).__name__}")
+    _check_size(size, _length(data), "data")
+    start, stop = shard_range(size, c.Get_size(), c.Get_rank())
+    logger.info("rank %d: samples %d..%d of %d (%d)", c.Get_rank(), start + 1, stop, size, stop - start)
+    return data[start:stop], stop - start
+
+
+# ---------------------------------------------------------------------------------------- the API
+def _validate(model, size, batchSize, sync, samples_per_backward, bucket_bytes):
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model: expected a compat.nn module or a torch.nn.Module, got {type(model).__name__}")
+    if batchSize is not None and (isinstance(batchSize, bool) or not isinstance(batchSize, int)
+                                  or not (batchSize >= 1 or batchSize == -1)):
+        raise ValueError(f"batchSize: expected None (heuristic), -1 (manual synchronizeModel) or an "
+                         f"int >= 1, got {batchSize!r}")
+    if sync not in SYNC_MODES:
+        raise ValueError(f"sync: expected one of {SYNC_MODES}, got {sync!r}")
+    for name, value in (("samples_per_backward", samples_per_backward), ("bucket_bytes", bucket_bytes)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name}: expected an int >= 1, got {value!r}")
+
+
+def _architecture(model):
+    return [(name, tuple(p.shape), str(p.dtype)) for name, p in torch.nn.Module.named_parameters(model)]
+
+
+def _agree(c, what, local_error):
+    """Gather ``what`` (a dict) and any local argument error from every rank; raise the same
+    ValueError on every rank when one rank failed or the ranks disagree."""
+    infos = _comm.allgather_object((what, None if local_error is None else
+                                    f"{type(local_error).__name__}: {local_error}"), c)
+    for r, (_, err) in enumerate(infos):
+        if err is not None:
+            if local_error is not None:
+                raise local_error
+            raise ValueError(f"parallelize failed on rank {r} of {len(infos)}: {err}")
+    for key in what:
+        values = [info[key] for info, _ in infos]
+        if key == "architecture":
+            _compare_architectures(values)
+        elif any(v != values[0] for v in values):
+            raise ValueError(f"parallelize: every rank must pass the same {key}; got "
+                             + ", ".join(f"{v!r} on rank {r}" for r, v in enumerate(values)))
+
+
+def _compare_architectures(archs):
+    ref = archs[0]
+    for r, arch in enumerate(archs[1:], 1):
+        for i in range(max(len(ref), len(arch))):
+            a = ref[i] if i < len(ref) else None
+            b = arch[i] if i < len(arch) else None
+            if a != b:
+                def show(x):
+                    return "no parameter" if x is None else f"{x[0]!r} of shape {x[1]} and dtype {x[2]}"
+                raise ValueError(f"parallelize: the model differs between ranks: parameter #{i} is "
+                                 f"{show(a)} on rank 0 but {show(b)} on rank {r}; every rank must build "
+                                 f"the same architecture")
+
+
+def parallelize(data, targets, model, size, mpi=None, mpinn=None, batchSize=None, *, sync="model",
+                comm=None, samples_per_backward=1, overlap=False,
+                bucket_bytes=_sync.DEFAULT_BUCKET_BYTES):
+    """Shard ``data``/``targets`` over the ranks, give every rank rank 0's parameters and attach
+    automatic synchronization to ``model``; returns ``(data_shard, targets_shard, shard_size)``.
+
+    Collective: every rank must call it with the same ``size``, ``batchSize``, ``sync`` and
+    architecture (checked; a difference raises ValueError on every rank). ``mpi``: a compat.torchmpi
+    handle or None (its communicator is used; ``comm`` overrides it). ``mpinn`` is accepted for Lua
+    compatibility; parameters are always synchronized (the Lua code skipped it when ``mpinn`` was
+    given). ``batchSize``: see :func:`optimize_sync`. ``samples_per_backward``: samples per backward
+    call (1 for Lua per-sample training; your mini-batch size for mini-batch training), used to
+    count the steps of an epoch. ``overlap``: start each bucket's allreduce as soon as autograd has
+    filled it (native ``loss.backward()`` path only; slower on 2 cores, see the benchmark).
+    """
+    c = _communicator(mpi, comm)
+    error = None
+    try:
+        _validate(model, size, batchSize, sync, samples_per_backward, bucket_bytes)
+        _check_size(size, _length(data), "data")
+        _check_size(size, _length(targets), "targets")
+    except (TypeError, ValueError) as exc:
+        error = exc
+    what = {"size": size, "batchSize": batchSize, "sync": sync, "samples_per_backward": samples_per_backward,
+            "overlap": overlap, "architecture": _architecture(model) if error is None else None}
+    _agree(c, what, error)
+    newdata, data_size = data_parallel(data, size, comm=c)
+    newtargets, _ = data_parallel(targets, size, comm=c)
+    optimize_sync(None, data_size, model, mpinn, None, batchSize, sync=sync, comm=c,
+                  samples_per_backward=samples_per_backward, overlap=overlap, bucket_bytes=bucket_bytes,
+                  _checked=True)
+    _comm.barrier(c)
+    return newdata, newtargets, data_size
+
+
+def optimize_sync(speed, size, model, mpinn=None, mpi=None, batchSize=None, *, sync="model", comm=None,
+                  samples_per_backward=1, overlap=False, bucket_bytes=_sync.DEFAULT_BUCKET_BYTES,
+                  _checked=False):
+    """Choose the synchronization interval and attach automatic synchronization to ``model``
+    (Lua: redefined ``nn.Sequential:backward`` and ``nn.StochasticGradient:train`` for the whole
+    process; here only this instance is wired). Returns the interval.
+
+    ``size``: this rank's shard size. ``batchSize``: synchronize every ``batchSize``-th backward
+    call and at the end of the shard; ``None`` picks the Lua heuristic on the largest shard (so all
+    ranks agree); ``-1`` attaches the flat buffers only (call :func:`synchronizeModel` yourself).
+    ``speed`` is accepted and unused, as in the Lua code. Collective; broadcasts rank 0's parameters.
+    """
+    c = _communicator(mpi, comm)
+    if not _checked:
+        _validate(model, size, batchSize, sync, samples_per_backward, bucket_bytes)
+    sizes = _comm.allgather_object(size, c)
+    if batchSize is None:
+        batchSize = default_batch_size(max(sizes))
+    lengths = [math.ceil(s / samples_per_backward) for s in sizes]
+    if batchSize != -1 and min(lengths) == 0:
+        raise ValueError(f"parallelize: every rank needs at least one sample for automatic "
+                         f"synchronization; shard sizes are {sizes} (size {sum(sizes)} < {len(sizes)} "
+                         f"ranks); use fewer ranks or batchSize=-1 with synchronizeModel")
+    unparallelize(model)
+    from automatedparallelization.parallel_model import DataParallel
+    handle = DataParallel(model, c, every=None if batchSize == -1 else batchSize, sync=sync,
+                          lengths=lengths, overlap=overlap, bucket_bytes=bucket_bytes)
+    handle.broadcast_parameters(0)
+    _handles[model] = handle
+    return batchSize
+
+
+def handle(model):
+    """The :class:`DataParallel` attached to ``model`` by :func:`parallelize`, or None."""
+    return _handles.get(model)
+
+
+def unparallelize(model):
+    """Detach automatic synchronization from ``model`` (hooks and wrappers removed); the model
+    trains as on one process again. Returns True if something was attached."""
+    h = _handles.pop(model, None)
+    if h is None:
+        return False
+    h.remove()
+    return True
+
+
+def synchronizeModel(model, mpi=None, *, comm=None):
+    """Average the parameters and gradients of ``model`` over the ranks (Lua ``synchronizeModel``,
+    used with ``batchSize == -1``); flat buffers, one allreduce per bucket. Collective."""
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model: expected a compat.nn module or a torch.nn.Module, got {type(model).__name__}")
+    h = _handles.get(model)
+    c = _communicator(mpi, comm) if (mpi is not None or comm is not None or h is None) else h.comm
+    if h is not None and c is h.comm:
+        h.synchronize_model()
+        return
+    weights, grads = _weights_and_grads(model)
+    _sync.average_copy(weights + grads, c, c.Get_size())
+
+
+def _weights_and_grads(model):
+    if getattr(type(model), "getParameters", None) is not None:       # compat.nn: Lua parameters()
+        weights, grads = model.parameters()
+        return _sync.unique(weights), _sync.unique(grads)
+    params = _sync.unique(p for p in torch.nn.Module.parameters(model))
+    return [p.data for p in params], [p.grad for p in params if p.grad is not None]
+
+
+def _save_grads(model):
+    if getattr(type(model), "getParameters", None) is not None:
+        return [(g, g.detach().clone()) for g in _weights_and_grads(model)[1]]
+    return [(p, None if p.grad is None else p.grad.detach().clone())
+            for p in _sync.unique(torch.nn.Module.parameters(model))]
+
+
+def _restore_grads(saved):
+    with torch.no_grad():
+        for owner, value in saved:
+            if not isinstance(owner, torch.nn.Parameter):
+                owner.copy_(value)                 # a compat gradient buffer
+            elif value is None or owner.grad is None:
+                owner.grad = value
+            else:
+                owner.grad.copy_(value)
+
+
+def comm_speed(data, targets, model, mpi=None, mpinn=None, *, criterion=None, steps=10, comm=None):
+    """Seconds per step of forward + backward + gradient synchronization, averaged over ``steps``
+    samples ``data[i]`` (Lua ``comm_speed``, which ran 10; its ``criterion`` was an undefined global:
+    here it is an argument, and without one the gradient of ``output.sum()`` is used). Collective.
+    Gradients are restored afterwards and the schedule of a parallelized model is not advanced."""
+    c = _communicator(mpi, comm)
+    n = _length(data)
+    if not n:
+        raise ValueError(f"data: expected at least one sample, got {type(data).__name__} of length {n}")
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps: expected an int >= 1, got {steps!r}")
+    saved = _save_grads(model)
+    h = _handles.get(model)
+    lua = getattr(type(model), "getParameters", None) is not None
+    if h is not None:
+        h.suspended = True
+    try:
+        _comm.barrier(c)
+        start = time.perf_counter()
+        for i in range(steps):
+            x, t = data[i % n], targets[i % n]
+            if lua:
+                out = model.forward(x)
+                if criterion is not None:
+                    criterion.forward(out, t)
+                    df = criterion.backward(out, t)
+                else:
+                    df = torch.ones_like(out)
+                model.backward(x, df)
+            else:
+                out = model(x)
+                (criterion(out, t) if criterion is not None else out.sum()).backward()
+            _sync.average_copy(_weights_and_grads(model)[1], c, 1)   # TorchMPI synchronizeGradients: a sum
+        speed = (time.perf_counter() - start) / steps
+    finally:
+        if h is not None:
+            h.suspended = False
+        _restore_grads(saved)
+    logger.info("rank %d: comm speed %.6f s per step", c.Get_rank(), speed)
+    return speed

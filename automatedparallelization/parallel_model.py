@@ -1,0 +1,215 @@
+"""``DataParallel``: automatic synchronization attached to ONE model instance (schedule + wiring).
+
+Built by :func:`automatedparallelization.datamodule.optimize_sync`; the schedule and what is averaged
+are documented in :mod:`automatedparallelization.datamodule`. Wiring, all removable (:meth:`remove`):
+
+- compat.nn model: the instance's ``backward`` and ``accUpdateGradParameters`` are wrapped by
+  instance attributes (the class, e.g. ``nn.Sequential``, is untouched); its parameters are used
+  through the flat tensors of Lua ``getParameters()`` (called here unless the script already did);
+- any model run through autograd (``loss.backward()``): a post-accumulate-grad hook per parameter
+  claims the gradient into the flat buffer and, on the first one of a backward pass, queues a
+  callback that the autograd engine runs when the pass is complete; the callback advances the
+  schedule (and, with ``overlap``, buckets were already started as they filled up).
+"""
+import logging
+
+import torch
+
+from automatedparallelization import sync as _sync
+
+logger = logging.getLogger(__name__)
+
+
+def _is_compat(model):
+    return getattr(type(model), "getParameters", None) is not None
+
+
+class DataParallel:
+    """Synchronization state of one model. ``syncs`` counts the synchronizations performed."""
+
+    def __init__(self, model, comm, *, every, sync, lengths, overlap=False,
+                 bucket_bytes=_sync.DEFAULT_BUCKET_BYTES):
+        self.model, self.comm, self.every, self.mode = model, comm, every, sync
+        self.size, self.rank = comm.Get_size(), comm.Get_rank()
+        self.lengths = list(lengths)
+        self.own, self.longest = self.lengths[self.rank], max(self.lengths)
+        self.overlap, self.bucket_bytes = bool(overlap), bucket_bytes
+        self.position = 0
+        self.syncs = 0
+        self.suspended = False
+        self.compat = _is_compat(model)
+        self._hooks, self._wrapped = [], []
+        self._in_backward = False
+        self._started = False
+        self._build()
+        if every is not None:
+            self._install()
+
+    # ------------------------------------------------------------------ flat buffers
+    def _build(self):
+        if self.compat:
+            weights, grads = (_sync.unique(t) for t in self.model.parameters())
+            wf, gf = _sync.flat_alias(weights), _sync.flat_alias(grads)
+            if (wf is None or gf is None) and weights:
+                self.model.getParameters()          # Lua: flatten into one storage
+                weights, grads = (_sync.unique(t) for t in self.model.parameters())
+                wf, gf = _sync.flat_alias(weights), _sync.flat_alias(grads)
+            self.params = weights
+            self.weights = [_sync.Flat(wf, self.bucket_bytes)] if wf is not None else []
+            self.grads = [_sync.Flat(gf, self.bucket_bytes)] if gf is not None else []
+            self.gradflats = []
+        else:
+            self.params = _sync.unique(p for p in torch.nn.Module.parameters(self.model) if p.requires_grad)
+            groups = _sync.group_by_dtype(self.params)
+            self.weights = [_sync.Flat.adopt_data(g, self.bucket_bytes) for g in groups]
+            # gradients arrive roughly in reverse order: bucket 0 holds the last layers
+            self.gradflats = [_sync.GradFlat(g[::-1], self.bucket_bytes) for g in groups]
+            self.grads = self.gradflats
+        self._anchor = (self.params[0], self.params[0].data_ptr()) if self.params else None
+        self._order = [(g, b) for g, f in enumerate(self.gradflats) for b in range(len(f.buckets))]
+
+    def _refresh(self):
+        """Rebuild the buffers if the parameters moved (e.g. a later getParameters() or .to())."""
+        if self._anchor is not None and self._anchor[0].data_ptr() != self._anchor[1]:
+            logger.debug("parameters moved; rebuilding the flat buffers")
+            self._build()
+        for f in self.gradflats:
+            f.claim_all()
+
+    def broadcast_parameters(self, root=0):
+        for f in self.weights:
+            f.broadcast(root, self.comm)
+
+    # ------------------------------------------------------------------ wiring
+    def _install(self):
+        if self.compat:
+            for name in ("backward", "accUpdateGradParameters"):
+                self._wrap(name, "update" if name == "accUpdateGradParameters" else "grad")
+        for gi, f in enumerate(self.gradflats):
+            for i, p in enumerate(f.params):
+                self._hooks.append(p.register_post_accumulate_grad_hook(self._make_hook(gi, i)))
+        if self.compat:
+            for p in self.params:
+                self._hooks.append(p.register_post_accumulate_grad_hook(self._make_hook(None, None)))
+
+    def _wrap(self, name, kind):
+        original = getattr(self.model, name)
+
+        def wrapper(*args, **kwargs):
+            out = original(*args, **kwargs)
+            if not self.suspended:
+                self.tick(kind)
+            return out
+        wrapper.__name__ = name
+        wrapper.__doc__ = f"{original.__doc__ or ''}\n(then advance the data-parallel schedule)"
+        self.model.__dict__[name] = wrapper
+        self._wrapped.append(name)
+
+    def _make_hook(self, gi, i):
+        def hook(param):
+            if self.suspended:
+                return
+            if not self._in_backward:
+                self._in_backward = True
+                self._started = self.overlap and self._due_next()
+                if self._started:
+                    self._left = [list(f.bucket_sizes) for f in self.gradflats]
+                    self._next = 0
+                torch.autograd.Variable._execution_engine.queue_callback(self._end_backward)
+            if gi is None:
+                return
+            f = self.gradflats[gi]
+            if param.grad is not f.views[i]:
+                f.claim(i)
+            if self._started:
+                for b in f.buckets_of[i]:
+                    self._left[gi][b] -= 1
+                self._launch_ready()
+        return hook
+
+    def _launch_ready(self, everything=False):
+        while self._next < len(self._order):
+            g, b = self._order[self._next]
+            if not everything and self._left[g][b] > 0:
+                return
+            self.gradflats[g].start_bucket(b, self.comm)
+            self._next += 1
+
+    def _end_backward(self):
+        self._in_backward = False
+        if self._started:
+            for f in self.gradflats:
+                f.claim_all()
+            self._launch_ready(everything=True)
+        self.tick("grad")
+
+    def remove(self):
+        """Take the hooks and wrappers off the model (its flat buffers stay, harmlessly)."""
+        for h in self._hooks:
+            h.remove()
+        for name in self._wrapped:
+            self.model.__dict__.pop(name, None)
+        self._hooks, self._wrapped = [], []
+
+    # ------------------------------------------------------------------ schedule
+    def _due(self, c):
+        return c % self.every == 0 or c == self.longest
+
+    def _due_next(self):
+        return self._due(self.position + 1)
+
+    def contributors(self, c):
+        """How many ranks have a step ``c`` in their epoch."""
+        return sum(1 for length in self.lengths if length >= c)
+
+    def tick(self, kind):
+        """One backward call done: synchronize if step ``c`` is due, and at the rank's last step
+        also for the steps it lacks (uneven shards)."""
+        self.position += 1
+        c = self.position
+        if self._due(c):
+            self._synchronize(kind, c, pending=False)
+        elif self._started:
+            raise RuntimeError("internal error: buckets started on a step that is not due")
+        if c >= self.own:
+            for extra in range(self.own + 1, self.longest + 1):
+                if self._due(extra):
+                    self._synchronize(kind, extra, pending=True)
+            self.position = 0
+
+    def _synchronize(self, kind, c, pending):
+        self.syncs += 1
+        started, self._started = self._started, False
+        if not started:
+            self._refresh()
+        if kind == "update":                        # accUpdateGradParameters: weights hold the update
+            for f in self.weights:
+                f.average(self.comm, self.size)
+            return
+        if self.mode == "model":
+            for f in self.weights:
+                f.average(self.comm, self.size)
+            self._reduce_grads(started, self.size)
+            return
+        n = self.contributors(c)
+        if not pending:
+            self._reduce_grads(started, n)
+            return
+        saved = [f.flat.clone() for f in self.grads]  # this rank has no step c: contribute zeros
+        for f, s in zip(self.grads, saved):
+            f.flat.zero_()
+            f.average(self.comm, n)
+            f.flat.add_(s)
+
+    def _reduce_grads(self, started, divisor):
+        for f in self.grads:
+            if started:
+                f.finish(divisor)
+            else:
+                f.average(self.comm, divisor)
+
+    def synchronize_model(self):
+        """Lua ``synchronizeModel``: mean of parameters and gradients over all ranks."""
+        self._refresh()
+        for f in self.weights + self.grads:
+            f.average(self.comm, self.size)

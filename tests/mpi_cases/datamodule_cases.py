@@ -1,0 +1,289 @@
+"""Cases for automatedparallelization.datamodule (data parallelism) on 1, 2 and 3 real ranks.
+
+Expected values come from independent computations: a single process training on the union of
+the ranks' mini-batches (plain PyTorch / a compat.nn clone fed the whole batch), the mean of the
+ranks' pre-synchronization tensors gathered with comm.allgather, and schedule arithmetic.
+"""
+import copy
+import time
+
+import torch
+
+from automatedparallelization import comm
+from automatedparallelization import datamodule as automation
+from compat import nn
+from tests.mpi_cases import needs_ranks
+
+R, P = comm.rank(), comm.size()
+
+
+def _native(seed, dtype=torch.float32):
+    torch.manual_seed(seed)
+    return torch.nn.Sequential(torch.nn.Linear(5, 7), torch.nn.Tanh(), torch.nn.Linear(7, 3)).to(dtype)
+
+
+def _compat(seed, dtype=torch.float64):
+    torch.manual_seed(seed)
+    m = nn.Sequential()
+    m.add(nn.Linear(5, 7))
+    m.add(nn.Tanh())
+    m.add(nn.Linear(7, 3))
+    return m.type(dtype)
+
+
+def _data(n, dtype, seed=1234):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(n, 5, generator=g).to(dtype), torch.randn(n, 3, generator=g).to(dtype)
+
+
+def _flat(model):
+    return torch.cat([p.detach().reshape(-1) for p in torch.nn.Module.parameters(model)])
+
+
+def _gathered(t):
+    """Every rank's copy of 1-D ``t`` as a (P, n) tensor."""
+    return comm.allgather(t.reshape(1, -1))
+
+
+def _rank0_copy(model):
+    """A plain copy of rank 0's (broadcast) model, for the single-process reference."""
+    ref = copy.deepcopy(model)
+    automation.unparallelize(ref)
+    return ref
+
+
+def case_sharding_partitions_exactly():
+    for n in range(P, 51):
+        shard, k = automation.data_parallel(torch.arange(n), n)
+        assert k == shard.numel()
+        whole = comm.allgather(shard)
+        assert torch.equal(whole, torch.arange(n)), (n, whole)
+        sizes = comm.allgather_object(k)
+        assert max(sizes) - min(sizes) <= 1 and sum(sizes) == n, sizes
+
+
+def _native_gradients_run(dtype, tol, set_to_none, overlap=False, bucket_bytes=25 * 2 ** 20):
+    B, steps = 2, 3
+    X, Y = _data(P * B * steps, dtype)
+    model = _native(100 + R, dtype)              # different on every rank: parallelize broadcasts rank 0's
+    x, y, n = automation.parallelize(X, Y, model, X.shape[0], batchSize=1, sync="gradients",
+                                     samples_per_backward=B, overlap=overlap, bucket_bytes=bucket_bytes)
+    assert n == B * steps
+    ref = _native(100, dtype)
+    assert torch.equal(_flat(model), _flat(ref))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    ref_opt = torch.optim.SGD(ref.parameters(), lr=0.1, momentum=0.9)
+    for s in range(steps):
+        opt.zero_grad(set_to_none=set_to_none)
+        torch.nn.functional.mse_loss(model(x[s * B:(s + 1) * B]), y[s * B:(s + 1) * B]).backward()
+        opt.step()
+        # reference: one process, the union of the ranks' step-s mini-batches
+        idx = torch.cat([torch.arange(r * n + s * B, r * n + (s + 1) * B) for r in range(P)])
+        ref_opt.zero_grad()
+        torch.nn.functional.mse_loss(ref(X[idx]), Y[idx]).backward()
+        ref_opt.step()
+        assert torch.allclose(_flat(model), _flat(ref), atol=tol, rtol=0), (s, (_flat(model) - _flat(ref)).abs().max())
+    assert automation.handle(model).syncs == steps
+
+
+def case_gradients_native_sgd_equals_union_float32():
+    _native_gradients_run(torch.float32, 1e-6, set_to_none=True)
+
+
+def case_gradients_native_sgd_equals_union_float64():
+    _native_gradients_run(torch.float64, 1e-12, set_to_none=False)
+
+
+def case_gradients_native_overlap_small_buckets():
+    _native_gradients_run(torch.float64, 1e-12, set_to_none=True, overlap=True, bucket_bytes=64)
+
+
+def case_gradients_compat_update_parameters_equals_union():
+    for dtype, tol in ((torch.float32, 1e-6), (torch.float64, 1e-12)):
+        B, steps = 3, 3
+        X, Y = _data(P * B * steps, dtype, seed=7)
+        model, ref = _compat(300 + R, dtype), _compat(300, dtype)
+        crit, ref_crit = nn.MSECriterion(), nn.MSECriterion()
+        x, y, n = automation.parallelize(X, Y, model, X.shape[0], None, None, 1, sync="gradients",
+                                         samples_per_backward=B)
+        assert torch.equal(_flat(model), _flat(ref))
+        for s in range(steps):
+            xb, yb = x[s * B:(s + 1) * B], y[s * B:(s + 1) * B]
+            out = model.forward(xb)
+            crit.forward(out, yb)
+            model.zeroGradParameters()
+            model.backward(xb, crit.backward(out, yb))
+            model.updateParameters(0.05)
+            idx = torch.cat([torch.arange(r * n + s * B, r * n + (s + 1) * B) for r in range(P)])
+            out = ref.forward(X[idx])
+            ref_crit.forward(out, Y[idx])
+            ref.zeroGradParameters()
+            ref.backward(X[idx], ref_crit.backward(out, Y[idx]))
+            ref.updateParameters(0.05)
+            assert torch.allclose(_flat(model), _flat(ref), atol=tol, rtol=0), (dtype, s)
+
+
+def case_model_mode_averages_parameters_and_gradients():
+    every, N = 2, 6 * P
+    X, Y = _data(N, torch.float64, seed=3)
+    model = _native(500 + R, torch.float64)
+    x, y, n = automation.parallelize(X, Y, model, N, batchSize=every, sync="model")
+    opt = torch.optim.SGD(model.parameters(), lr=0.2)
+    params = list(model.parameters())
+    for c in range(1, n + 1):
+        opt.zero_grad()
+        before = _flat(model).clone()
+        # this rank's own gradient, computed apart from the model (no hooks involved)
+        leaves = [p.detach().clone().requires_grad_() for p in params]
+        names = [k for k, _ in model.named_parameters()]
+        out = torch.func.functional_call(model, dict(zip(names, leaves)), (x[c - 1:c],))
+        local_grad = torch.cat([g.reshape(-1) for g in torch.autograd.grad(
+            torch.nn.functional.mse_loss(out, y[c - 1:c]), leaves)])
+        torch.nn.functional.mse_loss(model(x[c - 1:c]), y[c - 1:c]).backward()
+        grad = torch.cat([p.grad.reshape(-1) for p in params])
+        if c % every == 0 or c == n:
+            assert torch.allclose(_flat(model), _gathered(before).mean(0), atol=1e-12, rtol=0)
+            assert torch.allclose(grad, _gathered(local_grad).mean(0), atol=1e-12, rtol=0)
+            assert torch.equal(_gathered(_flat(model)), _flat(model).expand(P, -1))
+        else:
+            assert torch.equal(_flat(model), before) and torch.allclose(grad, local_grad, atol=1e-12, rtol=0)
+        opt.step()
+    assert automation.handle(model).syncs == sum(1 for c in range(1, n + 1) if c % every == 0 or c == n)
+
+
+def case_stochastic_gradient_syncs_on_schedule():
+    N, every, epochs = 4 * P + (1 if P > 1 else 0), 3, 2
+    X, Y = _data(N, torch.float64, seed=5)
+    model = _compat(700 + R)
+    x, y, n = automation.parallelize(X, Y, model, N, None, None, every)
+    L = max(comm.allgather_object(n))
+    trainer = nn.StochasticGradient(model, nn.MSECriterion())
+    trainer.maxIteration, trainer.verbose, trainer.learningRate = epochs, False, 0.05
+    trainer.train([(x[i], y[i]) for i in range(n)])
+    expected = epochs * sum(1 for c in range(1, L + 1) if c % every == 0 or c == L)
+    assert automation.handle(model).syncs == expected, (automation.handle(model).syncs, expected)
+    # the last synchronization of an epoch ends it on every rank: all models are equal
+    assert torch.equal(_gathered(_flat(model)), _flat(model).expand(P, -1))
+
+
+def case_uneven_shards_no_hang_and_exact():
+    """N = 7 samples, one per backward call: shards of 3, 2, 2 on 3 ranks (4, 3 on 2)."""
+    N = 7
+    X, Y = _data(N, torch.float64, seed=11)
+    for every in (2, 3):
+        model = _native(900 + R, torch.float64)
+        x, y, n = automation.parallelize(X, Y, model, N, batchSize=every, sync="model")
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        for epoch in range(2):
+            for i in range(n):
+                opt.zero_grad()
+                torch.nn.functional.mse_loss(model(x[i:i + 1]), y[i:i + 1]).backward()
+                opt.step()
+            assert torch.equal(_gathered(_flat(model)), _flat(model).expand(P, -1)), (every, epoch)
+    # gradients mode, batchSize 1: step k averages the ranks that have a k-th sample
+    model = _native(950 + R, torch.float64)
+    x, y, n = automation.parallelize(X, Y, model, N, batchSize=1, sync="gradients")
+    ref = _native(950, torch.float64)
+    opt, ref_opt = torch.optim.SGD(model.parameters(), lr=0.1), torch.optim.SGD(ref.parameters(), lr=0.1)
+    starts = [automation.shard_range(N, P, r) for r in range(P)]
+    for i in range(n):
+        opt.zero_grad()
+        torch.nn.functional.mse_loss(model(x[i:i + 1]), y[i:i + 1]).backward()
+        opt.step()
+    for k in range(max(b - a for a, b in starts)):
+        idx = torch.tensor([a + k for a, b in starts if a + k < b])
+        ref_opt.zero_grad()
+        torch.nn.functional.mse_loss(ref(X[idx]), Y[idx]).backward()   # mean over those ranks
+        ref_opt.step()
+    assert torch.allclose(_flat(model), _flat(ref), atol=1e-12, rtol=0)
+
+
+@needs_ranks(2, 3)
+def case_architecture_mismatch_raises_on_every_rank():
+    model = torch.nn.Linear(3, 5 if R == P - 1 else 4)
+    started = time.monotonic()
+    try:
+        automation.parallelize(torch.zeros(6, 3), torch.zeros(6), model, 6)
+    except ValueError as exc:
+        text = str(exc)
+        assert "differs between ranks" in text and f"rank {P - 1}" in text and "weight" in text, text
+    else:
+        raise AssertionError("no error for different architectures")
+    assert time.monotonic() - started < 10
+
+
+def case_bad_arguments():
+    m = _native(1)
+    X, Y = _data(6, torch.float32)
+    bad = [dict(batchSize=0), dict(batchSize="10"), dict(batchSize=-2), dict(sync="params"),
+           dict(samples_per_backward=0)]
+    for kwargs in bad:
+        try:
+            automation.parallelize(X, Y, m, 6, **kwargs)
+        except ValueError as exc:
+            key = next(iter(kwargs))
+            assert key in str(exc), (kwargs, str(exc))
+        else:
+            raise AssertionError(f"no error for {kwargs}")
+    for args, word in (((X, Y, "model", 6), "model"), ((X, Y, m, 7), "size"), ((X, Y, m, -1), "size")):
+        try:
+            automation.parallelize(*args)
+        except (TypeError, ValueError) as exc:
+            assert word in str(exc), str(exc)
+        else:
+            raise AssertionError(f"no error for {args[2:]}")
+    # one rank alone passing a bad value: every rank raises, none hangs
+    try:
+        automation.parallelize(X, Y, m, 6, batchSize=0 if R == 0 else 2)
+    except ValueError as exc:
+        assert "batchSize" in str(exc) or "rank 0" in str(exc), str(exc)
+    else:
+        raise AssertionError("no error")
+    if P > 1:
+        try:
+            automation.parallelize(X, Y, m, 6, batchSize=1 + R)
+        except ValueError as exc:
+            assert "same batchSize" in str(exc), str(exc)
+        else:
+            raise AssertionError("no error for different batchSize on the ranks")
+
+
+def case_manual_synchronize_model_and_unparallelize():
+    N = 4 * P
+    X, Y = _data(N, torch.float64, seed=9)
+    model = _compat(1100 + R)
+    x, y, n = automation.parallelize(X, Y, model, N, None, None, -1)
+    crit = nn.MSECriterion()
+    out = model.forward(x[:1])
+    crit.forward(out, y[:1])
+    model.backward(x[:1], crit.backward(out, y[:1]))
+    model.updateParameters(0.1)                      # local step: no synchronization
+    assert automation.handle(model).syncs == 0
+    w, g = model.parameters()
+    before_w = torch.cat([t.reshape(-1) for t in w]).clone()
+    before_g = torch.cat([t.reshape(-1) for t in g]).clone()
+    automation.synchronizeModel(model, None)
+    assert torch.allclose(torch.cat([t.reshape(-1) for t in w]), _gathered(before_w).mean(0), atol=1e-12, rtol=0)
+    assert torch.allclose(torch.cat([t.reshape(-1) for t in g]), _gathered(before_g).mean(0), atol=1e-12, rtol=0)
+    # automatic mode, then back to plain single-process behaviour
+    model = _compat(1200 + R)
+    automation.parallelize(X, Y, model, N, None, None, 1)
+    assert "backward" in model.__dict__
+    h = automation.handle(model)
+    assert automation.unparallelize(model) and automation.handle(model) is None
+    assert "backward" not in model.__dict__ and type(model) is nn.Sequential
+    if R == 0:                                       # only rank 0 trains: it must not communicate
+        out = model.forward(x[:1])
+        model.backward(x[:1], torch.ones_like(out))
+        model(x[:1]).sum().backward()
+    assert h.syncs == 0
+    assert not automation.unparallelize(model)
+
+
+def case_comm_speed_returns_seconds_and_keeps_gradients():
+    X, Y = _data(4, torch.float64)
+    model = _compat(1300)
+    model.zeroGradParameters()
+    speed = automation.comm_speed(X, Y, model, None, None, criterion=nn.MSECriterion(), steps=3)
+    assert isinstance(speed, float) and speed > 0
+    assert all(float(g.abs().sum()) == 0 for g in model.parameters()[1])
