@@ -42,8 +42,19 @@ def _gather_linear(m):
     return _copy_state(m, _dense_linear(weight, bias, grad, grad_bias))
 
 
+def _detached_memo(model):
+    """A deepcopy memo mapping the autograd results a module keeps (``output``/``gradInput`` after
+    ``model(x)``), which deepcopy refuses, to detached copies."""
+    memo = {}
+    for m in torch.nn.Module.modules(model):
+        for v in vars(m).values():
+            if isinstance(v, torch.Tensor) and v.grad_fn is not None:
+                memo[id(v)] = v.detach().clone()
+    return memo
+
+
 def _dense_plain(m):
-    dense = copy.deepcopy(m)                      # keeps every field of Tanh / Reshape
+    dense = copy.deepcopy(m, _detached_memo(m))   # keeps every field of Tanh / Reshape
     dense.__class__ = _nm._DENSE[type(m)]
     dense.__dict__.pop('comm', None)
     return dense
@@ -57,7 +68,7 @@ def gather_model(model, root=None):
     Collective: every rank of the layers' communicators must call it. ``root=None`` returns the dense
     model on every rank; ``root=k`` returns it on rank k (of the first MP layer's communicator) and
     ``None`` elsewhere. The result saves with ``compat.torch.save`` (.t7) and ``torch.save``."""
-    memo, first_comm = {}, None
+    memo, first_comm = _detached_memo(model), None
     for m in torch.nn.Module.modules(model):
         if isinstance(m, _nm._MPLinear):
             first_comm = m.comm if first_comm is None else first_comm
@@ -83,7 +94,7 @@ def shard_model(dense, comm=None):
 
     ``dense`` must be identical on every rank (e.g. loaded from one file, or built with one seed);
     no communication. Raises ValueError (naming the layer) if an input size does not divide by P."""
-    memo, seen_linear = {}, False
+    memo, seen_linear = _detached_memo(dense), False
     p = _comm.size(comm)
     for m in torch.nn.Module.modules(dense):
         t = type(m)
@@ -105,7 +116,7 @@ def shard_model(dense, comm=None):
                     mp.gradBias.copy_(m.gradBias)
             memo[id(m)] = _copy_state(m, mp)
         elif t in (nn.Tanh, nn.Reshape):
-            mp = copy.deepcopy(m)
+            mp = copy.deepcopy(m, _detached_memo(m))
             mp.__class__ = (_nm.MPTanh if t is nn.Tanh else
                             _nm.MPBaseReshape if seen_linear else _nm.MPInitialReshape)
             mp.comm = comm
