@@ -162,3 +162,17 @@ def test_t7_loader_rebuilds_from_lua_fields(scn, name):
     torch.testing.assert_close(m.kernel, ref["kernel"], rtol=0, atol=0)  # not normalised again
     torch.testing.assert_close(m.forward(ref["input"]), ref["output"], rtol=0, atol=1e-12)
     torch.testing.assert_close(m.backward(ref["input"], ref["gradOutput"]), ref["gradInput"], rtol=0, atol=1e-12)
+
+
+@needs_fixtures
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("case", ["single", "batch", "nonbatch"])
+def test_modules_stored_by_torch7_load_as_working_modules(scn, name, case):
+    """compat.torch.load of the Torch7 file: its internal helper Sequentials (padding, convolution
+    maps, which compat.nn does not model) must not stop the module from loading and running."""
+    from compat import torch as ctorch
+    stored = ctorch.load(os.path.join(FIXTURES, "scn_reference.t7"))[name][case]
+    m, ref = stored["module"], scn[name][case]
+    assert isinstance(m, getattr(nn, name))
+    torch.testing.assert_close(m.forward(ref["input"]), ref["output"], rtol=0, atol=1e-12)
+    torch.testing.assert_close(m.backward(ref["input"], ref["gradOutput"]), ref["gradInput"], rtol=0, atol=1e-12)

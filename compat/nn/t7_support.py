@@ -123,14 +123,21 @@ def _load_dropout(table):
 
 
 def _load_sequential(table):
-    m = _new(containers.Sequential, table)
+    """A working Sequential; one holding a class compat.nn cannot run stays a generic T7Object.
+
+    (Such containers occur inside modules whose loader rebuilds them from their settings, e.g. the
+    padding/convolution helpers of nn.SpatialContrastiveNormalization; it never runs them.)"""
     mods = table.get('modules') or []
     if isinstance(mods, dict):
         mods = [mods[k] for k in sorted(mods)]
+    unknown = [(i, c) for i, c in enumerate(mods) if not isinstance(c, torch.nn.Module)]
+    if unknown:
+        i, child = unknown[0]
+        logger.debug("nn.Sequential in .t7 file kept as a generic object: module %d is %s", i + 1,
+                     getattr(child, 'torch_typename', type(child).__name__))
+        return t7.T7Object('nn.Sequential', table)
+    m = _new(containers.Sequential, table)
     for i, child in enumerate(mods):
-        if not isinstance(child, torch.nn.Module):
-            raise TypeError(f"nn.Sequential in .t7 file: module {i + 1} is a {type(child).__name__} "
-                            f"({getattr(child, 'torch_typename', '?')}), which compat.nn cannot run")
         m._modules[str(i)] = child
     return m
 
