@@ -1,0 +1,260 @@
+"""Data-parallel training throughput: this library vs PyTorch DDP (gloo) vs a hand-written mpi4py loop.
+
+One command, one table:   python benchmarks/bench_data_parallel.py [--rounds 5] [--np 2]
+
+The driver runs the 1-process baselines in a subprocess and the 2-rank parts under ``torchad-run``
+(one MPI job; DDP's gloo group is created inside it from the MPI rank and size, MASTER_ADDR=127.0.0.1
+and a free port). Every process uses ``torch.set_num_threads(1)``. Models:
+
+- MLP 1024-2048-10 (ReLU, cross-entropy), batch 64 per rank;
+- the CIFAR convnet of the original example (conv 3->64 5x5, ReLU, maxpool 3/3, conv 64->64 5x5,
+  ReLU, maxpool 3/3, view 64, dropout, linear 64->100, ReLU, linear 100->10, log-softmax), batch 32
+  per rank, as plain torch.nn for the native paths;
+- the Lua-style path: the same convnet in compat.nn trained per sample by nn.StochasticGradient,
+  parallelized with batchSize=10 (parameter averaging every 10 samples).
+
+Native methods all run forward, loss, backward, gradient averaging and an SGD step per mini-batch:
+"library" = ``parallelize(..., sync='gradients', batchSize=1)`` then a plain loop; "library overlap" =
+the same with ``overlap=True`` and 1 MiB buckets; "DDP" = ``DistributedDataParallel`` (gloo);
+"flat mpi4py" = preallocated flat buffer, ``torch.cat(grads, out=buf)``, one in-place
+``Allreduce``, divide, copy back. Rounds of all methods are interleaved; each figure is the median
+of the rounds. Efficiency = 2-rank throughput / (2 x 1-process throughput).
+"""
+import argparse
+import contextlib
+import io
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+MODELS = {"mlp": 64, "convnet": 32}       # batch per rank
+STEPS = {"mlp": 30, "convnet": 20}        # mini-batches per round
+LUA_SAMPLES = 200                         # samples per rank per round, Lua path
+
+
+def mlp():
+    T = torch.nn
+    return T.Sequential(T.Linear(1024, 2048), T.ReLU(), T.Linear(2048, 10))
+
+
+def convnet():
+    T = torch.nn
+    return T.Sequential(T.Conv2d(3, 64, 5), T.ReLU(), T.MaxPool2d(3, 3), T.Conv2d(64, 64, 5), T.ReLU(),
+                        T.MaxPool2d(3, 3), T.Flatten(), T.Dropout(0.5), T.Linear(64, 100), T.ReLU(),
+                        T.Linear(100, 10), T.LogSoftmax(1))
+
+
+def compat_convnet():
+    from compat import nn
+    return (nn.Sequential()
+            .add(nn.SpatialConvolutionMM(3, 64, 5, 5)).add(nn.ReLU()).add(nn.SpatialMaxPooling(3, 3, 3, 3))
+            .add(nn.SpatialConvolutionMM(64, 64, 5, 5)).add(nn.ReLU()).add(nn.SpatialMaxPooling(3, 3, 3, 3))
+            .add(nn.View(64)).add(nn.Dropout(0.5))
+            .add(nn.Linear(64, 100)).add(nn.ReLU()).add(nn.Linear(100, 10)).add(nn.LogSoftMax()))
+
+
+def batch(name, b, seed):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(b, 1024, generator=g) if name == "mlp" else torch.randn(b, 3, 32, 32, generator=g)
+    return x, torch.randint(0, 10, (b,), generator=g)
+
+
+def loss_fn(name, out, y):
+    return F.cross_entropy(out, y) if name == "mlp" else F.nll_loss(out, y)
+
+
+def make_step(name, model, x, y, after_backward=None):
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+
+    def step():
+        opt.zero_grad()
+        loss_fn(name, model(x), y).backward()
+        if after_backward is not None:
+            after_backward()
+        opt.step()
+    return step
+
+
+# ------------------------------------------------------------------------------------ methods
+def flat_mpi4py(model, comm):
+    """The hand-written peer: one flat buffer, one Allreduce per step."""
+    from mpi4py import MPI
+    params = list(model.parameters())
+    buf = torch.zeros(sum(p.numel() for p in params))
+    views, o = [], 0
+    for p in params:
+        views.append(buf[o:o + p.numel()].view(p.shape))
+        o += p.numel()
+    size = comm.Get_size()
+
+    def reduce():
+        torch.cat([p.grad.reshape(-1) for p in params], out=buf)
+        comm.Allreduce(MPI.IN_PLACE, buf.numpy(), op=MPI.SUM)
+        buf.div_(size)
+        for p, v in zip(params, views):
+            p.grad.copy_(v)
+    return reduce
+
+
+def lua_trainer(rank, parallel, comm=None):
+    """compat.nn convnet + StochasticGradient over LUA_SAMPLES samples per rank (one epoch per round)."""
+    from compat import nn
+    torch.manual_seed(0)
+    model = compat_convnet()
+    g = torch.Generator().manual_seed(100 + rank)
+    n = LUA_SAMPLES * (comm.Get_size() if parallel else 1)
+    data = torch.randn(n, 3, 32, 32, generator=g)
+    labels = torch.randint(1, 11, (n,), generator=g)
+    if parallel:
+        from automatedparallelization import datamodule as automation
+        data, labels, n = automation.parallelize(data, labels, model, n, None, None, 10, comm=comm)
+    trainer = nn.StochasticGradient(model, nn.ClassNLLCriterion())
+    trainer.maxIteration, trainer.verbose, trainer.learningRate = 1, False, 0.001
+    dataset = [(data[i], int(labels[i])) for i in range(n)]
+
+    def run():
+        with contextlib.redirect_stdout(io.StringIO()):     # StochasticGradient prints, as in Lua
+            trainer.train(dataset)
+    return run, n
+
+
+def timed_rounds(runs, rounds, sync=None):
+    """runs: {name: (fn, samples per call)}; interleaved rounds; returns {name: [samples/s]}."""
+    out = {k: [] for k in runs}
+    for fn, _ in runs.values():
+        fn()                                               # warm-up
+    for _ in range(rounds):
+        for name, (fn, samples) in runs.items():
+            if sync:
+                sync()
+            t = time.perf_counter()
+            fn()
+            if sync:
+                sync()
+            out[name].append(samples / (time.perf_counter() - t))
+    return out
+
+
+def worker_single(rounds):
+    torch.set_num_threads(1)
+    runs = {}
+    for name, b in MODELS.items():
+        torch.manual_seed(0)
+        model = mlp() if name == "mlp" else convnet()
+        step = make_step(name, model, *batch(name, b, 1))
+        runs[name] = (lambda step=step, k=STEPS[name]: [step() for _ in range(k)], b * STEPS[name])
+    lua, n = lua_trainer(0, parallel=False)
+    runs["lua"] = (lua, n)
+    return timed_rounds(runs, rounds)
+
+
+def worker_mpi(rounds, port):
+    torch.set_num_threads(1)
+    import torch.distributed as dist
+    from automatedparallelization import comm as C
+    from automatedparallelization import datamodule as automation
+    world = C.resolve(None)
+    rank, size = world.Get_rank(), world.Get_size()
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    dist.init_process_group("gloo", rank=rank, world_size=size)
+    runs = {}
+    for name, b in MODELS.items():
+        factory = mlp if name == "mlp" else convnet
+        x, y = batch(name, b * size, 1)
+        for method in ("library", "library overlap", "DDP", "flat mpi4py"):
+            torch.manual_seed(0)
+            model = factory()
+            xs, ys = x[rank * b:(rank + 1) * b], y[rank * b:(rank + 1) * b]
+            hook = None
+            if method.startswith("library"):
+                overlap = method.endswith("overlap")
+                xs, ys, _ = automation.parallelize(x, y, model, b * size, batchSize=1, sync="gradients",
+                                                   samples_per_backward=b, overlap=overlap,
+                                                   bucket_bytes=2 ** 20 if overlap else 25 * 2 ** 20)
+            elif method == "DDP":
+                model = torch.nn.parallel.DistributedDataParallel(model)
+            else:
+                hook = flat_mpi4py(model, world)
+            step = make_step(name, model, xs, ys, hook)
+            runs[f"{name}|{method}"] = (lambda step=step, k=STEPS[name]: [step() for _ in range(k)],
+                                        b * size * STEPS[name])
+    lua, n = lua_trainer(rank, parallel=True, comm=world)
+    runs["lua|library"] = (lua, LUA_SAMPLES * size)
+    result = timed_rounds(runs, rounds, sync=world.Barrier)
+    dist.destroy_process_group()
+    return result if rank == 0 else None
+
+
+# ------------------------------------------------------------------------------------ driver
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_worker(args, np_, rounds, out):
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(REPO))
+    cmd = [sys.executable, __file__, "--worker", args, "--rounds", str(rounds), "--out", out,
+           "--port", str(free_port())]
+    if np_ > 1:
+        cmd = [sys.executable, "-m", "automatedparallelization.launcher", "-np", str(np_),
+               "--timeout", "900"] + cmd
+    subprocess.run(cmd, check=True, env=env, cwd=REPO)
+    return json.loads(Path(out).read_text())
+
+
+def table(single, multi, np_):
+    med = {k: statistics.median(v) for k, v in {**{f"{k}|1 process": v for k, v in single.items()},
+                                                  **multi}.items()}
+    lines = [f"{'model':<9}{'method':<18}{'samples/s':>11}{'efficiency':>12}{'vs DDP':>9}{'vs flat':>9}"
+             f"   (median of {len(next(iter(single.values())))} rounds, {np_} ranks x 1 thread)"]
+    for name in ("mlp", "convnet", "lua"):
+        base = med[f"{name}|1 process"]
+        methods = ["1 process"] + [k.split("|")[1] for k in multi if k.startswith(name + "|")]
+        for m in methods:
+            v = med[f"{name}|{m}"]
+            eff = "" if m == "1 process" else f"{v / (np_ * base):.2f}"
+            ddp, flat = med.get(f"{name}|DDP"), med.get(f"{name}|flat mpi4py")
+            rd = f"{v / ddp:.2f}x" if ddp and m != "1 process" else ""
+            rf = f"{v / flat:.2f}x" if flat and m != "1 process" else ""
+            label = {"lua": "lua-SGD"}.get(name, name)
+            lines.append(f"{label:<9}{m:<18}{v:>11.0f}{eff:>12}{rd:>9}{rf:>9}")
+    return "\n".join(lines)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--np", type=int, default=2)
+    ap.add_argument("--worker", choices=["single", "mpi"])
+    ap.add_argument("--out")
+    ap.add_argument("--port", type=int, default=0)
+    a = ap.parse_args()
+    if a.worker == "single":
+        Path(a.out).write_text(json.dumps(worker_single(a.rounds)))
+        return
+    if a.worker == "mpi":
+        result = worker_mpi(a.rounds, a.port)
+        if result is not None:
+            Path(a.out).write_text(json.dumps(result))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        single = run_worker("single", 1, a.rounds, os.path.join(tmp, "single.json"))
+        multi = run_worker("mpi", a.np, a.rounds, os.path.join(tmp, "mpi.json"))
+    print(table(single, multi, a.np))
+
+
+if __name__ == "__main__":
+    main()
