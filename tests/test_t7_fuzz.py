@@ -1,0 +1,234 @@
+"""Hostile .t7 input: mutated versions of the Torch7 fixture files, ascii and binary.
+
+Properties checked for every mutated input handed to ``compat.t7.load`` (as an in-memory file):
+- the only exception that may escape is ``compat.t7.T7FormatError`` (a clean load is fine too);
+- it returns within 1 s (a hang detector with a wide margin: the fixtures load in < 0.2 s);
+- its Python-heap peak (tracemalloc, which sees numpy buffers) stays within a fixed multiple of
+  the input size plus a constant, and, for a sample, a load under ``RLIMIT_AS`` in a subprocess
+  neither fails to allocate nor dies.
+
+Mutations: bit flips, truncations, insertions of bytes, duplicated chunks and tweaks of number
+fields (binary: an int32/int64/double overwritten with an edge value; ascii: a number token
+replaced). Positions are drawn mostly from the file's first bytes, where the headers are.
+Crashers found are minimised into tests/t7_corpus/ and re-loaded by ``test_corpus``.
+"""
+import io
+import os
+import random
+import re
+import struct
+import subprocess
+import sys
+import textwrap
+import time
+import tracemalloc
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from compat.t7 import T7FormatError, load
+from compat.t7.api import sniff
+
+HERE = Path(__file__).resolve().parent
+CORPUS = HERE / "t7_corpus"
+SKIP = {"more_modules_reference.t7"}  # 3.8 MB: too slow to mutate thousands of times
+MAX_SECONDS = 1.0
+HEAP_FACTOR, HEAP_CONSTANT = 32, 32 << 20
+
+
+def _fixture_dir():
+    for candidate in (HERE.parent.parent / "shared" / "fixtures" / "t7", Path("/work/shared/fixtures/t7")):
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+FIXTURES = _fixture_dir()
+FILES = sorted(p for p in FIXTURES.rglob("*.t7") if p.name not in SKIP) if FIXTURES else []
+DATA = {p.relative_to(FIXTURES).as_posix(): p.read_bytes() for p in FILES}
+needs_fixtures = pytest.mark.skipif(not DATA, reason="Torch7 fixtures (shared/fixtures/t7) not found")
+
+
+def own_format(data):
+    return "ascii" if sniff(data[:16]) == "ascii" else "binary"
+
+
+# --- mutations ---------------------------------------------------------------------------------
+
+EDGE_INTS = [0, 1, -1, 2, 7, 8, 9, 255, 256, 65535, 2**31 - 1, -2**31, 2**32 - 1, 2**53 + 1,
+             2**62, 2**63 - 1, -2**63]
+EDGE_DOUBLES = [float("nan"), float("inf"), -float("inf"), -0.0, 1e308, 5e-324, 2.0**53 + 2]
+EDGE_TOKENS = [b"0", b"-1", b"1", b"2", b"9", b"4294967296", b"2147483648", b"-2147483649",
+               b"9223372036854775807", b"-9223372036854775808", b"99999999999999999999999",
+               b"1e308", b"-1e400", b"nan", b"-nan", b"inf", b"0.5", b"-0", b"0x10", b"", b"x"]
+NUMBER = re.compile(rb"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
+
+
+def _at(pos, data):
+    return pos % (len(data) + 1)
+
+
+def apply(data, mutations):
+    """Apply a list of mutation tuples (see ``mutation``) to ``data``; returns new bytes."""
+    b = bytearray(data)
+    for m in mutations:
+        kind = m[0]
+        if kind == "flip" and b:
+            i = m[1] % len(b)
+            b[i] ^= 1 << m[2]
+        elif kind == "truncate":
+            del b[_at(m[1], b):]
+        elif kind == "insert":
+            i = _at(m[1], b)
+            b[i:i] = m[2]
+        elif kind == "duplicate" and b:
+            i = m[1] % len(b)
+            chunk = b[i:i + m[2]]
+            j = _at(m[3], b)
+            b[j:j] = chunk
+        elif kind == "delete" and b:
+            i = m[1] % len(b)
+            del b[i:i + m[2]]
+        elif kind == "int" and b:
+            i = m[1] % len(b)
+            width, value = m[2], m[3]
+            packed = struct.pack("<q", value)[:width] if width == 8 else struct.pack("<q", value)[:4]
+            b[i:i + width] = packed
+        elif kind == "double" and b:
+            i = m[1] % len(b)
+            b[i:i + 8] = struct.pack("<d", m[2])
+        elif kind == "token":
+            spans = [mt.span() for mt in NUMBER.finditer(bytes(b[:4096]))]
+            if spans:
+                s, e = spans[m[1] % len(spans)]
+                b[s:e] = m[2]
+    return bytes(b)
+
+
+position = st.one_of(st.integers(0, 64), st.integers(0, 512), st.integers(0, 2**31))
+mutation = st.one_of(
+    st.tuples(st.just("flip"), position, st.integers(0, 7)),
+    st.tuples(st.just("truncate"), position),
+    st.tuples(st.just("insert"), position, st.binary(min_size=1, max_size=16)
+              | st.sampled_from([b"\0" * 4, b"\xff" * 8, b"4 ", b"\n", b"3\n1\n"])),
+    st.tuples(st.just("duplicate"), position, st.integers(1, 256), position),
+    st.tuples(st.just("delete"), position, st.integers(1, 64)),
+    st.tuples(st.just("int"), position, st.sampled_from([4, 8]), st.sampled_from(EDGE_INTS)),
+    st.tuples(st.just("double"), position, st.sampled_from(EDGE_DOUBLES)),
+    st.tuples(st.just("token"), st.integers(0, 2**16), st.sampled_from(EDGE_TOKENS)),
+)
+
+
+def random_mutations(rng):
+    """The same kinds of mutation, from a seeded ``random.Random`` (for the subprocess sample)."""
+    def pos():
+        return rng.choice([rng.randrange(65), rng.randrange(513), rng.randrange(2**31)])
+    out = []
+    for _ in range(rng.randint(1, 4)):
+        kind = rng.choice(["flip", "truncate", "insert", "duplicate", "delete", "int", "double", "token"])
+        out.append({
+            "flip": lambda: ("flip", pos(), rng.randrange(8)),
+            "truncate": lambda: ("truncate", pos()),
+            "insert": lambda: ("insert", pos(), bytes(rng.randrange(256) for _ in range(rng.randint(1, 16)))),
+            "duplicate": lambda: ("duplicate", pos(), rng.randint(1, 256), pos()),
+            "delete": lambda: ("delete", pos(), rng.randint(1, 64)),
+            "int": lambda: ("int", pos(), rng.choice([4, 8]), rng.choice(EDGE_INTS)),
+            "double": lambda: ("double", pos(), rng.choice(EDGE_DOUBLES)),
+            "token": lambda: ("token", rng.randrange(2**16), rng.choice(EDGE_TOKENS)),
+        }[kind]())
+    return out
+
+
+# --- the property ------------------------------------------------------------------------------
+
+def load_checked(data, format):
+    """Load ``data``; fail on any exception but T7FormatError, on > 1 s, or on an unbounded heap peak."""
+    tracemalloc.start()
+    started = time.monotonic()
+    try:
+        load(io.BytesIO(data), format)
+    except T7FormatError:
+        pass
+    except BaseException as exc:
+        raise AssertionError(f"{type(exc).__name__} escaped compat.t7.load({format!r}) on a "
+                             f"{len(data)}-byte input: {exc}") from exc
+    finally:
+        elapsed = time.monotonic() - started
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    assert elapsed < MAX_SECONDS, f"load took {elapsed:.2f} s on a {len(data)}-byte input"
+    bound = HEAP_FACTOR * len(data) + HEAP_CONSTANT
+    assert peak <= bound, f"heap peak {peak} bytes > {bound} for a {len(data)}-byte input"
+
+
+def _fuzz(names):
+    @settings(max_examples=1200, deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(name=st.sampled_from(names), mutations=st.lists(mutation, min_size=1, max_size=4),
+           other_format=st.integers(0, 9))
+    def run(name, mutations, other_format):
+        data = DATA[name]
+        format = own_format(data)
+        if other_format == 0:  # now and then, read it as the other format
+            format = "ascii" if format == "binary" else "binary"
+        load_checked(apply(data, mutations), format)
+    run()
+
+
+@needs_fixtures
+def test_fuzz_binary_fixtures():
+    _fuzz(sorted(n for n, d in DATA.items() if own_format(d) == "binary"))
+
+
+@needs_fixtures
+def test_fuzz_ascii_fixtures():
+    _fuzz(sorted(n for n, d in DATA.items() if own_format(d) == "ascii"))
+
+
+SAMPLE = textwrap.dedent("""
+    import io, random, resource, sys
+    sys.path.insert(0, {repo!r})
+    from tests.test_t7_fuzz import DATA, apply, own_format, random_mutations
+    from compat.t7 import T7FormatError, load
+    rng = random.Random(20240601)
+    names = sorted(DATA)
+    inputs = []
+    for _ in range({n}):
+        name = rng.choice(names)
+        inputs.append((name, apply(DATA[name], random_mutations(rng))))
+    used = int(open("/proc/self/statm").read().split()[0]) * resource.getpagesize()
+    limit = used + {headroom}
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    for i, (name, data) in enumerate(inputs):
+        try:
+            load(io.BytesIO(data), own_format(DATA[name]))
+        except T7FormatError:
+            pass
+        except BaseException as exc:
+            sys.stdout.write(f"input {{i}} from {{name}}: {{type(exc).__name__}}: {{exc}}\\n")
+            sys.exit(3)
+    print("ok", len(inputs))
+""")
+
+
+@needs_fixtures
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS and /proc: Linux only")
+def test_sample_under_address_space_limit():
+    """A sample loaded with the address space capped at current use + 256 MB (torch allocations
+    included, which tracemalloc cannot see): an unbounded allocation would fail there."""
+    script = SAMPLE.format(repo=str(HERE.parent), n=400, headroom=256 << 20)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, OMP_NUM_THREADS="1"))
+    assert proc.returncode == 0 and "ok 400" in proc.stdout, proc.stdout + proc.stderr[-3000:]
+
+
+CORPUS_FILES = sorted(CORPUS.glob("*.t7")) if CORPUS.is_dir() else []
+
+
+@pytest.mark.parametrize("path", CORPUS_FILES, ids=[p.name for p in CORPUS_FILES])
+def test_corpus(path):
+    """Regression inputs (mutated fixtures, and any crashers found): T7FormatError or a clean load.
+    A name containing 'ascii' is read as ascii, else as binary."""
+    load_checked(path.read_bytes(), "ascii" if "ascii" in path.name else "binary")
