@@ -20,6 +20,14 @@ from automatedparallelization import sync as _sync
 logger = logging.getLogger(__name__)
 
 
+_task_id = getattr(torch._C, "_current_graph_task_id", None)
+
+
+def _graph_task():
+    """Id of the running autograd pass (a backward that raised is not counted as a step)."""
+    return _task_id() if _task_id is not None else -1
+
+
 def _is_compat(model):
     return getattr(type(model), "getParameters", None) is not None
 
@@ -39,7 +47,7 @@ class DataParallel:
         self.suspended = False
         self.compat = _is_compat(model)
         self._hooks, self._wrapped = [], []
-        self._in_backward = False
+        self._task = None                         # autograd graph task being counted
         self._started = False
         self._build()
         if every is not None:
@@ -109,8 +117,9 @@ class DataParallel:
         def hook(param):
             if self.suspended:
                 return
-            if not self._in_backward:
-                self._in_backward = True
+            task = _graph_task()
+            if task != self._task:                   # first hook of this backward pass
+                self._task = task
                 self._started = self.overlap and self._due_next()
                 if self._started:
                     self._left = [list(f.bucket_sizes) for f in self.gradflats]
@@ -136,7 +145,7 @@ class DataParallel:
             self._next += 1
 
     def _end_backward(self):
-        self._in_backward = False
+        self._task = None
         if self._started:
             for f in self.gradflats:
                 f.claim_all()

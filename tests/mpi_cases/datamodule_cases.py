@@ -4,7 +4,6 @@ Expected values come from independent computations: a single process training on
 the ranks' mini-batches (plain PyTorch / a compat.nn clone fed the whole batch), the mean of the
 ranks' pre-synchronization tensors gathered with comm.allgather, and schedule arithmetic.
 """
-import copy
 import time
 
 import torch
@@ -43,13 +42,6 @@ def _flat(model):
 def _gathered(t):
     """Every rank's copy of 1-D ``t`` as a (P, n) tensor."""
     return comm.allgather(t.reshape(1, -1))
-
-
-def _rank0_copy(model):
-    """A plain copy of rank 0's (broadcast) model, for the single-process reference."""
-    ref = copy.deepcopy(model)
-    automation.unparallelize(ref)
-    return ref
 
 
 def case_sharding_partitions_exactly():
@@ -251,8 +243,10 @@ def case_bad_arguments():
 def case_manual_synchronize_model_and_unparallelize():
     N = 4 * P
     X, Y = _data(N, torch.float64, seed=9)
+    from compat import torchmpi as mpi              # TorchMPI handles, as a migrated Lua script passes them
+    mpi.start(withCuda=False)
     model = _compat(1100 + R)
-    x, y, n = automation.parallelize(X, Y, model, N, None, None, -1)
+    x, y, n = automation.parallelize(X, Y, model, N, mpi, mpi.nn, -1)
     crit = nn.MSECriterion()
     out = model.forward(x[:1])
     crit.forward(out, y[:1])
@@ -262,7 +256,7 @@ def case_manual_synchronize_model_and_unparallelize():
     w, g = model.parameters()
     before_w = torch.cat([t.reshape(-1) for t in w]).clone()
     before_g = torch.cat([t.reshape(-1) for t in g]).clone()
-    automation.synchronizeModel(model, None)
+    automation.synchronizeModel(model, mpi)
     assert torch.allclose(torch.cat([t.reshape(-1) for t in w]), _gathered(before_w).mean(0), atol=1e-12, rtol=0)
     assert torch.allclose(torch.cat([t.reshape(-1) for t in g]), _gathered(before_g).mean(0), atol=1e-12, rtol=0)
     # automatic mode, then back to plain single-process behaviour
@@ -287,3 +281,24 @@ def case_comm_speed_returns_seconds_and_keeps_gradients():
     speed = automation.comm_speed(X, Y, model, None, None, criterion=nn.MSECriterion(), steps=3)
     assert isinstance(speed, float) and speed > 0
     assert all(float(g.abs().sum()) == 0 for g in model.parameters()[1])
+
+
+def case_gradients_compat_autograd_path_equals_union():
+    """A compat.nn model trained the PyTorch way (model(x), loss.backward(), torch.optim.SGD)."""
+    B, steps = 2, 3
+    X, Y = _data(P * B * steps, torch.float64, seed=13)
+    model, ref = _compat(1400 + R), _compat(1400)
+    x, y, n = automation.parallelize(X, Y, model, X.shape[0], None, None, 1, sync="gradients",
+                                     samples_per_backward=B)
+    opt = torch.optim.SGD(model.torch_parameters(), lr=0.1)
+    ref_opt = torch.optim.SGD(ref.torch_parameters(), lr=0.1)
+    for s in range(steps):
+        opt.zero_grad()
+        torch.nn.functional.mse_loss(model(x[s * B:(s + 1) * B]), y[s * B:(s + 1) * B]).backward()
+        opt.step()
+        idx = torch.cat([torch.arange(r * n + s * B, r * n + (s + 1) * B) for r in range(P)])
+        ref_opt.zero_grad()
+        torch.nn.functional.mse_loss(ref(X[idx]), Y[idx]).backward()
+        ref_opt.step()
+        assert torch.allclose(_flat(model), _flat(ref), atol=1e-12, rtol=0), s
+    assert automation.handle(model).syncs == steps
