@@ -232,3 +232,24 @@ def test_corpus(path):
     """Regression inputs (mutated fixtures, and any crashers found): T7FormatError or a clean load.
     A name containing 'ascii' is read as ascii, else as binary."""
     load_checked(path.read_bytes(), "ascii" if "ascii" in path.name else "binary")
+
+
+def _nested_tables(depth):
+    """A binary .t7 file: ``{[1] = {[1] = ... {} ...}}``, ``depth`` tables deep (File.lua layout)."""
+    head = struct.Struct("<iiiid")  # type 3, object index, 1 entry, key: type 1 + the number 1
+    body = b"".join(head.pack(3, i + 1, 1, 1, 1.0) for i in range(depth))
+    return body + struct.pack("<iii", 3, depth + 1, 0)
+
+
+@pytest.mark.parametrize("depth", [10, 100_000])
+def test_deeply_nested_tables(depth):
+    """Nesting beyond Python's recursion limit is refused with T7FormatError, not a RecursionError."""
+    data = _nested_tables(depth)
+    if depth == 10:
+        value = load(io.BytesIO(data))
+        for _ in range(depth):
+            value = value[0]
+        assert value == {}
+    else:
+        with pytest.raises(T7FormatError, match="nested too deeply"):
+            load(io.BytesIO(data))

@@ -17,6 +17,7 @@ from compat.t7.objects import (
     NUMPY_DTYPE,
     TORCH_CLASSES,
     LuaFunction,
+    T7FormatError,
     T7Object,
     T7Storage,
     T7Table,
@@ -203,10 +204,13 @@ class Reader:
             return placeholder
         try:
             obj = loader(table)
-        except Exception as exc:
-            if hasattr(exc, "add_note"):
-                exc.add_note(f"while building <{class_name}> read before {self.s.where()}")
+        except T7FormatError:
             raise
+        except Exception as exc:
+            # a loader (e.g. compat.nn's) meeting fields it cannot use -- a missing key, a value of
+            # the wrong type -- is a bad file, not a bug to surface as a KeyError/TypeError
+            raise self.s.error(f"the fields of <{class_name}> do not fit its loader "
+                               f"({type(exc).__name__}: {exc}); its fields start", at=at) from exc
         if self.refs.get(index, 0) != refs_before:
             logger.warning("<%s> refers to itself; those inner references stay generic T7Objects", class_name)
             object.__setattr__(placeholder, "_table", table)
