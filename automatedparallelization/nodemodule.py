@@ -28,7 +28,6 @@ them only by the bug above); both names are kept so that ported scripts run unch
 Conversions: :func:`gather_model` (sharded -> dense ``nn.Linear``/``nn.Tanh``/``nn.Reshape``, to
 save as .t7 or PyTorch, or to evaluate on one rank) and :func:`shard_model` (the reverse).
 """
-import copy
 import logging
 import math
 
@@ -36,8 +35,8 @@ import torch
 import torch.nn.functional as F
 
 from automatedparallelization import comm as _comm
-from automatedparallelization.mappings import gather_from_region, reduce_from_region, scatter_to_region
-from automatedparallelization.mappings import split_last_dim
+from automatedparallelization.mappings import (gather_from_region, reduce_from_region, scatter_to_region,
+                                               split_last_dim)
 from automatedparallelization.parallel_linear import uniform_shard
 from compat import nn
 from compat import t7

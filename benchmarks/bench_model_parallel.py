@@ -161,7 +161,8 @@ def main():
             f"{'comm/step (MiB)':>17}{'minimum (MiB)':>15}")
     print(head)
     print("-" * len(head))
-    names = {"dense": "dense (1 process)", "mp": f"MP* layers ({opt.np} ranks)", "colrow": f"column->row ({opt.np} ranks)"}
+    names = {"dense": "dense (1 process)", "mp": f"MP* layers ({opt.np} ranks)",
+             "colrow": f"column->row ({opt.np} ranks)"}
     for k in kinds:
         r = results[k]
         print(f"{names[k]:<22}{1e3 * r['step_s']:>10.1f}{dense['step_s'] / r['step_s']:>8.2f}x"

@@ -4,6 +4,7 @@ Expected values come from rank arithmetic (input = ones * rank) and from a dense
 computed on this process alone.
 """
 import contextlib
+import copy
 
 import pytest
 import torch
@@ -183,7 +184,7 @@ def case_column_row_pair_one_allreduce_each_way():
     torch.testing.assert_close(mp[0].bias.grad, dense[0].bias.grad[h], **TOL)
     torch.testing.assert_close(mp[2].weight.grad, dense[2].weight.grad[:, h], **TOL)
     torch.testing.assert_close(mp[2].bias.grad, dense[2].bias.grad, **TOL)
-    clone = __import__("copy").deepcopy(mp)              # communicator shared, weights copied
+    clone = copy.deepcopy(mp)              # communicator shared, weights copied
     assert clone[0].comm is mp[0].comm and clone[0].weight is not mp[0].weight
 
 
