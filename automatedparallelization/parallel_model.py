@@ -37,18 +37,14 @@ class DataParallel:
 
     def __init__(self, model, comm, *, every, sync, lengths, overlap=False,
                  bucket_bytes=_sync.DEFAULT_BUCKET_BYTES):
-        self.model, self.comm, self.every, self.mode = model, comm, every, sync
-        self.size, self.rank = comm.Get_size(), comm.Get_rank()
-        self.lengths = list(lengths)
-        self.own, self.longest = self.lengths[self.rank], max(self.lengths)
+        self.model, self.comm, self.mode = model, comm, sync
+        self.size = comm.Get_size()
+        self._init_schedule(every, lengths, comm.Get_rank())
         self.overlap, self.bucket_bytes = bool(overlap), bucket_bytes
-        self.position = 0
-        self.syncs = 0
         self.suspended = False
         self.compat = _is_compat(model)
         self._hooks, self._wrapped = [], []
         self._task = None                         # autograd graph task being counted
-        self._started = False
         self._build()
         if every is not None:
             self._install()
@@ -161,6 +157,12 @@ class DataParallel:
         self._hooks, self._wrapped = [], []
 
     # ------------------------------------------------------------------ schedule
+    def _init_schedule(self, every, lengths, rank):
+        self.every, self.rank, self.lengths = every, rank, list(lengths)
+        self.own, self.longest = self.lengths[rank], max(self.lengths)
+        self._contributors = [sum(1 for n in self.lengths if n >= c) for c in range(self.longest + 1)]
+        self.position, self.syncs, self._started = 0, 0, False
+
     def _due(self, c):
         return c % self.every == 0 or c == self.longest
 
@@ -169,7 +171,7 @@ class DataParallel:
 
     def contributors(self, c):
         """How many ranks have a step ``c`` in their epoch."""
-        return sum(1 for length in self.lengths if length >= c)
+        return self._contributors[c]
 
     def tick(self, kind):
         """One backward call done: synchronize if step ``c`` is due, and at the rank's last step

@@ -30,9 +30,8 @@ class _Recorder(DataParallel):
     """The schedule of DataParallel without communication: records (step, contributors, pending)."""
 
     def __init__(self, every, lengths, rank):
-        self.every, self.lengths, self.rank = every, lengths, rank
-        self.own, self.longest = lengths[rank], max(lengths)
-        self.position, self.syncs, self._started, self.log = 0, 0, False, []
+        self._init_schedule(every, lengths, rank)
+        self.log = []
 
     def _synchronize(self, kind, c, pending):
         self.log.append((c, self.contributors(c), pending))
