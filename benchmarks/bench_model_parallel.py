@@ -1,6 +1,6 @@
 """Model-parallel training step: dense on 1 process x 1 thread vs MP on P ranks x 1 thread each.
 
-One command, one table:   python benchmarks/bench_model_parallel.py [--steps 5] [--np 2]
+One command, one table:   python benchmarks/bench_model_parallel.py [--steps 5] [--rounds 3] [--np 2]
                                                                 [--sizes 4096,8192,8192,10] [--batch 64]
 
 Model: Linear-Tanh-Linear-Tanh-Linear-LogSoftMax over ``--sizes`` (float32), batch ``--batch``,
@@ -15,7 +15,8 @@ class-NLL loss, one SGD step (``updateParameters``) per training step. Rows:
   ``torch.optim.SGD``, under ``torchad-run -np P`` (one allreduce forward; backward none, since the
   data needs no gradient).
 
-Figures: median step time over ``--steps`` steps after one warm-up step, speedup over dense, weight
+Figures: median step time over ``--steps`` steps after one warm-up step (rounds of the three methods
+interleaved, ``--rounds`` times; the median over rounds is shown, with the range), speedup over dense, weight
 memory per rank (parameters, not gradients), and the payload bytes each rank hands to collectives per
 step (counted by wrapping ``comm.allreduce_``/``comm.allgather``; allgather counted as its result)
 next to the minimum the layer layout requires. The machine may be shared: expect noise.
@@ -140,6 +141,7 @@ def _run(cmd, env):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--np", type=int, default=2)
     ap.add_argument("--sizes", type=_sizes, default=[4096, 8192, 8192, 10])
     ap.add_argument("--batch", type=int, default=64)
@@ -153,11 +155,16 @@ def main():
     me = [sys.executable, str(Path(__file__).resolve())]
     launch = [sys.executable, "-m", "automatedparallelization.launcher", "-np", str(opt.np), "python", me[1]]
     kinds = ["dense", "mp"] + (["colrow"] if len(opt.sizes) == 4 else [])
-    results = {k: _run((me if k == "dense" else launch) + args + ["--worker", k], env) for k in kinds}
+    rounds = {k: [] for k in kinds}
+    for _ in range(opt.rounds):             # interleaved, so that a busy spell hits every method
+        for k in kinds:
+            rounds[k].append(_run((me if k == "dense" else launch) + args + ["--worker", k], env))
+    results = {k: dict(v[0], step_s=statistics.median(r["step_s"] for r in v),
+                       range=(min(r["step_s"] for r in v), max(r["step_s"] for r in v))) for k, v in rounds.items()}
     dense = results["dense"]
-    print(f"MLP {'-'.join(map(str, opt.sizes))}, batch {opt.batch}, float32; median of {opt.steps} steps; "
+    print(f"MLP {'-'.join(map(str, opt.sizes))}, batch {opt.batch}, float32; median of {opt.steps} steps, median of {opt.rounds} interleaved rounds; "
           f"dense: 1 process x 1 thread, others: {opt.np} ranks x 1 thread")
-    head = (f"{'method':<22}{'step (ms)':>10}{'speedup':>9}{'weights/rank (MiB)':>20}{'vs dense':>10}"
+    head = (f"{'method':<22}{'step (ms)':>10}{'range (ms)':>14}{'speedup':>9}{'weights/rank (MiB)':>20}{'vs dense':>10}"
             f"{'comm/step (MiB)':>17}{'minimum (MiB)':>15}")
     print(head)
     print("-" * len(head))
@@ -165,7 +172,8 @@ def main():
              "colrow": f"column->row ({opt.np} ranks)"}
     for k in kinds:
         r = results[k]
-        print(f"{names[k]:<22}{1e3 * r['step_s']:>10.1f}{dense['step_s'] / r['step_s']:>8.2f}x"
+        lo, hi = r["range"]
+        print(f"{names[k]:<22}{1e3 * r['step_s']:>10.1f}{f'{1e3 * lo:.0f}-{1e3 * hi:.0f}':>14}{dense['step_s'] / r['step_s']:>8.2f}x"
               f"{r['weight_bytes'] / 2**20:>20.1f}{r['weight_bytes'] / dense['weight_bytes']:>10.2f}"
               f"{r['comm_bytes'] / 2**20:>17.2f}{minimum_bytes(k, opt.sizes, opt.batch, opt.np) / 2**20:>15.2f}")
 
