@@ -162,7 +162,8 @@ def main():
     results = {k: dict(v[0], step_s=statistics.median(r["step_s"] for r in v),
                        range=(min(r["step_s"] for r in v), max(r["step_s"] for r in v))) for k, v in rounds.items()}
     dense = results["dense"]
-    print(f"MLP {'-'.join(map(str, opt.sizes))}, batch {opt.batch}, float32; median of {opt.steps} steps, median of {opt.rounds} interleaved rounds; "
+    print(f"MLP {'-'.join(map(str, opt.sizes))}, batch {opt.batch}, float32; median of {opt.steps} steps, "
+          f"median of {opt.rounds} interleaved rounds; "
           f"dense: 1 process x 1 thread, others: {opt.np} ranks x 1 thread")
     head = (f"{'method':<22}{'step (ms)':>10}{'range (ms)':>14}{'speedup':>9}{'weights/rank (MiB)':>20}{'vs dense':>10}"
             f"{'comm/step (MiB)':>17}{'minimum (MiB)':>15}")
