@@ -164,7 +164,7 @@ def load_checked(data, format):
 
 
 def _fuzz(names):
-    @settings(max_examples=1200, deadline=None, derandomize=True, database=None,
+    @settings(max_examples=1500, deadline=None, derandomize=True, database=None,
               suppress_health_check=list(HealthCheck))
     @given(name=st.sampled_from(names), mutations=st.lists(mutation, min_size=1, max_size=4),
            other_format=st.integers(0, 9))
