@@ -16,6 +16,7 @@
 #
 #   torchad-run -np 2 python examples/cifar/sgd_torchad_nn_cifar.py -synthetic
 # --------------------------------------------------------------------
+import io
 import math
 import os
 import sys
@@ -38,6 +39,13 @@ class Table(dict):
 
     def __setattr__(self, name, value):
         self[name] = value
+
+
+class Discard(io.TextIOBase):
+    """added: the standard output of ranks other than 0 (what they print is dropped)."""
+
+    def write(self, text):
+        return len(text)
 
 # --------------------------------------------------------------------
 # parse command-line options
@@ -63,17 +71,15 @@ cmd.option('-syntheticDir', os.path.join('synthetic', 'cifar-10-batches-t7'), 'f
 cmd.option('-trsize', 0, 'training samples before sharding (0: 4000, or 32000 with -data)')
 cmd.option('-tesize', 0, 'test samples (0: 2000, or 10000 with -data)')
 cmd.option('-progress', 0, 'progress line on rank 0 every N samples of its shard (0: every 10%)')
+cmd.option('-allranks', False, 'every rank prints (as in Lua), not only rank 0')
 cmd.text()
 opt = cmd.parse(sys.argv[1:])                         # lua 43: opt = cmd:parse(arg)
 
 mpi.start()                                           # added: lua's parallelize started torchmpi itself
 rank, nranks = mpi.rank(), mpi.size()                 # added
-
-
-def log(*args):                                       # added: ranks other than 0 stay quiet
-    if rank == 0:
-        print(*args, flush=True)
-
+sys.stdout.reconfigure(line_buffering=True, write_through=False)   # added: one write per line
+if rank != 0 and not opt.allranks:                    # added: only rank 0 prints (every rank would
+    sys.stdout = Discard()                            # print the same lines); errors still show on stderr
 
 tic = time.perf_counter()                             # lua 45: sys.tic()
 
@@ -142,8 +148,8 @@ model.add(nn.Linear(nstates[2], noutputs))                                    # 
 parameters, gradParameters = model.getParameters()    # lua 109
 
 # verbose
-log('<cifar> using model:')                           # lua 112-113 (rank 0 only)
-log(model)
+print('<cifar> using model:')                         # lua 112
+print(model)
 
 # --------------------------------------------------------------------
 # loss function: negative log-likelihood
@@ -174,7 +180,7 @@ if opt.synthetic or not os.path.isfile(os.path.join(datadir, 'test_batch.t7')):
     if rank == 0:                                     # one rank writes the files, the others wait
         make_synthetic_cifar.ensure(datadir, max(math.ceil(trsize / 5), tesize))
     mpi.barrier()
-    log('<cifar> using SYNTHETIC data from ' + datadir + ' (the real cifar-10-torch files were not used)')
+    print('<cifar> using SYNTHETIC data from ' + datadir + ' (the real cifar-10-torch files were not used)')
 
 # load dataset
 trainData = Table(                           # lua 140-144: a Lua table
@@ -221,7 +227,7 @@ trainData.data, trainData.labels, trsize = automation.parallelize(trainData.data
 # preprocess/normalize train/test sets
 #
 
-log('<trainer> preprocessing data (color space + normalization)')   # lua 178
+print('<trainer> preprocessing data (color space + normalization)')   # lua 178
 # lua 179: collectgarbage() -> nothing (Python frees memory itself)
 
 # preprocess trainSet
@@ -281,7 +287,7 @@ testData = LuaDataset(testData)                       # lua 226: setmetatable(te
 criterion = nn.CrossEntropyCriterion()                # lua 237
 
 if opt.usegpu:                                        # lua 239
-    log('<msg> setting model and dataset to GPU')
+    print('<msg> setting model and dataset to GPU')
     model.cuda()
     trainData.data = trainData.data.cuda()
     testData.data = testData.data.cuda()
@@ -305,7 +311,7 @@ class Progress:
         epoch, done = divmod(self.seen, trainData.size())
         if done % self.every == 0 or done == 0:
             elapsed = time.perf_counter() - self.start
-            log(f'<trainer> epoch {epoch + (done > 0)}/{trainer.maxIteration} '
+            print(f'<trainer> epoch {epoch + (done > 0)}/{trainer.maxIteration} '
                 f'[{done or trainData.size():>6}/{trainData.size()}] loss {self.loss / self.count:.4f} '
                 f'{elapsed:7.1f} s {self.seen * nranks / elapsed:8.1f} samples/s on {nranks} rank(s)')
             self.loss, self.count = 0.0, 0
@@ -340,7 +346,7 @@ for t in range(1 + rank, testData.size() + 1, nranks):   # lua 269: for t = 1,te
 mpi.allreduceTensor(confusion.mat)                    # added: sum the ranks' counts (the whole test set)
 
 # print confusion matrix
-log(confusion)                                        # lua 275: print(confusion)
+print(confusion)                                      # lua 275
 
 if rank == 0:                                         # added: one results file, written by rank 0
     f = open('SgdAuto--Size:' + str(trainData.size()) + '--Batch:' + str(opt.batchSize) + '.txt', 'w')   # lua 277
@@ -370,4 +376,4 @@ if rank == 0:                                         # added: one results file,
     f.write('----------------------------------------\n')        # lua 299
 
     f.close()                                                     # lua 301
-    log('<cifar> results written to ' + f.name)
+    print('<cifar> results written to ' + f.name)
