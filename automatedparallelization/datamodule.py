@@ -49,6 +49,7 @@ from automatedparallelization import sync as _sync
 logger = logging.getLogger(__name__)
 
 SYNC_MODES = ("model", "gradients")
+NONFINITE_POLICIES = (None, "raise", "skip")
 _handles = weakref.WeakKeyDictionary()
 
 
@@ -122,7 +123,7 @@ def data_parallel(data, size, mpi=None, *, comm=None):
 
 
 # ---------------------------------------------------------------------------------------- the API
-def _validate(model, size, batchSize, sync, samples_per_backward, bucket_bytes):
+def _validate(model, size, batchSize, sync, samples_per_backward, bucket_bytes, nonfinite=None):
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model: expected a compat.nn module or a torch.nn.Module, got {type(model).__name__}")
     if batchSize is not None and (isinstance(batchSize, bool) or not isinstance(batchSize, int)
@@ -131,6 +132,11 @@ def _validate(model, size, batchSize, sync, samples_per_backward, bucket_bytes):
                          f"int >= 1, got {batchSize!r}")
     if sync not in SYNC_MODES:
         raise ValueError(f"sync: expected one of {SYNC_MODES}, got {sync!r}")
+    if nonfinite not in NONFINITE_POLICIES:
+        raise ValueError(f"nonfinite: expected one of {NONFINITE_POLICIES}, got {nonfinite!r}")
+    if nonfinite == "skip" and sync == "model":
+        raise ValueError("nonfinite='skip' needs sync='gradients' (in model mode a NaN reaches the "
+                         "averaged parameters themselves); use nonfinite='raise'")
     for name, value in (("samples_per_backward", samples_per_backward), ("bucket_bytes", bucket_bytes)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name}: expected an int >= 1, got {value!r}")
@@ -175,7 +181,7 @@ def _compare_architectures(archs):
 
 def parallelize(data, targets, model, size, mpi=None, mpinn=None, batchSize=None, *, sync="model",
                 comm=None, samples_per_backward=1, overlap=False,
-                bucket_bytes=_sync.DEFAULT_BUCKET_BYTES):
+                bucket_bytes=_sync.DEFAULT_BUCKET_BYTES, nonfinite=None):
     """Shard ``data``/``targets`` over the ranks, give every rank rank 0's parameters and attach
     automatic synchronization to ``model``; returns ``(data_shard, targets_shard, shard_size)``.
 
@@ -187,30 +193,36 @@ def parallelize(data, targets, model, size, mpi=None, mpinn=None, batchSize=None
     call (1 for Lua per-sample training; your mini-batch size for mini-batch training), used to
     count the steps of an epoch. ``overlap``: start each bucket's allreduce as soon as autograd has
     filled it (native ``loss.backward()`` path only; slower on 2 cores, see the benchmark).
+    ``nonfinite`` (opt-in guard, the same decision on every rank): ``'raise'`` -- a synchronization
+    that finds NaN/Inf raises FloatingPointError on every rank; ``'skip'`` (gradients mode) -- the
+    averaged gradients are zeroed on every rank, so the following optimizer step applies no
+    gradient (momentum and weight decay still act, as with any zero gradient). Gradients mode
+    checks the already-averaged buffer (no extra communication); model mode adds one tiny allreduce.
     """
     c = _communicator(mpi, comm)
     error = None
     try:
-        _validate(model, size, batchSize, sync, samples_per_backward, bucket_bytes)
+        _validate(model, size, batchSize, sync, samples_per_backward, bucket_bytes, nonfinite)
         _check_size(size, _length(data), "data")
         _check_size(size, _length(targets), "targets")
     except (TypeError, ValueError) as exc:
         error = exc
     what = {"size": size, "batchSize": batchSize, "sync": sync, "samples_per_backward": samples_per_backward,
-            "overlap": overlap, "architecture": _architecture(model) if error is None else None}
+            "overlap": overlap, "nonfinite": nonfinite,
+            "architecture": _architecture(model) if error is None else None}
     _agree(c, what, error)
     newdata, data_size = data_parallel(data, size, comm=c)
     newtargets, _ = data_parallel(targets, size, comm=c)
     optimize_sync(None, data_size, model, mpinn, None, batchSize, sync=sync, comm=c,
                   samples_per_backward=samples_per_backward, overlap=overlap, bucket_bytes=bucket_bytes,
-                  _checked=True)
+                  nonfinite=nonfinite, _checked=True)
     _comm.barrier(c)
     return newdata, newtargets, data_size
 
 
 def optimize_sync(speed, size, model, mpinn=None, mpi=None, batchSize=None, *, sync="model", comm=None,
                   samples_per_backward=1, overlap=False, bucket_bytes=_sync.DEFAULT_BUCKET_BYTES,
-                  _checked=False):
+                  nonfinite=None, _checked=False):
     """Choose the synchronization interval and attach automatic synchronization to ``model``
     (Lua: redefined ``nn.Sequential:backward`` and ``nn.StochasticGradient:train`` for the whole
     process; here only this instance is wired). Returns the interval.
@@ -222,7 +234,7 @@ def optimize_sync(speed, size, model, mpinn=None, mpi=None, batchSize=None, *, s
     """
     c = _communicator(mpi, comm)
     if not _checked:
-        _validate(model, size, batchSize, sync, samples_per_backward, bucket_bytes)
+        _validate(model, size, batchSize, sync, samples_per_backward, bucket_bytes, nonfinite)
     sizes = _comm.allgather_object(size, c)
     if batchSize is None:
         batchSize = default_batch_size(max(sizes))
@@ -234,7 +246,7 @@ def optimize_sync(speed, size, model, mpinn=None, mpi=None, batchSize=None, *, s
     unparallelize(model)
     from automatedparallelization.parallel_model import DataParallel
     handle = DataParallel(model, c, every=None if batchSize == -1 else batchSize, sync=sync,
-                          lengths=lengths, overlap=overlap, bucket_bytes=bucket_bytes)
+                          lengths=lengths, overlap=overlap, bucket_bytes=bucket_bytes, nonfinite=nonfinite)
     handle.broadcast_parameters(0)
     _handles[model] = handle
     return batchSize

@@ -15,6 +15,7 @@ import logging
 
 import torch
 
+from automatedparallelization import guard as _guard
 from automatedparallelization import sync as _sync
 
 logger = logging.getLogger(__name__)
@@ -36,8 +37,9 @@ class DataParallel:
     """Synchronization state of one model. ``syncs`` counts the synchronizations performed."""
 
     def __init__(self, model, comm, *, every, sync, lengths, overlap=False,
-                 bucket_bytes=_sync.DEFAULT_BUCKET_BYTES):
+                 bucket_bytes=_sync.DEFAULT_BUCKET_BYTES, nonfinite=None):
         self.model, self.comm, self.mode = model, comm, sync
+        self.nonfinite, self.skipped = nonfinite, 0
         self.size = comm.Get_size()
         self._init_schedule(every, lengths, comm.Get_rank())
         self.overlap, self.bucket_bytes = bool(overlap), bucket_bytes
@@ -198,6 +200,8 @@ class DataParallel:
                 f.average(self.comm, self.size)
             return
         if self.mode == "model":
+            if self.nonfinite:
+                self._refuse_nonfinite(started)
             for f in self.weights:
                 f.average(self.comm, self.size)
             self._reduce_grads(started, self.size)
@@ -205,12 +209,35 @@ class DataParallel:
         n = self.contributors(c)
         if not pending:
             self._reduce_grads(started, n)
+            if self.nonfinite and not _guard.all_finite([f.flat for f in self.grads], synchronized=True):
+                self._on_nonfinite("the averaged gradients hold NaN or Inf (some rank's did)")
             return
         saved = [f.flat.clone() for f in self.grads]  # this rank has no step c: contribute zeros
         for f, s in zip(self.grads, saved):
             f.flat.zero_()
             f.average(self.comm, n)
             f.flat.add_(s)
+
+    def _refuse_nonfinite(self, started):
+        """Model mode: one tiny collective check before averaging (a NaN would spread to every rank)."""
+        if started:
+            for f in self.grads:
+                f.finish(1)
+        bad = _guard.nonfinite_ranks([f.flat for f in self.weights + self.grads], self.comm)
+        if bad:
+            self._on_nonfinite(f"rank(s) {bad} hold NaN or Inf parameters or gradients")
+
+    def _on_nonfinite(self, what):
+        """The same decision on every rank: raise, or zero the averaged gradients (step skipped)."""
+        if self.nonfinite == "raise":
+            raise FloatingPointError(f"data-parallel synchronization #{self.syncs}: {what}; every rank "
+                                     f"stops here (parallelize(..., nonfinite='raise'))")
+        self.skipped += 1
+        logger.warning("synchronization #%d: %s; gradients zeroed on every rank, so this step applies "
+                       "no gradient (nonfinite='skip')", self.syncs, what)
+        with torch.no_grad():
+            for f in self.grads:
+                f.flat.zero_()
 
     def _reduce_grads(self, started, divisor):
         for f in self.grads:

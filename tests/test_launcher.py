@@ -1,5 +1,6 @@
 """torchad-run and abort-on-failure: real jobs under the installed MPI."""
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -21,14 +22,26 @@ FAILING = textwrap.dedent("""
 """)
 
 
-def _run(cmd, timeout=60, **kw):
+def _run(cmd, timeout=60):
+    """Run ``cmd`` in its own process group; on timeout the whole group (mpiexec and ranks) is killed."""
     env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1")
     started = time.monotonic()
-    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout, **kw)
-    return proc.returncode, proc.stdout + proc.stderr, time.monotonic() - started
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, start_new_session=True)
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, _ = proc.communicate()
+        pytest.fail(f"{cmd} still running after {timeout} s (process group killed):\n{out}")
+    return proc.returncode, out, time.monotonic() - started
 
 
 def _torchad_run(*args, timeout=60):
+    """The launcher with its own --timeout inside ours, so a hung job's whole process group is
+    ended (a killed launcher alone would leave mpiexec and the ranks running)."""
+    if args[0] == "-np" and "--timeout" not in args:
+        args = ("--timeout", str(max(1, timeout - 10)), *args)
     return _run([sys.executable, "-m", "automatedparallelization.launcher", *args], timeout=timeout)
 
 

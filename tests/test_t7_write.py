@@ -251,3 +251,18 @@ def test_nested_values_roundtrip(value, fmt):
         return v
 
     assert back.v == lua(value)
+
+
+def test_failed_save_keeps_the_previous_file_and_never_removes_a_device(tmp_path):
+    import os
+    from compat.t7 import load, save
+    path = tmp_path / "kept.t7"
+    save(str(path), {"a": 1})
+    before = path.read_bytes()
+    with pytest.raises(TypeError):
+        save(str(path), {"a": object()})           # unsupported value: fails half-way
+    assert path.read_bytes() == before and load(str(path)) == {"a": 1}
+    assert sorted(os.listdir(tmp_path)) == ["kept.t7"]          # no temporary file left behind
+    with pytest.raises(TypeError):
+        save(os.devnull, {"a": object()})
+    assert not os.path.isfile(os.devnull)                      # still the device, not removed

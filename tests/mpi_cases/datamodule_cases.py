@@ -302,3 +302,49 @@ def case_gradients_compat_autograd_path_equals_union():
         ref_opt.step()
         assert torch.allclose(_flat(model), _flat(ref), atol=1e-12, rtol=0), s
     assert automation.handle(model).syncs == steps
+
+
+def _poisoned_step(model, x, y, poison):
+    out = model(x)
+    if poison:
+        out = out * float("nan")
+    torch.nn.functional.mse_loss(out, y).backward()
+
+
+def case_nonfinite_guard_acts_alike_on_every_rank():
+    """Only one rank produces NaN gradients: with 'skip' every rank zeroes and skips alike, with
+    'raise' every rank raises -- never one rank alone (which would desynchronize or hang the job)."""
+    X, Y = _data(P * 4, torch.float64)
+    bad = 1 if P > 1 else 0
+    model = _native(7, torch.float64)
+    x, y, n = automation.parallelize(X, Y, model, X.shape[0], batchSize=1, sync="gradients",
+                                     samples_per_backward=2, nonfinite="skip")
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    before = _flat(model).clone()
+    opt.zero_grad()
+    _poisoned_step(model, x[:2], y[:2], poison=(R == bad))
+    assert all(torch.equal(p.grad, torch.zeros_like(p)) for p in model.parameters())
+    opt.step()
+    assert torch.equal(_flat(model), before) and automation.handle(model).skipped == 1
+    opt.zero_grad()
+    _poisoned_step(model, x[2:4], y[2:4], poison=False)           # a finite step goes through
+    opt.step()
+    after = _gathered(_flat(model))
+    assert not torch.equal(after[R], before) and (after == after[0]).all()
+    for sync in ("gradients", "model"):
+        model = _native(7, torch.float64)
+        x, y, n = automation.parallelize(X, Y, model, X.shape[0], batchSize=1, sync=sync,
+                                         samples_per_backward=2, nonfinite="raise")
+        try:
+            _poisoned_step(model, x[:2], y[:2], poison=(R == bad))
+        except FloatingPointError as exc:
+            assert "NaN" in str(exc) and (sync == "gradients" or f"[{bad}]" in str(exc)), str(exc)
+        else:
+            raise AssertionError(f"{sync} mode: expected FloatingPointError on rank {R}")
+        automation.unparallelize(model)
+    try:
+        automation.parallelize(X, Y, _native(7), X.shape[0], sync="model", nonfinite="skip")
+    except ValueError as exc:
+        assert "nonfinite" in str(exc) and "gradients" in str(exc)
+    else:
+        raise AssertionError("nonfinite='skip' with sync='model' accepted")
