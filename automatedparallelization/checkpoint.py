@@ -35,12 +35,12 @@ import logging
 import os
 import random
 import secrets
-import tempfile
 
 import numpy as np
 import torch
 
 from automatedparallelization import comm as _comm
+from compat._atomic import atomic_write
 
 logger = logging.getLogger(__name__)
 
@@ -101,40 +101,9 @@ def _check_stateful(obj, name, optional):
 
 # --- atomic write ------------------------------------------------------------------------------
 
-def _fsync_dir(directory):
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:  # e.g. a platform without directory file descriptors
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def atomic_save(obj, path):
     """``torch.save(obj)`` to ``path`` so that ``path`` holds the old or the new file, never a torn one."""
-    path = os.path.abspath(path)
-    directory, base = os.path.split(path)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{base}.tmp-")
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(fd, 0o666 & ~umask)  # mkstemp's 0600 would make the checkpoint private
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.remove(tmp)
-        except OSError:
-            pass
-        raise
-    _fsync_dir(directory)
+    atomic_write(path, lambda f: torch.save(obj, f))
 
 
 # --- collective save / load --------------------------------------------------------------------

@@ -21,31 +21,14 @@ import time
 
 import torch
 
+from compat.t7.objects import T7Table as LuaTable  # a Lua table: a dict with attribute access
+
 logger = logging.getLogger(__name__)
 
 __all__ = [
     "CmdLine", "LuaTable", "Timer", "getdefaulttensortype", "getnumthreads", "lua_tostring",
     "manualSeed", "randperm", "setdefaulttensortype", "setnumthreads",
 ]
-
-
-class LuaTable(dict):
-    """A dict that also allows attribute access, standing in for a Lua table (``t.real``, ``t['real']``)."""
-
-    def __getattr__(self, name):
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(f"table has no field {name!r}") from None
-
-    def __setattr__(self, name, value):
-        self[name] = value
-
-    def __delattr__(self, name):
-        try:
-            del self[name]
-        except KeyError:
-            raise AttributeError(f"table has no field {name!r}") from None
 
 
 def lua_tostring(value):

@@ -9,10 +9,10 @@ import logging
 import mmap
 import os
 import re
-import tempfile
 
 import torch
 
+from compat._atomic import atomic_write
 from compat.t7.objects import T7FormatError
 from compat.t7.reader import Reader
 from compat.t7.streams import AsciiIn, AsciiOut, BinaryIn, BinaryOut
@@ -134,28 +134,6 @@ def save(path, obj, format: str = "binary") -> None:
     if hasattr(path, "write"):
         Writer(stream_cls(path)).write(obj)
         return
-    if os.path.exists(path) and not os.path.isfile(path):
-        with open(path, "wb") as f:          # a device or a pipe (e.g. /dev/null): write straight in
-            Writer(stream_cls(f)).write(obj)
-        return
-    # A regular file is written beside its final name, then renamed over it: a failure (an
-    # unsupported value, a full disk, a killed process) leaves the previous file as it was.
-    folder, name = os.path.split(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            Writer(stream_cls(f)).write(obj)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.remove(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def _umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    # Written beside its final name, then renamed over it: a failure (an unsupported value, a full
+    # disk, a killed process) leaves the previous file as it was.
+    atomic_write(path, lambda f: Writer(stream_cls(f)).write(obj), durable=False)
