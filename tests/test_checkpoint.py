@@ -104,7 +104,7 @@ def test_sigkill_while_writing_leaves_previous_checkpoint_loadable(tmp_path):
         deadline = time.monotonic() + 60
         partial = []
         while time.monotonic() < deadline and not partial:
-            partial = [p for p in tmp_path.iterdir() if p.name.startswith(".ckpt.pt.tmp-") and p.stat().st_size > 0]
+            partial = [p for p in tmp_path.iterdir() if p.name.startswith(".ckpt.pt.") and p.name.endswith(".tmp") and p.stat().st_size > 0]
         assert partial, "the writer never started the second checkpoint"
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
