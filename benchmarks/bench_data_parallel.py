@@ -135,8 +135,11 @@ def timed_rounds(runs, rounds, sync=None):
     out = {k: [] for k in runs}
     for fn, _ in runs.values():
         fn()                                               # warm-up
-    for _ in range(rounds):
-        for name, (fn, samples) in runs.items():
+    names = list(runs)
+    for r in range(rounds):
+        # the order rotates every round, so no method always runs first (or right after another)
+        for name in names[r % len(names):] + names[:r % len(names)]:
+            fn, samples = runs[name]
             if sync:
                 sync()
             t = time.perf_counter()
