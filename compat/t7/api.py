@@ -100,10 +100,11 @@ def _load_fileobj(f, format: str, name) -> object:
     if kind == "empty":
         raise T7FormatError(f"cannot read {name}: the file is empty")
     try:
-        if format == "binary":
-            return Reader(BinaryIn(f, size)).read()
         data, pos = _map_file(f, start)
         try:
+            if format == "binary":
+                source = _Mapped(data, pos) if isinstance(data, mmap.mmap) else io.BytesIO(data)
+                return Reader(BinaryIn(source, size)).read()
             return Reader(AsciiIn(data, pos)).read()
         finally:
             if isinstance(data, mmap.mmap):
@@ -117,8 +118,26 @@ def _load_fileobj(f, format: str, name) -> object:
         raise T7FormatError(f"cannot read {name}: tables nested too deeply for Python") from None
 
 
+class _Mapped:
+    """A read-only file over a memory map: ``readinto`` is one copy from the page cache."""
+
+    def __init__(self, mapped, pos):
+        self.view, self.pos = memoryview(mapped), pos
+
+    def read(self, n):
+        chunk = bytes(self.view[self.pos:self.pos + n])
+        self.pos += len(chunk)
+        return chunk
+
+    def readinto(self, buf):
+        n = min(len(buf), len(self.view) - self.pos)
+        buf[:n] = self.view[self.pos:self.pos + n]
+        self.pos += n
+        return n
+
+
 def _map_file(f, start: int):
-    """The file's bytes for the ascii reader: a read-only mmap when ``f`` is a real file, else bytes."""
+    """The file's bytes for the readers: a read-only mmap when ``f`` is a real file, else bytes."""
     try:
         return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ), start
     except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
