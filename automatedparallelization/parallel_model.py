@@ -73,6 +73,11 @@ class DataParallel:
             self.grads = self.gradflats
         self._anchor = (self.params[0], self.params[0].data_ptr()) if self.params else None
         self._order = [(g, b) for g, f in enumerate(self.gradflats) for b in range(len(f.buckets))]
+        # MPI never matches a non-blocking collective with a blocking one: with overlap, EVERY
+        # gradient reduction of this model is non-blocking (also the pending ones of a short shard)
+        # (model mode's nonfinite check needs each rank's own gradients: no reduction in flight then)
+        self._nonblocking = (self.overlap and bool(self.gradflats)
+                             and not (self.nonfinite and self.mode == "model"))
 
     def _refresh(self):
         """Rebuild the buffers if the parameters moved (e.g. a later getParameters() or .to())."""
@@ -118,7 +123,7 @@ class DataParallel:
             task = _graph_task()
             if task != self._task:                   # first hook of this backward pass
                 self._task = task
-                self._started = self.overlap and self._due_next()
+                self._started = self._nonblocking and self._due_next()
                 if self._started:
                     self._left = [list(f.bucket_sizes) for f in self.gradflats]
                     self._next = 0
@@ -201,7 +206,7 @@ class DataParallel:
             return
         if self.mode == "model":
             if self.nonfinite:
-                self._refuse_nonfinite(started)
+                self._refuse_nonfinite()
             for f in self.weights:
                 f.average(self.comm, self.size)
             self._reduce_grads(started, self.size)
@@ -215,14 +220,11 @@ class DataParallel:
         saved = [f.flat.clone() for f in self.grads]  # this rank has no step c: contribute zeros
         for f, s in zip(self.grads, saved):
             f.flat.zero_()
-            f.average(self.comm, n)
+            self._average_grads(f, n)
             f.flat.add_(s)
 
-    def _refuse_nonfinite(self, started):
+    def _refuse_nonfinite(self):
         """Model mode: one tiny collective check before averaging (a NaN would spread to every rank)."""
-        if started:
-            for f in self.grads:
-                f.finish(1)
         bad = _guard.nonfinite_ranks([f.flat for f in self.weights + self.grads], self.comm)
         if bad:
             self._on_nonfinite(f"rank(s) {bad} hold NaN or Inf parameters or gradients")
@@ -244,7 +246,15 @@ class DataParallel:
             if started:
                 f.finish(divisor)
             else:
-                f.average(self.comm, divisor)
+                self._average_grads(f, divisor)
+
+    def _average_grads(self, f, divisor):
+        if self._nonblocking:
+            for b in range(len(f.buckets)):
+                f.start_bucket(b, self.comm)
+            f.finish(divisor)
+        else:
+            f.average(self.comm, divisor)
 
     def synchronize_model(self):
         """Lua ``synchronizeModel``: mean of parameters and gradients over all ranks."""
