@@ -14,8 +14,9 @@ and a free port). Every process uses ``torch.set_num_threads(1)``. Models:
   parallelized with batchSize=10 (parameter averaging every 10 samples).
 
 Native methods all run forward, loss, backward, gradient averaging and an SGD step per mini-batch:
-"library" = ``parallelize(..., sync='gradients', batchSize=1)`` then a plain loop; "library overlap" =
-the same with ``overlap=True`` and 1 MiB buckets; "DDP" = ``DistributedDataParallel`` (gloo);
+"library" = ``parallelize(..., sync='gradients', batchSize=1, overlap=False)`` (blocking, one 25 MiB
+bucket) then a plain loop; "library overlap" = the same with the defaults (``overlap=True``, 1 MiB
+buckets started as autograd fills them); "DDP" = ``DistributedDataParallel`` (gloo);
 "flat mpi4py" = preallocated flat buffer, ``torch.cat(grads, out=buf)``, one in-place
 ``Allreduce``, divide, copy back. Rounds of all methods are interleaved; each figure is the median
 of the rounds. Efficiency = 2-rank throughput / (2 x 1-process throughput).
