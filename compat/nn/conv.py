@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from compat.nn.module import Module, autograd_active, check_tensor
 
 _conv_backward = torch.ops.aten.convolution_backward.default
+_FOLD_MAX_PLANES = 8  # below this many input planes gradInput goes through col2im (see _grad_input_by_fold)
 
 
 class _SpatialConv(Module):
@@ -84,11 +85,29 @@ class _SpatialConv(Module):
         batched = input.dim() == 4
         x = input if batched else input.unsqueeze(0)
         g = gradOutput if batched else gradOutput.unsqueeze(0)
-        gi, gw, gb = _conv_backward(g, x, self._w4(self.weight), [self.nOutputPlane], list(stride), list(pad),
-                                    [1, 1], False, [0, 0], 1, mask)
+        gi = None
+        if mask[0] and self.nInputPlane < _FOLD_MAX_PLANES:
+            gi, mask = self._grad_input_by_fold(x, g), [False, mask[1], mask[2]]
+        if any(mask):
+            gi2, gw, gb = _conv_backward(g, x, self._w4(self.weight), [self.nOutputPlane], list(stride),
+                                         list(pad), [1, 1], False, [0, 0], 1, mask)
+            gi = gi2 if gi is None else gi
+        else:
+            gw = gb = None
         if gi is not None and not batched:
             gi = gi.squeeze(0)
         return gi, gw, gb
+
+    def _grad_input_by_fold(self, x, g):
+        """gradInput = col2im(W^T gradOutput_cols), as Torch7's THNN does: for few input planes this is
+        2-3x faster than oneDNN's backward-data kernel (measured for the CIFAR net's first layer)."""
+        n = g.shape[0]
+        w2 = self.weight.view(self.nOutputPlane, -1)
+        # a fresh contiguous W^T (19 KB for the CIFAR net): matmul on the transposed view of the
+        # weight ran 4x slower here
+        cols = torch.matmul(w2.t().contiguous(), g.reshape(n, self.nOutputPlane, -1))
+        return F.fold(cols, tuple(x.shape[-2:]), (self.kH, self.kW), padding=(self.padH, self.padW),
+                      stride=(self.dH, self.dW))
 
     def updateGradInput(self, input, gradOutput):
         if self.gradInput is None:
