@@ -7,7 +7,6 @@ output plane size ``floor((H + 2 padH - kH)/dH) + 1`` by ``floor((W + 2 padW - k
 "MM" layout of Torch7), ``SpatialConvolution`` as ``nOutputPlane x nInputPlane x kH x kW``; the
 maths is the same. ``reset``: weight and bias uniform in [-s, s], s = 1/sqrt(kW*kH*nInputPlane).
 """
-import math
 
 import torch
 import torch.nn.functional as F
@@ -39,18 +38,11 @@ class _SpatialConv(Module):
         self.reset()
 
     def reset(self, stdv=None):
-        s = stdv * math.sqrt(3) if stdv is not None else 1.0 / math.sqrt(self.kW * self.kH * self.nInputPlane)
-        with torch.no_grad():
-            self.weight.uniform_(-s, s)
-            if self.bias is not None:
-                self.bias.uniform_(-s, s)
-        return self
+        return self._reset_uniform(stdv, self.kW * self.kH * self.nInputPlane)
 
     def noBias(self):
-        self._parameters.pop('bias', None)
-        self._grad_bufs.pop('bias', None)
-        self.bias = None
-        return self
+        """Drop the bias (Lua ``noBias``); returns self."""
+        return self._drop_bias()
 
     def expected_input(self):
         return (f"{self.nInputPlane} x H x W or a batch N x {self.nInputPlane} x H x W, "

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from compat.nn.activations import LogSoftMax
-from compat.nn.module import _TYPE_NAMES, _state, autograd_active, check_tensor
+from compat.nn.module import _TYPE_NAMES, autograd_active, call_tracked, check_tensor
 
 _nll = torch.ops.aten.nll_loss_forward.default
 _nll_backward = torch.ops.aten.nll_loss_backward.default
@@ -30,12 +30,7 @@ class Criterion(torch.nn.Module):
         self.gradInput = torch.empty(0, dtype=torch.get_default_dtype())
 
     def __call__(self, *args, **kwargs):
-        depth = getattr(_state, 'depth', 0)
-        _state.depth = depth + 1
-        try:
-            return torch.nn.Module.__call__(self, *args, **kwargs)
-        finally:
-            _state.depth = depth
+        return call_tracked(self, *args, **kwargs)
 
     def forward(self, input, target):
         return self.updateOutput(input, target)

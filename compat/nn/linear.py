@@ -1,5 +1,4 @@
 """``nn.Linear`` (torch/nn ``Linear.lua``): y = W x + b, W of size outputSize x inputSize."""
-import math
 
 import torch
 import torch.nn.functional as F
@@ -29,19 +28,11 @@ class Linear(Module):
         self.reset()
 
     def reset(self, stdv=None):
-        s = stdv * math.sqrt(3) if stdv is not None else 1.0 / math.sqrt(self.weight.shape[1])
-        with torch.no_grad():
-            self.weight.uniform_(-s, s)
-            if self.bias is not None:
-                self.bias.uniform_(-s, s)
-        return self
+        return self._reset_uniform(stdv, self.weight.shape[1])
 
     def noBias(self):
         """Drop the bias (Lua ``noBias``); returns self."""
-        self._parameters.pop('bias', None)
-        self._grad_bufs.pop('bias', None)
-        self.bias = None
-        return self
+        return self._drop_bias()
 
     def expected_input(self):
         return f"a vector of {self.weight.shape[1]} or a batch nframe x {self.weight.shape[1]}"

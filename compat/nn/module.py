@@ -40,6 +40,7 @@ Two execution paths
     ops, so ``loss.backward()`` fills ``.grad`` (== ``gradWeight``).
 """
 import copy
+import math
 import logging
 import threading
 import weakref
@@ -64,6 +65,16 @@ _DTYPE_NAMES = {torch.float64: 'torch.DoubleTensor', torch.float32: 'torch.Float
 def autograd_active():
     """True while a compat module runs inside ``torch.nn.Module.__call__`` with grad mode on."""
     return getattr(_state, 'depth', 0) > 0 and torch.is_grad_enabled()
+
+
+def call_tracked(module, *args, **kwargs):
+    """``torch.nn.Module.__call__``, counted so that :func:`autograd_active` knows the PyTorch path."""
+    depth = getattr(_state, 'depth', 0)
+    _state.depth = depth + 1
+    try:
+        return torch.nn.Module.__call__(module, *args, **kwargs)
+    finally:
+        _state.depth = depth
 
 
 class _TrainFlag:
@@ -171,12 +182,7 @@ class Module(torch.nn.Module):
 
     # ------------------------------------------------------------------ torch entry point
     def __call__(self, *args, **kwargs):
-        depth = getattr(_state, 'depth', 0)
-        _state.depth = depth + 1
-        try:
-            return torch.nn.Module.__call__(self, *args, **kwargs)
-        finally:
-            _state.depth = depth
+        return call_tracked(self, *args, **kwargs)
 
     def forward(self, input):
         """Lua ``forward(input)`` = ``updateOutput(input)``; also PyTorch's ``forward``."""
@@ -367,6 +373,23 @@ class Module(torch.nn.Module):
             value = value.to(dtype=p.dtype, device=p.device)
         p.grad = value
         self._grad_bufs[name] = value
+
+    def _reset_uniform(self, stdv, fan_in):
+        """Lua ``reset`` of Linear/convolutions: weight and bias uniform in [-s, s], s = 1/sqrt(fan_in),
+        or ``stdv*sqrt(3)`` when given; returns self."""
+        s = stdv * math.sqrt(3) if stdv is not None else 1.0 / math.sqrt(fan_in)
+        with torch.no_grad():
+            self.weight.uniform_(-s, s)
+            if self.bias is not None:
+                self.bias.uniform_(-s, s)
+        return self
+
+    def _drop_bias(self):
+        """Lua ``noBias`` of Linear/convolutions; returns self."""
+        self._parameters.pop('bias', None)
+        self._grad_bufs.pop('bias', None)
+        self.bias = None
+        return self
 
     def _new_param(self, name, tensor):
         """Register ``tensor`` as parameter ``name`` with a zero gradient (Lua: weight, gradWeight)."""

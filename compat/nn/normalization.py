@@ -102,6 +102,16 @@ def divisive_backward(x, k, threshold, thresval, gradOutput):
     return gradnorm1 + 2 * gradsum * x
 
 
+def _thresholds(name, threshold, thresval):
+    """Lua: ``threshold or 1e-4`` and ``thresval or threshold``; both must be numbers."""
+    threshold = 1e-4 if threshold is None else threshold
+    thresval = threshold if thresval is None else thresval
+    for field, value in (("threshold", threshold), ("thresval", thresval)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"{name}: {field} must be a number, got {value!r}")
+    return threshold, thresval
+
+
 class _Normalize(torch.autograd.Function):
     """Autograd wrapper (module called the PyTorch way) around a module's explicit kernels."""
 
@@ -206,12 +216,7 @@ class SpatialDivisiveNormalization(_SpatialNormalization):
         super().__init__()
         name = type(self).__name__
         self.nInputPlane, self.kernel = _check_args(name, nInputPlane, kernel)
-        self.threshold = 1e-4 if threshold is None else threshold
-        self.thresval = thresval if thresval is not None else self.threshold
-        for field in ("threshold", "thresval"):
-            value = getattr(self, field)
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise TypeError(f"{name}: {field} must be a number, got {value!r}")
+        self.threshold, self.thresval = _thresholds(name, threshold, thresval)
         planes = self.nInputPlane if self.kernel.dim() == 2 else math.sqrt(self.nInputPlane)
         with torch.no_grad():
             self.kernel.div_(float(self.kernel.sum()) * planes)
@@ -235,8 +240,7 @@ class SpatialContrastiveNormalization(_SpatialNormalization):
         super().__init__()
         name = type(self).__name__
         self.nInputPlane, self.kernel = _check_args(name, nInputPlane, kernel)
-        self.threshold = 1e-4 if threshold is None else threshold
-        self.thresval = thresval if thresval is not None else self.threshold
+        self.threshold, self.thresval = _thresholds(name, threshold, thresval)
         self.subtractive = SpatialSubtractiveNormalization(self.nInputPlane, self.kernel)
         self.divisive = SpatialDivisiveNormalization(self.nInputPlane, self.kernel, self.threshold, self.thresval)
 
