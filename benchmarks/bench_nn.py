@@ -5,13 +5,25 @@
     vs torch.nn + F.nll_loss + loss.backward() + torch.optim.SGD.step().
 (2) per-sample nn.StochasticGradient (6-5-3 Tanh MLP, 200 samples per epoch)
     vs a per-sample PyTorch loop (forward, nll_loss, backward, SGD step).
-Prints ms per step (median of ROUNDS rounds) and the ratio compat / PyTorch.
-Usage: python benchmarks/bench_nn.py [--rounds 5]
+
+Every method runs in a fresh process of its own, and the processes of the two sides alternate
+(lua, torch, torch, lua, ...). One process per method matters: glibc's malloc adapts its mmap and
+trim thresholds to the sizes a process has freed, so a method timed after another in the same
+process inherits a heap that can cost it thousands of page faults per step (the PyTorch step went
+from 20 to 33 ms that way). Prints ms per step (median over all rounds of all processes, with the
+min and max) and the ratio compat / PyTorch, twice: with glibc's default malloc (what a user's
+script gets) and with its thresholds fixed (MALLOC_MMAP_THRESHOLD_/MALLOC_TRIM_THRESHOLD_ = 1 GiB:
+no page faults on either side, i.e. compute only).
+Usage: python benchmarks/bench_nn.py [--rounds 5] [--procs 2]
 """
 import argparse
 import contextlib
 import io
+import json
+import os
 import statistics
+import subprocess
+import sys
 import time
 
 import torch
@@ -35,52 +47,49 @@ def torch_cifar():
                         T.Linear(100, 10), T.LogSoftmax(1))
 
 
-def timed(step, n, rounds, warmup=3):
-    for _ in range(warmup):
-        step()
-    res = []
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        for _ in range(n):
-            step()
-        res.append((time.perf_counter() - t0) / n * 1e3)
-    return statistics.median(res), min(res), max(res)
-
-
-def bench_cifar(rounds, n=20, skip_input_grad=False):
+def cifar_lua(skip_input_grad=False):
     torch.manual_seed(0)
-    x = torch.randn(32, 3, 32, 32)
-    y = torch.randint(1, 11, (32,))
+    x, y = torch.randn(32, 3, 32, 32), torch.randint(1, 11, (32,))
     model, crit = compat_cifar(), nn.ClassNLLCriterion()
     if skip_input_grad:     # Lua idiom: a nil gradInput makes the first layer skip dLoss/dInput
         model.get(1).gradInput = None
 
-    def lua_step():
+    def step():
         out = model.forward(x)
         crit.forward(out, y)
         model.zeroGradParameters()
         model.backward(x, crit.backward(out, y))
         model.updateParameters(0.01)
+    return step
 
+
+def cifar_torch():
+    torch.manual_seed(0)
+    x, y = torch.randn(32, 3, 32, 32), torch.randint(1, 11, (32,))
     net = torch_cifar()
     opt = torch.optim.SGD(net.parameters(), lr=0.01)
 
-    def torch_step():
+    def step():
         opt.zero_grad()
         F.nll_loss(net(x), y - 1).backward()
         opt.step()
+    return step
 
-    return timed(lua_step, n, rounds), timed(torch_step, n, rounds)
+
+NSAMPLES = 200
 
 
-def bench_sgd(rounds, nsamples=200):
+def _sgd_data():
     torch.manual_seed(0)
-    xs = torch.randn(nsamples, 6)
-    ys = torch.randint(1, 4, (nsamples,))
+    return torch.randn(NSAMPLES, 6), torch.randint(1, 4, (NSAMPLES,))
+
+
+def sgd_lua():
+    xs, ys = _sgd_data()
 
     class DS:
         def size(self):
-            return nsamples
+            return NSAMPLES
 
         def __getitem__(self, i):
             return xs[i - 1], int(ys[i - 1])
@@ -90,38 +99,94 @@ def bench_sgd(rounds, nsamples=200):
     trainer.maxIteration, trainer.verbose = 1, False
     ds = DS()
 
-    def lua_epoch():
+    def epoch():
         with contextlib.redirect_stdout(io.StringIO()):   # the Lua trainer prints its header
             trainer.train(ds)
+    return epoch
 
+
+def sgd_torch():
+    xs, ys = _sgd_data()
     T = torch.nn
     net = T.Sequential(T.Linear(6, 5), T.Tanh(), T.Linear(5, 3), T.LogSoftmax(0))
     opt = torch.optim.SGD(net.parameters(), lr=0.01)
-    perm = torch.randperm(nsamples)
+    perm = torch.randperm(NSAMPLES).tolist()
 
-    def torch_epoch():
-        for i in perm.tolist():
+    def epoch():
+        for i in perm:
             opt.zero_grad()
             F.nll_loss(net(xs[i]).unsqueeze(0), (ys[i:i + 1] - 1)).backward()
             opt.step()
+    return epoch
 
-    (a, amin, amax), (b, bmin, bmax) = timed(lua_epoch, 3, rounds, 1), timed(torch_epoch, 3, rounds, 1)
-    return (a / nsamples, amin / nsamples, amax / nsamples), (b / nsamples, bmin / nsamples, bmax / nsamples)
+
+# name -> (factory, calls per round, divisor turning ms per call into the unit printed)
+METHODS = {
+    'cifar-lua': (cifar_lua, 20, 1),
+    'cifar-lua-nil': (lambda: cifar_lua(skip_input_grad=True), 20, 1),
+    'cifar-torch': (cifar_torch, 20, 1),
+    'sgd-lua': (sgd_lua, 3, NSAMPLES),
+    'sgd-torch': (sgd_torch, 3, NSAMPLES),
+}
+
+ROWS = [('CIFAR convnet, batch 32 (ms/step)', 'cifar-lua', 'cifar-torch', 1.10),
+        ('  same, conv1.gradInput = None (ms/step)', 'cifar-lua-nil', 'cifar-torch', 1.10),
+        ('per-sample SGD, 6-5-3 MLP (ms/sample)', 'sgd-lua', 'sgd-torch', 1.25)]
+
+
+def worker(name, rounds):
+    """Runs in its own process: warm up, then ``rounds`` timed rounds; prints a JSON list of ms."""
+    torch.set_num_threads(1)
+    factory, n, div = METHODS[name]
+    step = factory()
+    for _ in range(3):
+        step()
+    res = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        for _ in range(n):
+            step()
+        res.append((time.perf_counter() - t0) / n * 1e3 / div)
+    print(json.dumps(res))
+
+
+FIXED_MALLOC = {'MALLOC_MMAP_THRESHOLD_': str(1 << 30), 'MALLOC_TRIM_THRESHOLD_': str(1 << 30)}
+
+
+def run_worker(name, rounds, env=None):
+    out = subprocess.run([sys.executable, os.path.abspath(__file__), '--worker', name, '--rounds', str(rounds)],
+                         check=True, capture_output=True, text=True, env={**os.environ, **(env or {})}).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def table(title, rounds, procs, env):
+    names = list(dict.fromkeys(n for _, a, b, _ in ROWS for n in (a, b)))
+    times = {n: [] for n in names}
+    for p in range(procs):
+        for n in (names if p % 2 == 0 else names[::-1]):
+            times[n].extend(run_worker(n, rounds, env))
+    print(title)
+    print(f"{'benchmark':40} {'compat.nn (Lua calls)':>24} {'PyTorch':>24} {'ratio':>6} {'target':>7}")
+    for label, a, b, target in ROWS:
+        ta, tb = times[a], times[b]
+        ma, mb = statistics.median(ta), statistics.median(tb)
+        print(f"{label:40} {ma:9.3f} [{min(ta):.3f}-{max(ta):.3f}] {mb:9.3f} [{min(tb):.3f}-{max(tb):.3f}] "
+              f"{ma / mb:6.2f} {target:7.2f}")
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('--rounds', type=int, default=5)
+    ap.add_argument('--rounds', type=int, default=5, help='timed rounds per process')
+    ap.add_argument('--procs', type=int, default=2, help='processes per method')
+    ap.add_argument('--worker', choices=sorted(METHODS), help=argparse.SUPPRESS)
     args = ap.parse_args()
-    torch.set_num_threads(1)
-    rows = [('CIFAR convnet, batch 32 (ms/step)', *bench_cifar(args.rounds), 1.10),
-            ('  same, conv1.gradInput = None (ms/step)', *bench_cifar(args.rounds, skip_input_grad=True), 1.10),
-            ('per-sample SGD, 6-5-3 MLP (ms/sample)', *bench_sgd(args.rounds), 1.25)]
-    print(f"torch {torch.__version__}, 1 thread, median of {args.rounds} rounds [min-max]")
-    print(f"{'benchmark':40} {'compat.nn (Lua calls)':>24} {'PyTorch':>24} {'ratio':>6} {'target':>7}")
-    for name, (a, amin, amax), (b, bmin, bmax), target in rows:
-        print(f"{name:40} {a:9.3f} [{amin:.3f}-{amax:.3f}] {b:9.3f} [{bmin:.3f}-{bmax:.3f}] "
-              f"{a / b:6.2f} {target:7.2f}")
+    if args.worker:
+        return worker(args.worker, args.rounds)
+    print(f"torch {torch.__version__}, 1 thread, {args.procs} processes per method x {args.rounds} rounds: "
+          f"median [min-max]")
+    table("glibc malloc as it comes (a user's script)", args.rounds, args.procs, None)
+    table("malloc thresholds fixed at 1 GiB (no page faults on either side)", args.rounds, args.procs,
+          FIXED_MALLOC)
 
 
 if __name__ == '__main__':

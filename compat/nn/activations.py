@@ -24,12 +24,15 @@ class ReLU(Module):
             self.output = F.relu(input)
             return self.output
         with torch.no_grad():
-            self.output = torch.relu(input)
+            buf = self._reusable('output', input.shape, input, input)
+            self.output = torch.relu(input) if buf is None else torch.clamp_min(input, 0, out=buf)
         return self.output
 
     def updateGradInput(self, input, gradOutput):
         with torch.no_grad():
-            self.gradInput = _aten.threshold_backward(gradOutput, input, 0)
+            buf = self._reusable('gradInput', input.shape, gradOutput, input, gradOutput)
+            self.gradInput = (_aten.threshold_backward(gradOutput, input, 0) if buf is None else
+                              _aten.threshold_backward.grad_input(gradOutput, input, 0, grad_input=buf))
         return self.gradInput
 
 
@@ -42,12 +45,15 @@ class Tanh(Module):
             self.output = torch.tanh(input)
             return self.output
         with torch.no_grad():
-            self.output = torch.tanh(input)
+            buf = self._reusable('output', input.shape, input, input)
+            self.output = torch.tanh(input) if buf is None else torch.tanh(input, out=buf)
         return self.output
 
     def updateGradInput(self, input, gradOutput):
         with torch.no_grad():
-            self.gradInput = _aten.tanh_backward(gradOutput, self.output)
+            buf = self._reusable('gradInput', self.output.shape, gradOutput, self.output, gradOutput)
+            self.gradInput = (_aten.tanh_backward(gradOutput, self.output) if buf is None else
+                              _aten.tanh_backward.grad_input(gradOutput, self.output, grad_input=buf))
         return self.gradInput
 
 
@@ -60,12 +66,15 @@ class Sigmoid(Module):
             self.output = torch.sigmoid(input)
             return self.output
         with torch.no_grad():
-            self.output = torch.sigmoid(input)
+            buf = self._reusable('output', input.shape, input, input)
+            self.output = torch.sigmoid(input) if buf is None else torch.sigmoid(input, out=buf)
         return self.output
 
     def updateGradInput(self, input, gradOutput):
         with torch.no_grad():
-            self.gradInput = _aten.sigmoid_backward(gradOutput, self.output)
+            buf = self._reusable('gradInput', self.output.shape, gradOutput, self.output, gradOutput)
+            self.gradInput = (_aten.sigmoid_backward(gradOutput, self.output) if buf is None else
+                              _aten.sigmoid_backward.grad_input(gradOutput, self.output, grad_input=buf))
         return self.gradInput
 
 

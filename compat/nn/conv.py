@@ -15,6 +15,7 @@ from compat.nn.module import Module, autograd_active, check_tensor
 
 _conv_backward = torch.ops.aten.convolution_backward.default
 _FOLD_MAX_PLANES = 8  # below this many input planes gradInput goes through col2im (see _grad_input_by_fold)
+_FOLD_CHUNK_BYTES = 4 << 20  # col2im works on chunks of the batch whose columns take about this much
 
 
 class _SpatialConv(Module):
@@ -92,14 +93,36 @@ class _SpatialConv(Module):
 
     def _grad_input_by_fold(self, x, g):
         """gradInput = col2im(W^T gradOutput_cols), as Torch7's THNN does: for few input planes this is
-        2-3x faster than oneDNN's backward-data kernel (measured for the CIFAR net's first layer)."""
-        n = g.shape[0]
-        w2 = self.weight.view(self.nOutputPlane, -1)
-        # a fresh contiguous W^T (19 KB for the CIFAR net): matmul on the transposed view of the
-        # weight ran 4x slower here
-        cols = torch.matmul(w2.t().contiguous(), g.reshape(n, self.nOutputPlane, -1))
-        return F.fold(cols, tuple(x.shape[-2:]), (self.kH, self.kW), padding=(self.padH, self.padW),
-                      stride=(self.dH, self.dW))
+        2-3x faster than oneDNN's backward-data kernel (measured for the CIFAR net's first layer).
+
+        col2im is done as kH*kW strided adds: first the kW column shifts of each kernel row into a
+        row buffer, then the kH row shifts into the (padded) gradInput; 1.6x faster than F.fold here.
+        The batch goes through in chunks whose columns fit in about 4 MiB, so that the adds read
+        what the matmul has just written from cache (CIFAR conv1: 4.5 -> 4.0 ms)."""
+        n, (h, w) = g.shape[0], g.shape[-2:]
+        cin, kh, kw, dh, dw = self.nInputPlane, self.kH, self.kW, self.dH, self.dW
+        hp, wp = x.shape[-2] + 2 * self.padH, x.shape[-1] + 2 * self.padW
+        # a contiguous W^T (19 KB for the CIFAR net): matmul on the transposed view ran 4x slower
+        wt = self.weight.view(self.nOutputPlane, -1).t().contiguous()
+        gcols = g.reshape(n, self.nOutputPlane, h * w)
+        chunk = max(1, min(n, _FOLD_CHUNK_BYTES // (cin * kh * kw * h * w * g.element_size())))
+        cols_buf = self._scratch('cols', (chunk, cin * kh * kw, h * w), g)
+        rows_buf = self._scratch('rows', (chunk, cin, kh, h, wp), g)
+        padded = self.padH or self.padW
+        gi = self._scratch('padded', (n, cin, hp, wp), g) if padded else self._reusable('gradInput', x.shape, g, x, g)
+        gi = g.new_zeros(n, cin, hp, wp) if gi is None else gi.zero_()
+        for s in range(0, n, chunk):
+            c = min(chunk, n - s)
+            cols = torch.matmul(wt, gcols[s:s + c], out=cols_buf[:c]).view(c, cin, kh, kw, h, w)
+            rows = rows_buf[:c].zero_()
+            for b in range(kw):
+                rows[..., b:b + dw * (w - 1) + 1:dw] += cols[:, :, :, b]
+            out = gi[s:s + c]
+            for a in range(kh):
+                out[:, :, a:a + dh * (h - 1) + 1:dh] += rows[:, :, a]
+        if padded:
+            gi = gi[:, :, self.padH:hp - self.padH, self.padW:wp - self.padW].clone()
+        return gi
 
     def updateGradInput(self, input, gradOutput):
         if self.gradInput is None:

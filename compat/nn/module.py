@@ -289,6 +289,48 @@ class Module(torch.nn.Module):
                 offset += k
         return flat, flat_grad
 
+    def _scratch(self, key, shape, like, memory_format=torch.contiguous_format):
+        """A work tensor of ``shape`` (dtype and device of ``like``) kept between calls, as Torch7
+        modules keep ``finput``/``fgradInput``: reusing it saves the allocation and the page faults
+        of touching fresh memory every step. Contents are undefined; never returned to the caller;
+        not copied by ``clone()`` and dropped by ``clearState()``."""
+        bufs = self.__dict__.setdefault('_scratch_bufs', {})
+        buf = bufs.get(key)
+        if (buf is None or buf.shape != shape or buf.dtype != like.dtype or buf.device != like.device
+                or not buf.is_contiguous(memory_format=memory_format)):
+            buf = torch.empty(shape, dtype=like.dtype, device=like.device, memory_format=memory_format)
+            bufs[key] = buf
+        return buf
+
+    def _reusable(self, name, shape, like, *inputs):
+        """``self.<name>`` if the next result (``shape``, dtype and device of ``like``) can be written
+        into it, else None. Lua modules resize and refill their ``output``/``gradInput`` in place
+        instead of allocating; on the Lua call path (never under autograd) we do the same, which
+        saves an allocation and the page faults of fresh memory for every large activation. Only a
+        plain contiguous tensor this module owns qualifies: not a view, not sharing storage with any
+        of ``inputs``."""
+        buf = self.__dict__.get(name)
+        if (not isinstance(buf, torch.Tensor) or buf.shape != shape or buf.dtype != like.dtype
+                or buf.device != like.device or buf.requires_grad or buf._base is not None
+                or not buf.is_contiguous() or buf.numel() == 0):
+            return None
+        ptr = buf.untyped_storage().data_ptr()
+        if any(isinstance(t, torch.Tensor) and t.untyped_storage().data_ptr() == ptr for t in inputs):
+            return None
+        return buf
+
+    def clearState(self):
+        """Lua ``clearState()``: empty ``output``, ``gradInput`` and the work buffers (before saving
+        a trained model); returns self."""
+        for m in torch.nn.Module.modules(self):
+            if isinstance(m, Module):
+                m.__dict__.pop('_scratch_bufs', None)
+                for k in ('output', 'gradInput'):
+                    v = m.__dict__.get(k)
+                    if isinstance(v, torch.Tensor):
+                        m.__dict__[k] = v.new_empty(0)
+        return self
+
     def evaluate(self):
         """Lua ``evaluate()``: evaluation mode (``train = false``) for this module and children."""
         self.train(False)
@@ -449,13 +491,21 @@ class Module(torch.nn.Module):
         new = cls.__new__(cls)
         memo[id(self)] = new
         for k, v in self.__dict__.items():
-            new.__dict__[k] = copy.deepcopy(v, memo)
+            if k != '_scratch_bufs':
+                new.__dict__[k] = copy.deepcopy(v, memo)
         for name, buf in new.__dict__.get('_grad_bufs', {}).items():
             p = new._parameters.get(name)
             if p is not None and buf.shape == p.shape:
                 p.grad = buf
                 new._hook(name)
         return new
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        if '_scratch_bufs' in state:
+            state = dict(state)
+            del state['_scratch_bufs']
+        return state
 
     def __setstate__(self, state):
         super().__setstate__(state)

@@ -12,6 +12,11 @@ from compat.nn.module import Module, autograd_active, check_tensor
 
 _pool = torch.ops.aten.max_pool2d_with_indices.default
 _pool_backward = torch.ops.aten.max_pool2d_with_indices_backward.default
+_pool_backward_out = torch.ops.aten.max_pool2d_with_indices_backward.grad_input
+# PyTorch's NCHW max-pooling kernel is scalar; its channels-last kernel is vectorised over the planes.
+# From this many planes on, copying a batch to channels-last and pooling there is faster, copy
+# included (CIFAR net, 32x64x28x28, 3x3/3: 5.9 ms -> 2.0 ms on one core). Same values, same indices.
+_CHANNELS_LAST_MIN_PLANES = 8
 
 
 class SpatialMaxPooling(Module):
@@ -56,7 +61,12 @@ class SpatialMaxPooling(Module):
             self.output, self.indices = F.max_pool2d_with_indices(input, k, d, p, dil, ceil, True)
             return self.output
         with torch.no_grad():
-            self.output, self.indices = _pool(input, k, d, p, dil, ceil)
+            if input.dim() == 4 and input.shape[1] >= _CHANNELS_LAST_MIN_PLANES:
+                x = self._scratch('channels_last', input.shape, input, torch.channels_last).copy_(input)
+                out, idx = _pool(x, k, d, p, dil, ceil)
+                self.output, self.indices = out.contiguous(), idx.contiguous()
+            else:
+                self.output, self.indices = _pool(input, k, d, p, dil, ceil)
         return self.output
 
     def updateGradInput(self, input, gradOutput):
@@ -65,7 +75,10 @@ class SpatialMaxPooling(Module):
         check_tensor(self, 'gradOutput', gradOutput, input.dim())
         k, d, p, dil, ceil = self._args()
         with torch.no_grad():
-            self.gradInput = _pool_backward(gradOutput, input, k, d, p, dil, ceil, self.indices)
+            buf = self._reusable('gradInput', input.shape, gradOutput, input, gradOutput)
+            self.gradInput = (_pool_backward(gradOutput, input, k, d, p, dil, ceil, self.indices) if buf is None
+                              else _pool_backward_out(gradOutput, input, k, d, p, dil, ceil, self.indices,
+                                                      grad_input=buf))
         return self.gradInput
 
     def __repr__(self):

@@ -1,0 +1,155 @@
+"""The fast paths of compat.nn give exactly what the plain kernels give.
+
+- SpatialConvolution gradInput for few input planes goes through matmul + strided col2im adds,
+  in chunks of the batch: equal to ATen's convolution_backward for every stride/pad/size tried;
+- SpatialMaxPooling pools a channels-last copy when the input has many planes: same values and the
+  same argmax indices as the NCHW kernel, ties (ReLU zeros) and NaNs included;
+- the Lua call path reuses ``output``/``gradInput`` tensors as Torch7 does (never under autograd,
+  never a tensor that shares storage with the input); ``clearState`` empties them.
+"""
+import copy
+import itertools
+import pickle
+
+import pytest
+import torch
+
+import compat.nn as nn
+import compat.nn.conv as conv_mod
+
+_conv_backward = torch.ops.aten.convolution_backward.default
+_pool = torch.ops.aten.max_pool2d_with_indices.default
+
+
+def _reference_grad_input(m, x, go):
+    stride, pad = [m.dH, m.dW], [m.padH, m.padW]
+    batched = x.dim() == 4
+    xb, gb = (x, go) if batched else (x.unsqueeze(0), go.unsqueeze(0))
+    gi = _conv_backward(gb, xb, m._w4(m.weight), [m.nOutputPlane], stride, pad, [1, 1], False, [0, 0], 1,
+                        [True, False, False])[0]
+    return gi if batched else gi.squeeze(0)
+
+
+@pytest.mark.parametrize("chunk_bytes", [conv_mod._FOLD_CHUNK_BYTES, 3000])
+def test_conv_grad_input_by_fold_matches_aten(monkeypatch, chunk_bytes):
+    monkeypatch.setattr(conv_mod, "_FOLD_CHUNK_BYTES", chunk_bytes)   # 3000: several chunks + a remainder
+    torch.manual_seed(0)
+    checked = 0
+    for cin, (kw, kh), d, p, (h, w) in itertools.product((1, 3), ((1, 1), (3, 2), (5, 5)), (1, 2, 3), (0, 1, 2),
+                                                         ((7, 8), (10, 11))):
+        if h + 2 * p < kh or w + 2 * p < kw or p > max(kw, kh):
+            continue
+        m = nn.SpatialConvolutionMM(cin, 4, kw, kh, d, d, p, p).double()
+        for x in (torch.randn(5, cin, h, w, dtype=torch.float64), torch.randn(cin, h, w, dtype=torch.float64)):
+            for _ in range(2):                       # the second call writes into the reused gradInput
+                out = m.forward(x)
+                go = torch.randn_like(out)
+                gi = m.updateGradInput(x, go)
+                torch.testing.assert_close(gi, _reference_grad_input(m, x, go), rtol=0, atol=1e-12)
+                checked += 1
+    assert checked > 200
+
+
+def test_conv_backward_fast_path_equals_separate_calls():
+    torch.manual_seed(1)
+    a = nn.SpatialConvolutionMM(3, 8, 5, 5, 1, 1, 2, 2).double()
+    b = a.clone()
+    x = torch.randn(4, 3, 12, 12, dtype=torch.float64)
+    go = torch.randn_like(a.forward(x))
+    b.forward(x)
+    gi_a = a.backward(x, go, 0.5).clone()
+    gi_b = b.updateGradInput(x, go).clone()
+    b.accGradParameters(x, go, 0.5)
+    torch.testing.assert_close(gi_a, gi_b, rtol=0, atol=1e-12)
+    torch.testing.assert_close(a.gradWeight, b.gradWeight, rtol=0, atol=1e-12)
+    torch.testing.assert_close(a.gradBias, b.gradBias, rtol=0, atol=1e-12)
+
+
+def _pool_inputs():
+    torch.manual_seed(2)
+    relu = torch.randn(6, 16, 14, 13).clamp_min(0)          # about half zeros: many tied windows
+    nan = torch.randn(6, 16, 14, 13)
+    nan[torch.rand_like(nan) < 0.05] = float("nan")
+    ints = torch.randint(0, 3, (6, 16, 14, 13)).double()     # heavy ties, float64
+    return [relu, nan, ints]
+
+
+@pytest.mark.parametrize("kw,kh,dw,dh,padw,padh,ceil", [
+    (3, 3, 3, 3, 0, 0, False), (2, 2, 2, 2, 0, 0, False), (3, 3, 2, 2, 1, 1, True),
+    (3, 2, 1, 2, 1, 0, False), (2, 3, 3, 1, 0, 1, True)])
+def test_maxpool_channels_last_path_same_values_and_indices(kw, kh, dw, dh, padw, padh, ceil):
+    for x in _pool_inputs():
+        assert x.shape[1] >= 8                                 # takes the channels-last path
+        m = nn.SpatialMaxPooling(kw, kh, dw, dh, padw, padh)
+        if ceil:
+            m.ceil()
+        ref_out, ref_idx = _pool(x, [kh, kw], [dh, dw], [padh, padw], [1, 1], ceil)
+        out = m.forward(x)
+        assert out.is_contiguous() and m.indices.is_contiguous()
+        torch.testing.assert_close(out, ref_out, rtol=0, atol=0, equal_nan=True)
+        assert torch.equal(m.indices, ref_idx)
+        go = torch.randn_like(out)
+        ref_gi = torch.ops.aten.max_pool2d_with_indices_backward(go, x, [kh, kw], [dh, dw], [padh, padw],
+                                                                 [1, 1], ceil, ref_idx)
+        assert torch.equal(m.backward(x, go), ref_gi)
+        assert torch.equal(m.backward(x, go), ref_gi)           # again, into the reused gradInput
+
+
+def test_lua_path_reuses_output_and_gradInput_like_torch7():
+    m = nn.ReLU()
+    x1, x2 = torch.randn(4, 5), torch.randn(4, 5)
+    out1 = m.forward(x1)
+    out2 = m.forward(x2)
+    assert out2 is out1                                        # Lua: self.output is refilled in place
+    assert torch.equal(out2, x2.clamp_min(0))
+    g1 = m.backward(x2, torch.ones(4, 5))
+    g2 = m.backward(x2, torch.full((4, 5), 2.0))
+    assert g2 is g1 and torch.equal(g2, 2.0 * (x2 > 0))
+    kept = m.forward(x1).clone()                               # the Lua idiom to keep an output
+    m.forward(x2)
+    assert torch.equal(kept, x1.clamp_min(0))
+
+
+def test_reuse_never_writes_into_the_input_or_a_view():
+    m = nn.Tanh()
+    x = torch.randn(3, 4)
+    out = m.forward(x)
+    again = m.forward(out)                                     # input is the current output
+    torch.testing.assert_close(again, torch.tanh(torch.tanh(x)))
+    assert again is not out
+    m.output = torch.zeros(6, 4)[:3]                           # a view of someone else's tensor
+    owner = m.output._base
+    m.forward(x)
+    assert torch.equal(owner, torch.zeros(6, 4))
+    relu = nn.ReLU()
+    y = torch.randn(2, 3)
+    relu.gradInput = torch.randn(2, 3)
+    shared = relu.gradInput                                   # gradOutput sharing the gradInput's storage
+    g = relu.updateGradInput(y, shared)
+    assert g is not shared and torch.equal(g, torch.where(y > 0, shared, torch.zeros(())))
+
+
+def test_autograd_path_outputs_are_fresh_and_differentiable():
+    m = nn.Sequential().add(nn.Linear(4, 3)).add(nn.ReLU()).add(nn.Sigmoid())
+    x = torch.randn(2, 4)
+    y1 = m(x)
+    y2 = m(x * 2)
+    assert y1 is not y2 and y1.requires_grad
+    y1.sum().backward()                                        # y1 still holds its own values and graph
+    assert m.get(1).weight.grad is not None
+
+
+def test_clearState_empties_buffers_and_model_still_runs():
+    torch.manual_seed(3)
+    model = (nn.Sequential().add(nn.SpatialConvolutionMM(3, 8, 3, 3)).add(nn.ReLU())
+             .add(nn.SpatialMaxPooling(2, 2)).add(nn.View(8 * 3 * 3)).add(nn.Linear(72, 4)))
+    x = torch.randn(2, 3, 8, 8)
+    out = model.forward(x).clone()
+    model.backward(x, torch.ones(2, 4))
+    assert model.clearState() is model
+    for m in model.modules:
+        assert m.output.numel() == 0 and m.gradInput.numel() == 0
+    assert torch.equal(model.forward(x), out)
+    c = copy.deepcopy(model)
+    assert torch.equal(c.forward(x), out)
+    assert torch.equal(pickle.loads(pickle.dumps(model)).forward(x), out)
