@@ -20,6 +20,10 @@ buckets started as autograd fills them); "DDP" = ``DistributedDataParallel`` (gl
 "flat mpi4py" = preallocated flat buffer, ``torch.cat(grads, out=buf)``, one in-place
 ``Allreduce``, divide, copy back. Rounds of all methods are interleaved; each figure is the median
 of the rounds. Efficiency = 2-rank throughput / (2 x 1-process throughput).
+
+Allocator: ``torchad-run`` gives its ranks fixed glibc malloc thresholds (automatedparallelization.malloc);
+the 1-process baseline gets the same variables, so both sides run under one allocator policy.
+``--no-malloc-tuning`` runs both with glibc's defaults instead.
 """
 import argparse
 import contextlib
@@ -208,13 +212,16 @@ def free_port():
         return s.getsockname()[1]
 
 
-def run_worker(args, np_, rounds, out):
+def run_worker(args, np_, rounds, out, malloc_tuning=True):
+    from automatedparallelization import malloc
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(REPO))
+    if malloc_tuning and np_ == 1:
+        env.update(malloc.env(env))                        # what torchad-run gives its ranks
     cmd = [sys.executable, __file__, "--worker", args, "--rounds", str(rounds), "--out", out,
            "--port", str(free_port())]
     if np_ > 1:
         cmd = [sys.executable, "-m", "automatedparallelization.launcher", "-np", str(np_),
-               "--timeout", "900"] + cmd
+               "--timeout", "900"] + ([] if malloc_tuning else ["--no-malloc-tuning"]) + cmd
     subprocess.run(cmd, check=True, env=env, cwd=REPO)
     return json.loads(Path(out).read_text())
 
@@ -245,6 +252,8 @@ def main():
     ap.add_argument("--worker", choices=["single", "mpi"])
     ap.add_argument("--out")
     ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--no-malloc-tuning", dest="malloc_tuning", action="store_false",
+                    help="glibc's default malloc thresholds for the ranks and the 1-process baseline")
     a = ap.parse_args()
     if a.worker == "single":
         Path(a.out).write_text(json.dumps(worker_single(a.rounds)))
@@ -255,8 +264,9 @@ def main():
             Path(a.out).write_text(json.dumps(result))
         return
     with tempfile.TemporaryDirectory() as tmp:
-        single = run_worker("single", 1, a.rounds, os.path.join(tmp, "single.json"))
-        multi = run_worker("mpi", a.np, a.rounds, os.path.join(tmp, "mpi.json"))
+        single = run_worker("single", 1, a.rounds, os.path.join(tmp, "single.json"), a.malloc_tuning)
+        multi = run_worker("mpi", a.np, a.rounds, os.path.join(tmp, "mpi.json"), a.malloc_tuning)
+    print("malloc: " + ("fixed thresholds (torchad-run's default)" if a.malloc_tuning else "glibc defaults"))
     print(table(single, multi, a.np))
 
 

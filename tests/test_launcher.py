@@ -63,18 +63,46 @@ def test_bad_arguments_are_named():
 
 def test_command_per_flavour(tmp_path):
     hosts = tmp_path / "hosts"
-    cmd, env = launcher.build_command(3, ["python", "x.py", "-a"], "/m/mpiexec", "openmpi", str(hosts))
+    cmd, env = launcher.build_command(3, ["python", "x.py", "-a"], "/m/mpiexec", "openmpi", str(hosts),
+                                      malloc_tuning=False)
     assert cmd[:4] == ["/m/mpiexec", "--oversubscribe", "--bind-to", "none"]
     assert cmd[cmd.index("--hostfile") + 1] == str(hosts)
     assert cmd[-5:] == [sys.executable, "-m", "automatedparallelization.run", "x.py", "-a"]
     assert ("OMPI_ALLOW_RUN_AS_ROOT" in env) == (os.geteuid() == 0)
-    cmd, env = launcher.build_command(2, ["./prog"], "/m/mpiexec", "mpich", str(hosts))
+    cmd, env = launcher.build_command(2, ["./prog"], "/m/mpiexec", "mpich", str(hosts), malloc_tuning=False)
     assert cmd == ["/m/mpiexec", "-f", str(hosts), "-n", "2", "./prog"] and env == {}
+
+
+def test_malloc_thresholds_for_the_ranks():
+    cmd, env = launcher.build_command(2, ["./prog"], "/m/mpiexec", "mpich", environ={})
+    assert env == {"MALLOC_MMAP_THRESHOLD_": str(16 << 20), "MALLOC_TRIM_THRESHOLD_": str(64 << 20)}
+    assert cmd == ["/m/mpiexec", "-n", "2", "./prog"]       # Hydra passes the whole environment
+    cmd, env = launcher.build_command(2, ["./prog"], "/m/mpiexec", "openmpi", environ={})
+    assert "MALLOC_TRIM_THRESHOLD_" in env
+    for name in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_"):
+        assert cmd[cmd.index(name) - 1] == "-x"                # Open MPI: named, for remote hosts too
+    _, env = launcher.build_command(2, ["./prog"], "/m/mpiexec", "mpich", environ={"MALLOC_TRIM_THRESHOLD_": "5"})
+    assert env == {"MALLOC_MMAP_THRESHOLD_": str(16 << 20)}  # the user's own setting wins
+
+
+RANK_ENV = ("import os; print('rank env', os.environ.get('MALLOC_MMAP_THRESHOLD_'), "
+            "os.environ.get('MALLOC_TRIM_THRESHOLD_'), flush=True)")
+
+
+@pytest.mark.mpi
+def test_ranks_get_the_malloc_thresholds(monkeypatch):
+    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
+    code, out, _ = _torchad_run("-np", "2", "python", "-c", RANK_ENV)
+    assert code == 0 and out.count(f"rank env {16 << 20} {64 << 20}") == 2, out
+    code, out, _ = _torchad_run("-np", "2", "--no-malloc-tuning", "python", "-c", RANK_ENV)
+    assert code == 0 and out.count("rank env None None") == 2, out
 
 
 def test_dry_run_uses_the_installed_mpiexec():
     code, out, _ = _torchad_run("-np", "2", "--dry-run", "python", "script.py")
     assert code == 0 and "mpiexec" in out and "-n 2" in out and out.strip().endswith("script.py")
+    assert "MALLOC_TRIM_THRESHOLD_=" in out or "MALLOC_TRIM_THRESHOLD_" in os.environ
 
 
 @pytest.mark.mpi
@@ -96,7 +124,8 @@ def test_failing_rank_ends_the_job(tmp_path, nprocs, via):
         cmd = [sys.executable, "-m", "automatedparallelization.launcher", "-np", str(nprocs), "python", str(script)]
     else:
         mpiexec = launcher.find_mpiexec()
-        prefix, env = launcher.build_command(nprocs, [], mpiexec, launcher.mpi_flavour(mpiexec))
+        prefix, env = launcher.build_command(nprocs, [], mpiexec, launcher.mpi_flavour(mpiexec),
+                                             malloc_tuning=False)
         os.environ.update(env)
         cmd = prefix + [sys.executable, str(script)]
     code, out, elapsed = _run(cmd, timeout=45)
@@ -108,3 +137,15 @@ def test_failing_rank_ends_the_job(tmp_path, nprocs, via):
 def test_timeout_ends_a_hung_job():
     code, out, elapsed = _torchad_run("-np", "1", "--timeout", "3", "python", "-c", "import time; time.sleep(30)")
     assert code == 124 and elapsed < 15 and "ending it" in out
+
+
+def test_malloc_tune_in_process():
+    from automatedparallelization import malloc
+    with pytest.raises(ValueError, match="mmap_threshold"):
+        malloc.tune(mmap_threshold=-1)
+    with pytest.raises(ValueError, match="32 MiB"):
+        malloc.tune(mmap_threshold=1 << 30)
+    with pytest.raises(ValueError, match="trim_threshold"):
+        malloc.tune(trim_threshold="64M")
+    is_glibc = malloc._glibc() is not None
+    assert malloc.tune() is is_glibc

@@ -1,0 +1,70 @@
+"""Fixed glibc malloc thresholds for training processes.
+
+glibc's malloc serves blocks above ``M_MMAP_THRESHOLD`` with fresh ``mmap`` pages and gives the top
+of its heap back to the kernel beyond ``M_TRIM_THRESHOLD``; both thresholds move with the sizes the
+process frees. A training step allocates and frees the same large tensors every step (activations,
+autograd's gradients, MPI's temporary buffers), and once the thresholds settle badly every one of
+them comes back as freshly mapped memory: the kernel zero-fills it page by page. Measured on this
+project's 2-core machines, a 2-rank MLP step (1024-2048-10, batch 64, one 8 MB allreduce) took 3000
+page faults and 19 ms instead of 14 ms; a plain single-process PyTorch CIFAR convnet step took
+3500 page faults and 27 ms instead of 20 ms.
+
+Fixing the thresholds (mmap above 16 MiB, trim beyond 64 MiB) keeps such blocks in the heap, warm
+and mapped. ``torchad-run`` sets them for every rank through glibc's ``MALLOC_MMAP_THRESHOLD_`` and
+``MALLOC_TRIM_THRESHOLD_`` variables (unless they are already set, or ``--no-malloc-tuning``);
+under a bare ``mpiexec``, export the two variables or call :func:`tune` early. The price is up to
+64 MiB of freed memory a process keeps instead of returning, and large blocks between 128 KiB and
+16 MiB come from the heap. Other C libraries (musl, macOS) are left alone.
+"""
+import ctypes
+import ctypes.util
+import logging
+import os
+
+logger = logging.getLogger(__name__)
+
+MMAP_THRESHOLD = 16 << 20
+TRIM_THRESHOLD = 64 << 20
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3      # mallopt parameter numbers in glibc's malloc.h
+
+
+def env(environ=None, mmap_threshold=MMAP_THRESHOLD, trim_threshold=TRIM_THRESHOLD):
+    """The glibc variables to add to a rank's environment: those of the two not already set in
+    ``environ`` (default: ``os.environ``), so that a user's own choice wins."""
+    environ = os.environ if environ is None else environ
+    wanted = {"MALLOC_MMAP_THRESHOLD_": str(int(mmap_threshold)),
+              "MALLOC_TRIM_THRESHOLD_": str(int(trim_threshold))}
+    return {k: v for k, v in wanted.items() if k not in environ}
+
+
+def _glibc():
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name)
+        libc.gnu_get_libc_version.restype = ctypes.c_char_p
+        libc.gnu_get_libc_version()
+    except (OSError, AttributeError, TypeError):
+        return None
+    return libc
+
+
+def tune(mmap_threshold=MMAP_THRESHOLD, trim_threshold=TRIM_THRESHOLD):
+    """Fix this process's malloc thresholds now (glibc ``mallopt``). Returns True when both were
+    set, False where the C library is not glibc or refused a value (then nothing is changed
+    beyond what it accepted, and the reason is logged)."""
+    for name, value in (("mmap_threshold", mmap_threshold), ("trim_threshold", trim_threshold)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ValueError(f"tune: expecting {name} to be an int >= 0 (bytes), got {value!r}")
+    if mmap_threshold > 32 << 20:
+        raise ValueError(f"tune: mmap_threshold must be at most 32 MiB (glibc's limit on 64-bit), "
+                         f"got {mmap_threshold}")
+    libc = _glibc()
+    if libc is None:
+        logger.debug("malloc.tune: not glibc; thresholds left as they are")
+        return False
+    ok = (libc.mallopt(_M_MMAP_THRESHOLD, ctypes.c_int(mmap_threshold)) == 1
+          and libc.mallopt(_M_TRIM_THRESHOLD, ctypes.c_int(min(trim_threshold, 2 ** 31 - 1))) == 1)
+    if not ok:
+        logger.warning("malloc.tune: glibc refused mmap_threshold=%d / trim_threshold=%d",
+                       mmap_threshold, trim_threshold)
+    return ok
