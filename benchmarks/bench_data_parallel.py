@@ -18,7 +18,9 @@ Native methods all run forward, loss, backward, gradient averaging and an SGD st
 bucket) then a plain loop; "library overlap" = the same with the defaults (``overlap=True``, 1 MiB
 buckets started as autograd fills them); "DDP" = ``DistributedDataParallel`` (gloo);
 "flat mpi4py" = preallocated flat buffer, ``torch.cat(grads, out=buf)``, one in-place
-``Allreduce``, divide, copy back. Rounds of all methods are interleaved; each figure is the median
+``Allreduce``, divide, copy back; "no sync (bound)" = the same steps with no gradient exchange at
+all (not data-parallel training: the ranks' models drift apart): what the two ranks compute side by
+side on this machine, the bound for any synchronization method. Rounds of all methods are interleaved; each figure is the median
 of the rounds. Efficiency = 2-rank throughput / (2 x 1-process throughput).
 
 Allocator: ``torchad-run`` gives its ranks fixed glibc malloc thresholds (automatedparallelization.malloc);
@@ -181,7 +183,7 @@ def worker_mpi(rounds, port):
     for name, b in MODELS.items():
         factory = mlp if name == "mlp" else convnet
         x, y = batch(name, b * size, 1)
-        for method in ("library", "library overlap", "DDP", "flat mpi4py"):
+        for method in ("library", "library overlap", "DDP", "flat mpi4py", "no sync (bound)"):
             torch.manual_seed(0)
             model = factory()
             xs, ys = x[rank * b:(rank + 1) * b], y[rank * b:(rank + 1) * b]
@@ -193,7 +195,7 @@ def worker_mpi(rounds, port):
                                                    bucket_bytes=2 ** 20 if overlap else 25 * 2 ** 20)
             elif method == "DDP":
                 model = torch.nn.parallel.DistributedDataParallel(model)
-            else:
+            elif method == "flat mpi4py":
                 hook = flat_mpi4py(model, world)
             step = make_step(name, model, xs, ys, hook)
             runs[f"{name}|{method}"] = (lambda step=step, k=STEPS[name]: [step() for _ in range(k)],
