@@ -371,8 +371,48 @@ def _flush_then_abort():
     MPI.COMM_WORLD.Abort(1)
 
 
+def exit_status(code):
+    """The process exit status Python gives ``SystemExit(code)``: 0 for None, the int itself, 1 for
+    anything else (a message)."""
+    if code is None:
+        return 0
+    return code if isinstance(code, int) and not isinstance(code, bool) else (1 if code else 0)
+
+
+def note_exit(exc):
+    """For a ``SystemExit`` leaving this rank: with a non-zero status and more than one rank, make
+    Python's exit end the whole job with that status (mpi4py's ``MPI_Abort`` at exit, after every
+    ``finally`` block has run) instead of ``MPI_Finalize``, which would leave the other ranks
+    waiting in their next collective forever. Status 0 is a normal exit. Returns the status."""
+    status = exit_status(exc.code)
+    if status and not getattr(exc, "_torchad_noted", False) and MPI.Is_initialized() and not MPI.Is_finalized():
+        world = MPI.COMM_WORLD
+        if world.Get_size() > 1:
+            exc._torchad_noted = True
+            sys.stderr.write(f"[rank {world.Get_rank()} of {world.Get_size()}] exiting with status {status}; "
+                             f"this ends the whole job\n")
+            sys.stderr.flush()
+            from mpi4py.run import set_abort_status
+            set_abort_status(status)
+    return status
+
+
+_builtin_exit = sys.exit
+
+
+def _exit_ending_the_job(status=None):
+    """``sys.exit`` under MPI: as Python's, and a non-zero status ends every rank (see note_exit)."""
+    exc = SystemExit(status)
+    note_exit(exc)
+    raise exc
+
+
 _previous_hook = sys.excepthook
 if sys.excepthook is sys.__excepthook__:
     # Installed once, at the first import of the library: a Python exception on one rank would
     # otherwise run MPI_Finalize at exit while the other ranks wait in a collective forever.
     sys.excepthook = _abort_on_unhandled
+if sys.exit is _builtin_exit and MPI.COMM_WORLD.Get_size() > 1:
+    # The same for sys.exit(non-zero) on one rank (SystemExit never reaches sys.excepthook).
+    # `raise SystemExit(...)` is caught by automatedparallelization.run (torchad-run) only.
+    sys.exit = _exit_ending_the_job

@@ -149,3 +149,42 @@ def test_malloc_tune_in_process():
         malloc.tune(trim_threshold="64M")
     is_glibc = malloc._glibc() is not None
     assert malloc.tune() is is_glibc
+
+
+EXITING = textwrap.dedent("""
+    import sys, time, torch
+    from automatedparallelization import comm
+    if comm.rank() == 1:
+        time.sleep(0.5)
+        {how}
+    comm.allreduce_(torch.ones(3))          # the other ranks wait here for rank 1
+    time.sleep(60)
+""")
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("nprocs", [2, 3])
+@pytest.mark.parametrize("via,how,status", [
+    ("torchad-run", "sys.exit('rank 1: no such data file')", 1),
+    ("torchad-run", "raise SystemExit(5)", 5),
+    ("mpiexec", "sys.exit(4)", 4),
+    ("mpiexec", "sys.exit('rank 1: no such data file')", 1),
+])
+def test_sys_exit_on_one_rank_ends_the_job(tmp_path, monkeypatch, nprocs, via, how, status):
+    script = tmp_path / "exiting.py"
+    script.write_text(EXITING.format(how=how))
+    if via == "torchad-run":
+        cmd = [sys.executable, "-m", "automatedparallelization.launcher", "-np", str(nprocs), "python", str(script)]
+    else:
+        mpiexec = launcher.find_mpiexec()
+        prefix, env = launcher.build_command(nprocs, [], mpiexec, launcher.mpi_flavour(mpiexec),
+                                             malloc_tuning=False)
+        for k, v in env.items():
+            monkeypatch.setenv(k, v)
+        cmd = prefix + [sys.executable, str(script)]
+    code, out, elapsed = _run(cmd, timeout=45)
+    assert code == status, out
+    assert elapsed < 15, f"took {elapsed:.1f} s"
+    assert f"[rank 1 of {nprocs}] exiting with status {status}" in out, out
+    if "no such data file" in how:
+        assert "rank 1: no such data file" in out, out
