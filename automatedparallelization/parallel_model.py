@@ -15,6 +15,7 @@ import logging
 
 import torch
 
+from automatedparallelization import comm as _comm
 from automatedparallelization import guard as _guard
 from automatedparallelization import sync as _sync
 
@@ -47,6 +48,7 @@ class DataParallel:
         self.compat = _is_compat(model)
         self._hooks, self._wrapped = [], []
         self._task = None                         # autograd graph task being counted
+        self._reducers = {}
         self._build()
         if every is not None:
             self._install()
@@ -69,7 +71,7 @@ class DataParallel:
             groups = _sync.group_by_dtype(self.params)
             self.weights = [_sync.Flat.adopt_data(g, self.bucket_bytes) for g in groups]
             # gradients arrive roughly in reverse order: bucket 0 holds the last layers
-            self.gradflats = [_sync.GradFlat(g[::-1], self.bucket_bytes) for g in groups]
+            self.gradflats = [_sync.GradFlat(g[::-1], self.bucket_bytes, self._reducer(g)) for g in groups]
             self.grads = self.gradflats
         self._anchor = (self.params[0], self.params[0].data_ptr()) if self.params else None
         self._order = [(g, b) for g, f in enumerate(self.gradflats) for b in range(len(f.buckets))]
@@ -77,7 +79,18 @@ class DataParallel:
         # gradient reduction of this model is non-blocking (also the pending ones of a short shard)
         # (model mode's nonfinite check needs each rank's own gradients: no reduction in flight then)
         self._nonblocking = (self.overlap and bool(self.gradflats)
-                             and not (self.nonfinite and self.mode == "model"))
+                             and not (self.nonfinite and self.mode == "model")
+                             and not any(f.reducer is not None for f in self.gradflats))
+
+    def _reducer(self, params):
+        """The shared-memory reducer for a gradient buffer of ``params`` (None: MPI collectives).
+        Created once per (size, dtype, device), collectively; a rebuild after the parameters moved
+        reuses it, so a rebuild never needs the other ranks."""
+        numel, first = sum(p.numel() for p in params), params[0]
+        key = (numel, first.dtype, first.device)
+        if key not in self._reducers:
+            self._reducers[key] = _comm.shared_reducer(numel, first.dtype, first.device, self.comm)
+        return self._reducers[key]
 
     def _refresh(self):
         """Rebuild the buffers if the parameters moved (e.g. a later getParameters() or .to())."""

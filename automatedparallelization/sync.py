@@ -19,6 +19,12 @@ How the tensors come to be views of one buffer:
   fresh tensor), :meth:`GradFlat.claim` copies it into the view and re-attaches the view: one copy
   per step instead of the two (flatten, unflatten) of a copy-in/copy-out scheme.
 
+Shared memory: when every rank runs on one machine, a :class:`GradFlat`'s buffer is the rank's slot
+of a shared mapping (``comm.shared_reducer``) and averaging is done there: each rank sums 1/P of
+the buffer over all slots and writes the result into every slot, between two barriers. An 8 MB
+mean of 2 ranks: 0.34 ms instead of 3.2 ms for MPI ``Allreduce`` + divide (buckets and
+overlap do not apply then).
+
 Overlap: :meth:`Flat.start_bucket` starts a non-blocking allreduce of one bucket (``comm.iallreduce_``)
 and :meth:`Flat.finish` waits for all of them. Measured on 2 cores (benchmarks/bench_data_parallel.py)
 it is as fast as the blocking path on the convnet and about 10% faster on the MLP, so
@@ -136,10 +142,19 @@ class GradFlat(Flat):
     hook, or before a synchronization) makes sure ``p.grad`` is that view.
     """
 
-    def __init__(self, params, bucket_bytes=DEFAULT_BUCKET_BYTES):
+    def __init__(self, params, bucket_bytes=DEFAULT_BUCKET_BYTES, reducer=None):
         first = params[0]
-        flat = torch.zeros(sum(p.numel() for p in params), dtype=first.dtype, device=first.device)
+        numel = sum(p.numel() for p in params)
+        if reducer is not None:                   # the buffer is this rank's shared-memory slot
+            if reducer.numel != numel or reducer.dtype != first.dtype:
+                raise ValueError(f"reducer: expected one for {numel} {first.dtype} elements, got one for "
+                                 f"{reducer.numel} {reducer.dtype}")
+            flat = reducer.mine
+            flat.zero_()
+        else:
+            flat = torch.zeros(numel, dtype=first.dtype, device=first.device)
         super().__init__(flat, bucket_bytes)
+        self.reducer = reducer
         self.params = params
         self.views, self.buckets_of, offset = [], [], 0
         per = self.buckets[0].numel()
@@ -171,6 +186,13 @@ class GradFlat(Flat):
         for i, p in enumerate(self.params):
             if p.grad is not self.views[i]:
                 self.claim(i)
+
+    def average(self, comm, divisor):
+        """Through the shared-memory reducer when there is one (all ranks on one machine), else
+        one MPI allreduce per bucket, then one division."""
+        if self.reducer is None:
+            return super().average(comm, divisor)
+        self.reducer.average_(divisor)
 
 
 def group_by_dtype(tensors):

@@ -2,9 +2,11 @@
 
 One command, one table:   python benchmarks/bench_data_parallel.py [--rounds 5] [--np 2]
 
-The driver runs the 1-process baselines in a subprocess and the 2-rank parts under ``torchad-run``
-(one MPI job; DDP's gloo group is created inside it from the MPI rank and size, MASTER_ADDR=127.0.0.1
-and a free port). Every process uses ``torch.set_num_threads(1)``. Models:
+Everything runs in one MPI job under ``torchad-run`` (DDP's gloo group is created inside it from
+the MPI rank and size, MASTER_ADDR=127.0.0.1 and a free port); the 1-process baselines run there
+too, on rank 0 alone while the other ranks sleep, in the same rotation as the other methods, so
+that the machine's drift between runs does not enter the efficiency. Every process uses
+``torch.set_num_threads(1)``. Models:
 
 - MLP 1024-2048-10 (ReLU, cross-entropy), batch 64 per rank;
 - the CIFAR convnet of the original example (conv 3->64 5x5, ReLU, maxpool 3/3, conv 64->64 5x5,
@@ -20,12 +22,13 @@ buckets started as autograd fills them); "DDP" = ``DistributedDataParallel`` (gl
 "flat mpi4py" = preallocated flat buffer, ``torch.cat(grads, out=buf)``, one in-place
 ``Allreduce``, divide, copy back; "no sync (bound)" = the same steps with no gradient exchange at
 all (not data-parallel training: the ranks' models drift apart): what the two ranks compute side by
-side on this machine, the bound for any synchronization method. Rounds of all methods are interleaved; each figure is the median
-of the rounds. Efficiency = 2-rank throughput / (2 x 1-process throughput).
+side on this machine, the bound for any synchronization method. Rounds of all methods are
+interleaved; each figure is the median of the rounds. Efficiency = 2-rank throughput / (2 x 1-process throughput).
 
-Allocator: ``torchad-run`` gives its ranks fixed glibc malloc thresholds (automatedparallelization.malloc);
-the 1-process baseline gets the same variables, so both sides run under one allocator policy.
-``--no-malloc-tuning`` runs both with glibc's defaults instead.
+Allocator: ``torchad-run`` gives its ranks fixed glibc malloc thresholds (automatedparallelization.malloc),
+so every method and the baselines run under one allocator policy; ``--no-malloc-tuning`` runs them
+all with glibc's defaults instead. The library averages gradients through shared memory here (all
+ranks on one machine); ``TORCHAD_SHARED_MEMORY=0`` makes it use MPI collectives.
 """
 import argparse
 import contextlib
@@ -157,17 +160,16 @@ def timed_rounds(runs, rounds, sync=None):
     return out
 
 
-def worker_single(rounds):
-    torch.set_num_threads(1)
-    runs = {}
-    for name, b in MODELS.items():
-        torch.manual_seed(0)
-        model = mlp() if name == "mlp" else convnet()
-        step = make_step(name, model, *batch(name, b, 1))
-        runs[name] = (lambda step=step, k=STEPS[name]: [step() for _ in range(k)], b * STEPS[name])
-    lua, n = lua_trainer(0, parallel=False)
-    runs["lua"] = (lua, n)
-    return timed_rounds(runs, rounds)
+def alone(world, fn):
+    """``fn`` on rank 0 only; the other ranks wait without spinning (a busy MPI wait would take a
+    core and memory bandwidth from rank 0)."""
+    def run():
+        if world.Get_rank() == 0:
+            fn()
+        request = world.Ibarrier()
+        while not request.Test():
+            time.sleep(0.0005)
+    return run
 
 
 def worker_mpi(rounds, port):
@@ -202,6 +204,16 @@ def worker_mpi(rounds, port):
                                         b * size * STEPS[name])
     lua, n = lua_trainer(rank, parallel=True, comm=world)
     runs["lua|library"] = (lua, LUA_SAMPLES * size)
+    # the 1-process baselines run in the same job, in the same rotation: rank 0 alone while the
+    # other ranks sleep, so that the machine's drift between runs does not enter the efficiency
+    for name, b in MODELS.items():
+        torch.manual_seed(0)
+        model = mlp() if name == "mlp" else convnet()
+        step = make_step(name, model, *batch(name, b, 1))
+        runs[f"{name}|1 process"] = (alone(world, lambda step=step, k=STEPS[name]: [step() for _ in range(k)]),
+                                     b * STEPS[name])
+    single_lua, _ = lua_trainer(0, parallel=False)
+    runs["lua|1 process"] = (alone(world, single_lua), LUA_SAMPLES)
     result = timed_rounds(runs, rounds, sync=world.Barrier)
     dist.destroy_process_group()
     return result if rank == 0 else None
@@ -215,10 +227,7 @@ def free_port():
 
 
 def run_worker(args, np_, rounds, out, malloc_tuning=True):
-    from automatedparallelization import malloc
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(REPO))
-    if malloc_tuning and np_ == 1:
-        env.update(malloc.env(env))                        # what torchad-run gives its ranks
     cmd = [sys.executable, __file__, "--worker", args, "--rounds", str(rounds), "--out", out,
            "--port", str(free_port())]
     if np_ > 1:
@@ -228,14 +237,14 @@ def run_worker(args, np_, rounds, out, malloc_tuning=True):
     return json.loads(Path(out).read_text())
 
 
-def table(single, multi, np_):
-    med = {k: statistics.median(v) for k, v in {**{f"{k}|1 process": v for k, v in single.items()},
-                                                  **multi}.items()}
+def table(multi, np_):
+    med = {k: statistics.median(v) for k, v in multi.items()}
     lines = [f"{'model':<9}{'method':<18}{'samples/s':>11}{'efficiency':>12}{'vs DDP':>9}{'vs flat':>9}"
-             f"   (median of {len(next(iter(single.values())))} rounds, {np_} ranks x 1 thread)"]
+             f"   (median of {len(next(iter(multi.values())))} rounds, {np_} ranks x 1 thread)"]
     for name in ("mlp", "convnet", "lua"):
         base = med[f"{name}|1 process"]
-        methods = ["1 process"] + [k.split("|")[1] for k in multi if k.startswith(name + "|")]
+        methods = ["1 process"] + [k.split("|")[1] for k in multi
+                                   if k.startswith(name + "|") and not k.endswith("|1 process")]
         for m in methods:
             v = med[f"{name}|{m}"]
             eff = "" if m == "1 process" else f"{v / (np_ * base):.2f}"
@@ -251,25 +260,21 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--np", type=int, default=2)
-    ap.add_argument("--worker", choices=["single", "mpi"])
+    ap.add_argument("--worker", choices=["mpi"])
     ap.add_argument("--out")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--no-malloc-tuning", dest="malloc_tuning", action="store_false",
                     help="glibc's default malloc thresholds for the ranks and the 1-process baseline")
     a = ap.parse_args()
-    if a.worker == "single":
-        Path(a.out).write_text(json.dumps(worker_single(a.rounds)))
-        return
     if a.worker == "mpi":
         result = worker_mpi(a.rounds, a.port)
         if result is not None:
             Path(a.out).write_text(json.dumps(result))
         return
     with tempfile.TemporaryDirectory() as tmp:
-        single = run_worker("single", 1, a.rounds, os.path.join(tmp, "single.json"), a.malloc_tuning)
         multi = run_worker("mpi", a.np, a.rounds, os.path.join(tmp, "mpi.json"), a.malloc_tuning)
     print("malloc: " + ("fixed thresholds (torchad-run's default)" if a.malloc_tuning else "glibc defaults"))
-    print(table(single, multi, a.np))
+    print(table(multi, a.np))
 
 
 if __name__ == "__main__":

@@ -144,3 +144,41 @@ def case_barrier_and_objects():
     comm.barrier()
     assert comm.bcast_object({"r": R}, root=P - 1) == {"r": P - 1}
     assert comm.allgather_object(R * 10) == [10 * r for r in range(P)]
+
+
+def case_shared_reducer_mean_and_sum_bit_identical_on_every_rank():
+    import glob
+    import os
+    for dtype, tol in ((torch.float32, 1e-5), (torch.float64, 1e-12)):
+        for numel in (1, 2, 3, 5, 1000, 100003):
+            red = comm.shared_reducer(numel, dtype, "cpu")
+            if P == 1:
+                assert red is None                  # nothing to share: callers use the MPI path
+                continue
+            assert red is not None and red.mine.numel() == numel and red.mine.dtype == dtype
+            if R == 0:                              # the file is unlinked once every rank mapped it
+                assert not glob.glob(f"/dev/shm/torchad-{os.getpid()}-*")
+            g = torch.Generator().manual_seed(R)
+            mine = torch.randn(numel, generator=g, dtype=dtype)
+            for divisor in (None, 1, 2.5):
+                red.mine.copy_(mine)
+                red.average_(divisor)
+                expected = mine.clone()
+                comm.allreduce_(expected, "sum")
+                expected /= P if divisor is None else divisor
+                assert torch.allclose(red.mine, expected, atol=tol, rtol=0), (numel, divisor)
+                every = comm.allgather(red.mine.reshape(1, -1))
+                assert all(torch.equal(every[0], every[q]) for q in range(P)), (numel, divisor)
+                # (another rank's slot is its own again once average_ returns: not compared here)
+
+
+def case_shared_reducer_refusals():
+    assert comm.shared_reducer(10, torch.int64, "cpu") is None          # not float32/float64
+    assert comm.shared_reducer(10, torch.float16, "cpu") is None
+    assert comm.shared_reducer(0, torch.float32, "cpu") is None
+    comm.configure(shared_memory=False)
+    try:
+        assert comm.shared_reducer(10, torch.float32, "cpu") is None
+    finally:
+        comm.configure(shared_memory=True)
+    assert (comm.shared_reducer(10, torch.float32, "cpu") is None) == (P == 1)

@@ -348,3 +348,19 @@ def case_nonfinite_guard_acts_alike_on_every_rank():
         assert "nonfinite" in str(exc) and "gradients" in str(exc)
     else:
         raise AssertionError("nonfinite='skip' with sync='model' accepted")
+
+
+def case_gradients_through_shared_memory_and_through_mpi():
+    """On one machine the gradients are averaged in shared memory; configure(shared_memory=False)
+    takes the MPI-collective path. Both equal one process training on the union."""
+    for shared in (True, False):
+        comm.configure(shared_memory=shared)
+        try:
+            _native_gradients_run(torch.float32, 1e-6, set_to_none=True)
+            _native_gradients_run(torch.float64, 1e-12, set_to_none=False, overlap=True, bucket_bytes=64)
+            model = _native(7, torch.float64)
+            automation.parallelize(*_data(P * 2, torch.float64), model, P * 2, batchSize=1, sync="gradients")
+            reducers = [f.reducer for f in automation.handle(model).gradflats]
+            assert all((r is not None) == (shared and P > 1) for r in reducers), (shared, reducers)
+        finally:
+            comm.configure(shared_memory=True)
