@@ -114,21 +114,25 @@ def test_exit_code_is_passed_through(nprocs):
     assert code == 0 and out.count("hello") == nprocs, out
 
 
+def _job_command(via, nprocs, script, monkeypatch):
+    """The command starting ``script`` on ``nprocs`` ranks through torchad-run or a bare mpiexec
+    (the environment the latter needs goes through ``monkeypatch``, undone after the test)."""
+    if via == "torchad-run":
+        return [sys.executable, "-m", "automatedparallelization.launcher", "-np", str(nprocs), "python", str(script)]
+    mpiexec = launcher.find_mpiexec()
+    prefix, env = launcher.build_command(nprocs, [], mpiexec, launcher.mpi_flavour(mpiexec), malloc_tuning=False)
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    return prefix + [sys.executable, str(script)]
+
+
 @pytest.mark.mpi
 @pytest.mark.parametrize("nprocs", [2, 3])
 @pytest.mark.parametrize("via", ["torchad-run", "mpiexec"])
-def test_failing_rank_ends_the_job(tmp_path, nprocs, via):
+def test_failing_rank_ends_the_job(tmp_path, monkeypatch, nprocs, via):
     script = tmp_path / "fail.py"
     script.write_text(FAILING)
-    if via == "torchad-run":
-        cmd = [sys.executable, "-m", "automatedparallelization.launcher", "-np", str(nprocs), "python", str(script)]
-    else:
-        mpiexec = launcher.find_mpiexec()
-        prefix, env = launcher.build_command(nprocs, [], mpiexec, launcher.mpi_flavour(mpiexec),
-                                             malloc_tuning=False)
-        os.environ.update(env)
-        cmd = prefix + [sys.executable, str(script)]
-    code, out, elapsed = _run(cmd, timeout=45)
+    code, out, elapsed = _run(_job_command(via, nprocs, script, monkeypatch), timeout=45)
     assert code != 0, out
     assert elapsed < 15, f"took {elapsed:.1f} s"
     assert "rank 1 of" in out and "deliberate failure on this rank" in out and "Traceback" in out, out
@@ -173,16 +177,7 @@ EXITING = textwrap.dedent("""
 def test_sys_exit_on_one_rank_ends_the_job(tmp_path, monkeypatch, nprocs, via, how, status):
     script = tmp_path / "exiting.py"
     script.write_text(EXITING.format(how=how))
-    if via == "torchad-run":
-        cmd = [sys.executable, "-m", "automatedparallelization.launcher", "-np", str(nprocs), "python", str(script)]
-    else:
-        mpiexec = launcher.find_mpiexec()
-        prefix, env = launcher.build_command(nprocs, [], mpiexec, launcher.mpi_flavour(mpiexec),
-                                             malloc_tuning=False)
-        for k, v in env.items():
-            monkeypatch.setenv(k, v)
-        cmd = prefix + [sys.executable, str(script)]
-    code, out, elapsed = _run(cmd, timeout=45)
+    code, out, elapsed = _run(_job_command(via, nprocs, script, monkeypatch), timeout=45)
     assert code == status, out
     assert elapsed < 15, f"took {elapsed:.1f} s"
     assert f"[rank 1 of {nprocs}] exiting with status {status}" in out, out
