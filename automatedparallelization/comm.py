@@ -499,7 +499,7 @@ def exit_status(code):
     anything else (a message)."""
     if code is None:
         return 0
-    return code if isinstance(code, int) and not isinstance(code, bool) else (1 if code else 0)
+    return int(code) if isinstance(code, int) else 1
 
 
 def note_exit(exc):

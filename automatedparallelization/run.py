@@ -36,18 +36,15 @@ def main(argv):
 
 
 def _main_guarded(argv):
-    """main(); a SystemExit with a non-zero status (``sys.exit(2)``, ``raise SystemExit("bad
-    input")``, argparse errors) on one rank ends the whole job with that status instead of leaving
-    the other ranks waiting."""
+    """main(), then exit; a non-zero status (``sys.exit(2)``, ``raise SystemExit("bad input")``,
+    argparse errors) on one rank ends the whole job with that status instead of leaving the other
+    ranks waiting."""
     try:
-        return main(argv)
+        raise SystemExit(main(argv))
     except SystemExit as exc:
         comm.note_exit(exc)
         raise
 
 
 if __name__ == "__main__":
-    status = _main_guarded(sys.argv[1:])
-    if status:
-        comm.note_exit(SystemExit(status))
-    sys.exit(status)
+    _main_guarded(sys.argv[1:])

@@ -36,46 +36,37 @@ class ReLU(Module):
         return self.gradInput
 
 
-class Tanh(Module):
+class _FromOutput(Module):
+    """An element-wise function whose derivative is computed from its output (Tanh, Sigmoid)."""
+    _fn = None          # torch.tanh / torch.sigmoid
+    _derivative = None  # the aten *_backward op packet
+
+    def updateOutput(self, input):
+        check_tensor(self, 'input', input)
+        if autograd_active():
+            self.output = self._fn(input)
+            return self.output
+        with torch.no_grad():
+            buf = self._reusable('output', input.shape, input, input)
+            self.output = self._fn(input) if buf is None else self._fn(input, out=buf)
+        return self.output
+
+    def updateGradInput(self, input, gradOutput):
+        with torch.no_grad():
+            buf = self._reusable('gradInput', self.output.shape, gradOutput, self.output, gradOutput)
+            self.gradInput = (self._derivative(gradOutput, self.output) if buf is None else
+                              self._derivative.grad_input(gradOutput, self.output, grad_input=buf))
+        return self.gradInput
+
+
+class Tanh(_FromOutput):
     """y = tanh(x); dx = dy * (1 - y^2)."""
-
-    def updateOutput(self, input):
-        check_tensor(self, 'input', input)
-        if autograd_active():
-            self.output = torch.tanh(input)
-            return self.output
-        with torch.no_grad():
-            buf = self._reusable('output', input.shape, input, input)
-            self.output = torch.tanh(input) if buf is None else torch.tanh(input, out=buf)
-        return self.output
-
-    def updateGradInput(self, input, gradOutput):
-        with torch.no_grad():
-            buf = self._reusable('gradInput', self.output.shape, gradOutput, self.output, gradOutput)
-            self.gradInput = (_aten.tanh_backward(gradOutput, self.output) if buf is None else
-                              _aten.tanh_backward.grad_input(gradOutput, self.output, grad_input=buf))
-        return self.gradInput
+    _fn, _derivative = torch.tanh, _aten.tanh_backward
 
 
-class Sigmoid(Module):
+class Sigmoid(_FromOutput):
     """y = 1/(1 + exp(-x)); dx = dy * (1 - y) * y."""
-
-    def updateOutput(self, input):
-        check_tensor(self, 'input', input)
-        if autograd_active():
-            self.output = torch.sigmoid(input)
-            return self.output
-        with torch.no_grad():
-            buf = self._reusable('output', input.shape, input, input)
-            self.output = torch.sigmoid(input) if buf is None else torch.sigmoid(input, out=buf)
-        return self.output
-
-    def updateGradInput(self, input, gradOutput):
-        with torch.no_grad():
-            buf = self._reusable('gradInput', self.output.shape, gradOutput, self.output, gradOutput)
-            self.gradInput = (_aten.sigmoid_backward(gradOutput, self.output) if buf is None else
-                              _aten.sigmoid_backward.grad_input(gradOutput, self.output, grad_input=buf))
-        return self.gradInput
+    _fn, _derivative = torch.sigmoid, _aten.sigmoid_backward
 
 
 def _feature_dim(module, input):
