@@ -16,19 +16,22 @@ that the machine's drift between runs does not enter the efficiency. Every proce
   parallelized with batchSize=10 (parameter averaging every 10 samples).
 
 Native methods all run forward, loss, backward, gradient averaging and an SGD step per mini-batch:
-"library" = ``parallelize(..., sync='gradients', batchSize=1, overlap=False)`` (blocking, one 25 MiB
-bucket) then a plain loop; "library overlap" = the same with the defaults (``overlap=True``, 1 MiB
-buckets started as autograd fills them); "DDP" = ``DistributedDataParallel`` (gloo);
+"library" = ``parallelize(..., sync='gradients', batchSize=1)`` then a plain loop: here (all ranks on
+one machine) the gradients are averaged through shared memory; "library MPI overlap" = the same
+with shared memory switched off (``comm.configure(shared_memory=False)``), i.e. the path of a job
+that spans several machines: MPI collectives, 1 MiB buckets started as autograd fills them; "DDP" = ``DistributedDataParallel`` (gloo);
 "flat mpi4py" = preallocated flat buffer, ``torch.cat(grads, out=buf)``, one in-place
 ``Allreduce``, divide, copy back; "no sync (bound)" = the same steps with no gradient exchange at
 all (not data-parallel training: the ranks' models drift apart): what the two ranks compute side by
 side on this machine, the bound for any synchronization method. Rounds of all methods are
-interleaved; each figure is the median of the rounds. Efficiency = 2-rank throughput / (2 x 1-process throughput).
+interleaved; each figure is the median of the rounds. Efficiency = 2-rank throughput / (2 x 1-process
+throughput); "vs bound" = throughput / the no-sync bound's, the share of the machine's 2-rank
+throughput that a synchronization method keeps (what the machine's state moves least).
 
 Allocator: ``torchad-run`` gives its ranks fixed glibc malloc thresholds (automatedparallelization.malloc),
 so every method and the baselines run under one allocator policy; ``--no-malloc-tuning`` runs them
 all with glibc's defaults instead. The library averages gradients through shared memory here (all
-ranks on one machine); ``TORCHAD_SHARED_MEMORY=0`` makes it use MPI collectives.
+ranks on one machine) except in the "MPI overlap" row.
 """
 import argparse
 import contextlib
@@ -185,16 +188,17 @@ def worker_mpi(rounds, port):
     for name, b in MODELS.items():
         factory = mlp if name == "mlp" else convnet
         x, y = batch(name, b * size, 1)
-        for method in ("library", "library overlap", "DDP", "flat mpi4py", "no sync (bound)"):
+        for method in ("library", "library MPI overlap", "DDP", "flat mpi4py", "no sync (bound)"):
             torch.manual_seed(0)
             model = factory()
             xs, ys = x[rank * b:(rank + 1) * b], y[rank * b:(rank + 1) * b]
             hook = None
             if method.startswith("library"):
-                overlap = method.endswith("overlap")
+                mpi = method.endswith("MPI overlap")
+                C.configure(shared_memory=not mpi)
                 xs, ys, _ = automation.parallelize(x, y, model, b * size, batchSize=1, sync="gradients",
-                                                   samples_per_backward=b, overlap=overlap,
-                                                   bucket_bytes=2 ** 20 if overlap else 25 * 2 ** 20)
+                                                   samples_per_backward=b, overlap=True)
+                C.configure(shared_memory=True)
             elif method == "DDP":
                 model = torch.nn.parallel.DistributedDataParallel(model)
             elif method == "flat mpi4py":
@@ -239,7 +243,8 @@ def run_worker(args, np_, rounds, out, malloc_tuning=True):
 
 def table(multi, np_):
     med = {k: statistics.median(v) for k, v in multi.items()}
-    lines = [f"{'model':<9}{'method':<18}{'samples/s':>11}{'efficiency':>12}{'vs DDP':>9}{'vs flat':>9}"
+    lines = [f"{'model':<9}{'method':<21}{'samples/s':>11}{'efficiency':>12}{'vs DDP':>9}{'vs flat':>9}"
+             f"{'vs bound':>10}"
              f"   (median of {len(next(iter(multi.values())))} rounds, {np_} ranks x 1 thread)"]
     for name in ("mlp", "convnet", "lua"):
         base = med[f"{name}|1 process"]
@@ -249,10 +254,12 @@ def table(multi, np_):
             v = med[f"{name}|{m}"]
             eff = "" if m == "1 process" else f"{v / (np_ * base):.2f}"
             ddp, flat = med.get(f"{name}|DDP"), med.get(f"{name}|flat mpi4py")
+            bound = med.get(f"{name}|no sync (bound)")
             rd = f"{v / ddp:.2f}x" if ddp and m != "1 process" else ""
             rf = f"{v / flat:.2f}x" if flat and m != "1 process" else ""
+            rb = f"{v / bound:.2f}" if bound and m != "1 process" else ""
             label = {"lua": "lua-SGD"}.get(name, name)
-            lines.append(f"{label:<9}{m:<18}{v:>11.0f}{eff:>12}{rd:>9}{rf:>9}")
+            lines.append(f"{label:<9}{m:<21}{v:>11.0f}{eff:>12}{rd:>9}{rf:>9}{rb:>10}")
     return "\n".join(lines)
 
 
