@@ -16,10 +16,11 @@ that the machine's drift between runs does not enter the efficiency. Every proce
   parallelized with batchSize=10 (parameter averaging every 10 samples).
 
 Native methods all run forward, loss, backward, gradient averaging and an SGD step per mini-batch:
-"library" = ``parallelize(..., sync='gradients', batchSize=1)`` then a plain loop: here (all ranks on
-one machine) the gradients are averaged through shared memory; "library MPI overlap" = the same
-with shared memory switched off (``comm.configure(shared_memory=False)``), i.e. the path of a job
-that spans several machines: MPI collectives, 1 MiB buckets started as autograd fills them; "DDP" = ``DistributedDataParallel`` (gloo);
+"library" = ``parallelize(..., sync='gradients', batchSize=1)`` then a plain loop: here (all ranks
+on one machine) the gradients are averaged through shared memory; "library MPI overlap" = the
+same with shared memory switched off (``comm.configure(shared_memory=False)``), i.e. the path of
+a job that spans several machines: MPI collectives, 1 MiB buckets started as autograd fills them;
+"DDP" = ``DistributedDataParallel`` (gloo);
 "flat mpi4py" = preallocated flat buffer, ``torch.cat(grads, out=buf)``, one in-place
 ``Allreduce``, divide, copy back; "no sync (bound)" = the same steps with no gradient exchange at
 all (not data-parallel training: the ranks' models drift apart): what the two ranks compute side by
@@ -31,7 +32,7 @@ throughput that a synchronization method keeps (what the machine's state moves l
 Allocator: ``torchad-run`` gives its ranks fixed glibc malloc thresholds (automatedparallelization.malloc),
 so every method and the baselines run under one allocator policy; ``--no-malloc-tuning`` runs them
 all with glibc's defaults instead. The library averages gradients through shared memory here (all
-ranks on one machine) except in the "MPI overlap" row.
+ranks on one machine) except in the "MPI overlap" row (and everywhere with ``TORCHAD_SHARED_MEMORY=0``).
 """
 import argparse
 import contextlib
@@ -194,11 +195,11 @@ def worker_mpi(rounds, port):
             xs, ys = x[rank * b:(rank + 1) * b], y[rank * b:(rank + 1) * b]
             hook = None
             if method.startswith("library"):
-                mpi = method.endswith("MPI overlap")
-                C.configure(shared_memory=not mpi)
+                shared = os.environ.get("TORCHAD_SHARED_MEMORY", "1") != "0"
+                C.configure(shared_memory=shared and not method.endswith("MPI overlap"))
                 xs, ys, _ = automation.parallelize(x, y, model, b * size, batchSize=1, sync="gradients",
                                                    samples_per_backward=b, overlap=True)
-                C.configure(shared_memory=True)
+                C.configure(shared_memory=shared)
             elif method == "DDP":
                 model = torch.nn.parallel.DistributedDataParallel(model)
             elif method == "flat mpi4py":
