@@ -165,14 +165,15 @@ def case_shared_reducer_mean_and_sum_bit_identical_on_every_rank():
             for q in range(1, P):
                 in_rank_order += everyone[q].reshape(-1)
             for divisor in (None, 1, 2.5):
+                d = P if divisor is None else divisor
                 red.mine.copy_(mine)
                 red.average_(divisor)
                 expected = mine.clone()
                 comm.allreduce_(expected, "sum")
-                expected /= P if divisor is None else divisor
+                expected /= d
                 assert torch.allclose(red.mine, expected, atol=tol, rtol=0), (numel, divisor)
                 # the documented arithmetic, to the bit: the slots summed in rank order, then divided
-                assert torch.equal(red.mine, in_rank_order / (P if divisor is None else divisor)), (numel, divisor)
+                assert torch.equal(red.mine, in_rank_order / d), (numel, divisor)
                 every = comm.allgather(red.mine.reshape(1, -1))
                 assert all(torch.equal(every[0], every[q]) for q in range(P)), (numel, divisor)
                 # (another rank's slot is its own again once average_ returns: not compared here)
