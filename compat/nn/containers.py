@@ -162,7 +162,7 @@ class Sequential(Container):
         self._empty_check()
         self._walk_back('accUpdateGradParameters', input, gradOutput, lr)
 
-    def __repr__(self):
+    def __tostring__(self):
         mods = list(self._modules.values())
         head = 'nn.Sequential {\n  [input' + ''.join(f' -> ({i})' for i in range(1, len(mods) + 1))
         lines = [head + ' -> output]']

@@ -158,7 +158,7 @@ class _SpatialConv(Module):
         self.gradInput = gi
         return gi
 
-    def __repr__(self):
+    def __tostring__(self):
         s = f"nn.{self.__class__.__name__}({self.nInputPlane} -> {self.nOutputPlane}, {self.kW}x{self.kH}"
         if self.dW != 1 or self.dH != 1 or self.padW or self.padH:
             s += f", {self.dW},{self.dH}"

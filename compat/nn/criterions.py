@@ -63,6 +63,20 @@ class Criterion(torch.nn.Module):
                 self.__dict__[k] = fn(v.detach())
         return self
 
+    #: Fields that ``.t7`` files carry for this class besides ``output``/``gradInput`` (torch/nn names);
+    #: see :func:`compat.nn.t7_support.register`.
+    _t7_fields = ()
+
+    def _t7_loaded(self, table):
+        """Called after a ``.t7`` loader copied ``_t7_fields``: rebuild derived state (a hook)."""
+
+    def __tostring__(self):
+        """Lua ``tostring(criterion)``: the class name, as torch/nn prints it."""
+        return 'nn.' + type(self).__name__
+
+    def __repr__(self):
+        return self.__tostring__()
+
 
 def _targets(crit, input, target, n_classes):
     """1-based class targets -> 0-based LongTensor (the one place of this conversion)."""

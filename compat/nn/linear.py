@@ -77,5 +77,5 @@ class Linear(Module):
     def extra_repr(self):
         return f"{self.weight.shape[1]} -> {self.weight.shape[0]}" + ('' if self.bias is not None else ' without bias')
 
-    def __repr__(self):
+    def __tostring__(self):
         return f"nn.Linear({self.extra_repr()})"

@@ -515,8 +515,21 @@ class Module(torch.nn.Module):
                 p.grad = buf
                 self._hook(name)
 
+    # ------------------------------------------------------------------ printing and .t7 fields
+    #: Non-parameter fields that ``.t7`` files carry for this class, in torch/nn's names (see
+    #: :func:`compat.nn.t7_support.register`): numbers, booleans, strings, tensors, modules or lists.
+    _t7_fields = ()
+
+    def _t7_loaded(self, table):
+        """Called after a ``.t7`` loader copied ``_t7_fields``: rebuild derived state (a hook)."""
+
+    def __tostring__(self):
+        """Lua ``tostring(module)``; torch/nn's default is the class name (``nn.Sigmoid``).
+        Subclasses override this, never ``__repr__``."""
+        return 'nn.' + type(self).__name__
+
     def extra_repr(self):
         return ''
 
     def __repr__(self):
-        return 'nn.' + torch.nn.Module.__repr__(self)
+        return self.__tostring__()

@@ -81,7 +81,7 @@ class SpatialMaxPooling(Module):
                                                       grad_input=buf))
         return self.gradInput
 
-    def __repr__(self):
+    def __tostring__(self):
         s = f"nn.SpatialMaxPooling({self.kW}x{self.kH}, {self.dW},{self.dH}"
         if self.padW or self.padH:
             s += f", {self.padW},{self.padH}"

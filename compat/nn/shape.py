@@ -95,7 +95,7 @@ class View(Module):
         self.gradInput = _view(gradOutput, input.shape)
         return self.gradInput
 
-    def __repr__(self):
+    def __tostring__(self):
         return f"nn.View({', '.join(map(str, self.size))})"
 
 
@@ -136,7 +136,7 @@ class Reshape(Module):
         self.gradInput = _view(gradOutput, input.shape)
         return self.gradInput
 
-    def __repr__(self):
+    def __tostring__(self):
         return f"nn.Reshape({'x'.join(map(str, self.size))})"
 
 
@@ -196,5 +196,5 @@ class Dropout(Module):
                 self.gradInput = gradOutput.clone()
         return self.gradInput
 
-    def __repr__(self):
+    def __tostring__(self):
         return f"nn.Dropout({self.p:f})"

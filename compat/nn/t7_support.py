@@ -243,8 +243,72 @@ def _nll_fields(c):
 _CONV_FIELDS = ('nInputPlane', 'nOutputPlane', 'kW', 'kH', 'dW', 'dH', 'padW', 'padH')
 
 
+def _load_generic(cls):
+    """Loader for a class that declares its Lua fields in ``_t7_fields``: parameters and gradients
+    as for every module, each listed field copied when the file has it, children of a container
+    added in order, then the class's ``_t7_loaded(table)`` hook."""
+    def load(table):
+        if issubclass(cls, criterions.Criterion):
+            m = _new_criterion(cls, table)
+        else:
+            m = _new(cls, table)
+        for f in cls._t7_fields:
+            if f in table:
+                v = table[f]
+                if isinstance(v, t7.T7Storage):
+                    v = v.tensor
+                setattr(m, f, v)
+        if isinstance(m, containers.Container):
+            mods = table.get('modules') or []
+            if isinstance(mods, dict):
+                mods = [mods[k] for k in sorted(mods)]
+            for i, child in enumerate(mods):
+                if not isinstance(child, torch.nn.Module):
+                    raise t7.T7FormatError(f"{cls.__name__}: child module {i + 1} is "
+                                           f"{getattr(child, 'torch_typename', type(child).__name__)}, "
+                                           f"which compat.nn cannot run")
+                m._modules[str(i)] = child
+        m._t7_loaded(table)
+        return m
+    return load
+
+
+def _save_generic(lua_name):
+    """Saver for a class that declares its Lua fields in ``_t7_fields`` (the counterpart of
+    :func:`_load_generic`)."""
+    def save(m):
+        if isinstance(m, criterions.Criterion):
+            gi = m.gradInput.detach() if isinstance(m.gradInput, torch.Tensor) else torch.empty(0, dtype=torch.float64)
+            out = m.output.item() if isinstance(m.output, torch.Tensor) else m.output
+            d = {'output': out if isinstance(out, (int, float)) else 0.0, 'gradInput': gi}
+        else:
+            d = _state(m)
+        for f in type(m)._t7_fields:
+            v = getattr(m, f, None)
+            d[f] = v.detach() if isinstance(v, torch.Tensor) else v
+        if isinstance(m, containers.Container):
+            d['modules'] = list(m._modules.values())
+        return lua_name, d
+    return save
+
+
 def register():
-    """Register every loader and saver of this package with :mod:`compat.t7`."""
+    """Register every loader and saver of this package with :mod:`compat.t7`.
+
+    A class with no hand-written loader below gets the generic pair (:func:`_load_generic`,
+    :func:`_save_generic`) if it is public in :mod:`compat.nn`: its Lua name is ``nn.<class name>``
+    and its fields are its ``_t7_fields``."""
+    import compat.nn as package
+    explicit = {linear.Linear, conv.SpatialConvolutionMM, conv.SpatialConvolution, pooling.SpatialMaxPooling,
+                activations.ReLU, shape.View, shape.Reshape, shape.Dropout, containers.Sequential,
+                criterions.ClassNLLCriterion, criterions.CrossEntropyCriterion, criterions.MSECriterion,
+                activations.Tanh, activations.Sigmoid, activations.SoftMax, activations.LogSoftMax,
+                shape.Identity}
+    for name, cls in vars(package).items():
+        if (isinstance(cls, type) and issubclass(cls, (Module, criterions.Criterion)) and cls not in explicit
+                and cls.__name__ == name and '_t7_fields' in vars(cls)):
+            t7.register_loader('nn.' + name, _load_generic(cls))
+            t7.register_saver(cls, _save_generic('nn.' + name))
     simple = {'nn.Tanh': activations.Tanh, 'nn.Sigmoid': activations.Sigmoid,
               'nn.SoftMax': activations.SoftMax, 'nn.LogSoftMax': activations.LogSoftMax,
               'nn.Identity': shape.Identity}
