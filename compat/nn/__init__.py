@@ -25,6 +25,16 @@ from compat.nn.normalization import (  # noqa: F401
     SpatialSubtractiveNormalization,
 )
 
+# containers and table modules (torch/nn "containers" and "table layers")
+from compat.nn.containers import (  # noqa: F401
+    Bottle, Concat, Decorator, DepthConcat, Parallel,
+)
+from compat.nn.table_containers import ConcatTable, MapTable, ParallelTable  # noqa: F401
+from compat.nn.table_modules import (  # noqa: F401
+    CAddTable, CDivTable, CMaxTable, CMinTable, CMulTable, CosineDistance, CSubTable, DotProduct,
+    FlattenTable, JoinTable, MixtureTable, NarrowTable, PairwiseDistance, SelectTable, SplitTable,
+)
+
 from compat.nn import t7_support as _t7_support  # noqa: E402
 
 _t7_support.register()

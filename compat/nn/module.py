@@ -160,6 +160,16 @@ def check_tensor(module, name, value, dims=None, size=None):
                                  f"{module.expected_input()}), got size {tuple(value.shape)}")
 
 
+def lua_int(owner, name, value, minimum=None):
+    """``value`` as an int: Lua numbers are doubles, so ``nn.Linear(3072, 1536.0)`` is valid Lua;
+    a non-integral or non-numeric value (or one below ``minimum``) is a ValueError naming it."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+        raise ValueError(f"{owner}: expecting {name} to be an integer, got {value!r}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{owner}: expecting {name} >= {minimum}, got {value!r}")
+    return int(value)
+
+
 class Module(torch.nn.Module):
     """Base class of every compat ``nn`` module (Lua ``nn.Module``).
 
@@ -318,6 +328,11 @@ class Module(torch.nn.Module):
         if any(isinstance(t, torch.Tensor) and t.untyped_storage().data_ptr() == ptr for t in inputs):
             return None
         return buf
+
+    def reset(self, stdv=None):
+        """Lua ``Module:reset()``: re-draw the parameters (nothing for a module without any);
+        returns self. Classes with parameters override it."""
+        return self
 
     def clearState(self):
         """Lua ``clearState()``: empty ``output``, ``gradInput`` and the work buffers (before saving
