@@ -34,6 +34,15 @@ from compat.nn.table_modules import (  # noqa: F401
     CAddTable, CDivTable, CMaxTable, CMinTable, CMulTable, CosineDistance, CSubTable, DotProduct,
     FlattenTable, JoinTable, MixtureTable, NarrowTable, PairwiseDistance, SelectTable, SplitTable,
 )
+from compat.nn.criterions import MultiCriterion, ParallelCriterion, SpatialClassNLLCriterion  # noqa: F401
+from compat.nn.criterions_pointwise import (  # noqa: F401
+    AbsCriterion, BCECriterion, DistKLDivCriterion, HingeEmbeddingCriterion, MarginCriterion,
+    MultiLabelSoftMarginCriterion, SmoothL1Criterion, SoftMarginCriterion, WeightedMSECriterion,
+)
+from compat.nn.criterions_margin import (  # noqa: F401
+    CosineEmbeddingCriterion, L1HingeEmbeddingCriterion, MarginRankingCriterion, MultiLabelMarginCriterion,
+    MultiMarginCriterion,
+)
 
 from compat.nn import t7_support as _t7_support  # noqa: E402
 

@@ -47,6 +47,12 @@ class Criterion(torch.nn.Module):
     def clone(self):
         return copy.deepcopy(self)
 
+    def _set_output(self, loss):
+        """Keep ``loss`` (a 0-dim tensor) as ``output``: the tensor itself under autograd, else a
+        Python number as Lua's criterions return."""
+        self.output = loss if autograd_active() else loss.item()
+        return self.output
+
     def type(self, dst_type=None):
         if dst_type is None:
             raise ValueError("Criterion.type: must provide a type to convert to (Lua semantics)")
@@ -231,4 +237,123 @@ class MSECriterion(Criterion):
         return self.gradInput
 
 
-__all__ = ['Criterion', 'ClassNLLCriterion', 'CrossEntropyCriterion', 'MSECriterion']
+
+
+class SpatialClassNLLCriterion(ClassNLLCriterion):
+    """``nn.SpatialClassNLLCriterion(weights=None, sizeAverage=True)``: ClassNLLCriterion at every
+    pixel: input ``N x C x H x W`` log-probabilities (or ``C x H x W``), target ``N x H x W`` of 1-based
+    classes; the average is over the total weight of the pixels' targets."""
+
+    _t7_fields = ('sizeAverage', 'weights')
+
+    def __init__(self, weights=None, sizeAverage=True):
+        super().__init__(weights, sizeAverage)
+
+    def expected_input(self):
+        return "N x C x H x W log-probabilities (or C x H x W), target N x H x W"
+
+    def _flat(self, input, target):
+        check_tensor(self, 'input', input, (3, 4))
+        x = input.unsqueeze(0) if input.dim() == 3 else input
+        t = torch.as_tensor(target, device=input.device)
+        t = t.reshape(x.shape[0], *x.shape[2:]) if t.numel() == x.shape[0] * x[0, 0].numel() else t
+        if tuple(t.shape) != (x.shape[0],) + tuple(x.shape[2:]):
+            raise ValueError(f"SpatialClassNLLCriterion: expecting a target of size "
+                             f"{(x.shape[0],) + tuple(x.shape[2:])} for input of size {tuple(input.shape)}, "
+                             f"got size {tuple(t.shape)}")
+        return x.movedim(1, -1).reshape(-1, x.shape[1]), t.reshape(-1)
+
+    def updateOutput(self, input, target):
+        return super().updateOutput(*self._flat(input, target))
+
+    def updateGradInput(self, input, target):
+        x, t = self._flat(input, target)
+        g = super().updateGradInput(x, t)
+        shape = input.unsqueeze(0).shape if input.dim() == 3 else input.shape
+        self.gradInput = g.view(shape[0], *shape[2:], shape[1]).movedim(-1, 1).reshape(input.shape)
+        return self.gradInput
+
+
+def _scaled(grad, w):
+    """w * grad for a tensor or a (nested) list of tensors."""
+    if isinstance(grad, (list, tuple)):
+        return [_scaled(g, w) for g in grad]
+    return grad * w
+
+
+def _added(acc, grad):
+    if acc is None:
+        return grad
+    if isinstance(grad, (list, tuple)):
+        return [_added(a, g) for a, g in zip(acc, grad)]
+    return acc + grad
+
+
+class ParallelCriterion(Criterion):
+    """``nn.ParallelCriterion(repeatTarget=False)``: criterion i (added with a weight,
+    ``add(criterion, weight=1)``) compares input[i] with target[i] (or the whole target with
+    ``repeatTarget``); loss = the weighted sum; gradInput[i] = weight_i * its gradInput."""
+
+    _t7_fields = ('criterions', 'weights', 'repeatTarget')
+
+    def __init__(self, repeatTarget=False):
+        super().__init__()
+        self.criterions, self.weights = torch.nn.ModuleList(), []
+        self.repeatTarget = bool(repeatTarget)
+        self.gradInput = []
+
+    def add(self, criterion, weight=1):
+        if not isinstance(criterion, Criterion):
+            raise TypeError(f"{type(self).__name__}.add: expecting a criterion, got {type(criterion).__name__}")
+        self.criterions.append(criterion)
+        self.weights.append(weight)
+        return self
+
+    def _pieces(self, input, target):
+        if not isinstance(input, (list, tuple)) or len(input) < len(self.criterions):
+            raise ValueError(f"ParallelCriterion: expecting input to be a table of {len(self.criterions)} entries "
+                             f"(one per criterion), got {type(input).__name__}")
+        return [(c, w, input[i], target if self.repeatTarget else target[i])
+                for i, (c, w) in enumerate(zip(self.criterions, self.weights))]
+
+    def updateOutput(self, input, target):
+        total = 0
+        for c, w, x, t in self._pieces(input, target):
+            total = total + w * c.updateOutput(x, t)
+        self.output = total
+        return total
+
+    def updateGradInput(self, input, target):
+        with torch.no_grad():
+            self.gradInput = [_scaled(c.updateGradInput(x, t), w) for c, w, x, t in self._pieces(input, target)]
+        return self.gradInput
+
+    def _t7_loaded(self, table):
+        self.criterions = torch.nn.ModuleList(self.criterions)
+        self.weights = list(self.weights)
+
+
+class MultiCriterion(ParallelCriterion):
+    """``nn.MultiCriterion()``: every criterion (``add(criterion, weight=1)``) compares the whole
+    input with the whole target; loss = the weighted sum; gradInput = the weighted sum of theirs."""
+
+    _t7_fields = ('criterions', 'weights')
+
+    def __init__(self):
+        super().__init__(repeatTarget=True)
+        self.gradInput = torch.empty(0, dtype=torch.get_default_dtype())
+
+    def _pieces(self, input, target):
+        return [(c, w, input, target) for c, w in zip(self.criterions, self.weights)]
+
+    def updateGradInput(self, input, target):
+        acc = None
+        with torch.no_grad():
+            for c, w, x, t in self._pieces(input, target):
+                acc = _added(acc, _scaled(c.updateGradInput(x, t), w))
+        self.gradInput = acc
+        return acc
+
+
+__all__ = ['ClassNLLCriterion', 'Criterion', 'CrossEntropyCriterion', 'MSECriterion', 'MultiCriterion',
+           'ParallelCriterion', 'SpatialClassNLLCriterion']
