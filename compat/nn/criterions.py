@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from compat.nn.activations import LogSoftMax
+from compat.t7 import T7Storage
 from compat.nn.module import _TYPE_NAMES, autograd_active, call_tracked, check_tensor
 
 _nll = torch.ops.aten.nll_loss_forward.default
@@ -72,6 +73,9 @@ class Criterion(torch.nn.Module):
     #: Fields that ``.t7`` files carry for this class besides ``output``/``gradInput`` (torch/nn names);
     #: see :func:`compat.nn.t7_support.register`.
     _t7_fields = ()
+    #: Lua ``__version`` of the class, written in the ``.t7`` class header (torch/nn sets it on a few
+    #: classes, e.g. ``nn.LookupTable`` 4, ``nn.BatchNormalization`` 2).
+    _t7_version = 1
 
     def _t7_loaded(self, table):
         """Called after a ``.t7`` loader copied ``_t7_fields``: rebuild derived state (a hook)."""
@@ -330,7 +334,8 @@ class ParallelCriterion(Criterion):
 
     def _t7_loaded(self, table):
         self.criterions = torch.nn.ModuleList(self.criterions)
-        self.weights = list(self.weights)
+        w = self.weights
+        self.weights = w.tolist() if isinstance(w, torch.Tensor) else list(w)
 
 
 class MultiCriterion(ParallelCriterion):
@@ -345,6 +350,10 @@ class MultiCriterion(ParallelCriterion):
 
     def _pieces(self, input, target):
         return [(c, w, input, target) for c, w in zip(self.criterions, self.weights)]
+
+    def _t7_saving(self, table):
+        """Lua keeps the weights in a DoubleStorage (``add`` resizes it)."""
+        table['weights'] = T7Storage(torch.tensor(self.weights, dtype=torch.float64))
 
     def updateGradInput(self, input, target):
         acc = None

@@ -534,6 +534,9 @@ class Module(torch.nn.Module):
     #: Non-parameter fields that ``.t7`` files carry for this class, in torch/nn's names (see
     #: :func:`compat.nn.t7_support.register`): numbers, booleans, strings, tensors, modules or lists.
     _t7_fields = ()
+    #: Lua ``__version`` of the class, written in the ``.t7`` class header (torch/nn sets it on a few
+    #: classes, e.g. ``nn.LookupTable`` 4, ``nn.BatchNormalization`` 2).
+    _t7_version = 1
 
     def _t7_loaded(self, table):
         """Called after a ``.t7`` loader copied ``_t7_fields``: rebuild derived state (a hook)."""

@@ -189,11 +189,21 @@ def _empty_like_type(m):
     return torch.empty(0, dtype=torch.float32 if _type_name(m) == 'torch.FloatTensor' else torch.float64)
 
 
+def _lua_state_value(v, m):
+    """``output``/``gradInput`` as Torch7 keeps them: a tensor, or a table (list) of them for the
+    table modules, whose Lua code indexes it; anything else (None, a number) an empty tensor."""
+    if isinstance(v, torch.Tensor):
+        return v.detach()
+    if isinstance(v, (list, tuple)):
+        return [_lua_state_value(x, m) for x in v]
+    return _empty_like_type(m)
+
+
 def _state(m):
     d = {}
     for f in ('output', 'gradInput'):
         v = getattr(m, f, None)
-        d[f] = v.detach() if isinstance(v, torch.Tensor) else _empty_like_type(m)
+        d[f] = _lua_state_value(v, m)
     d['_type'] = _type_name(m)
     d['train'] = bool(m.training)
     for name in m._param_names:
@@ -269,26 +279,39 @@ def _load_generic(cls):
                                            f"which compat.nn cannot run")
                 m._modules[str(i)] = child
         m._t7_loaded(table)
+        # Lua fields this class does not use (buffers, cached sizes...) are kept and written back
+        m.__dict__['_t7_extra'] = {k: v for k, v in table.items() if isinstance(k, str) and not _module_valued(v)}
         return m
     return load
 
 
+def _module_valued(v):
+    return isinstance(v, (torch.nn.Module, t7.T7Object)) or (
+        isinstance(v, (list, dict)) and any(isinstance(x, (torch.nn.Module, t7.T7Object))
+                                           for x in (v.values() if isinstance(v, dict) else v)))
+
+
 def _save_generic(lua_name):
     """Saver for a class that declares its Lua fields in ``_t7_fields`` (the counterpart of
-    :func:`_load_generic`)."""
+    :func:`_load_generic`); the class header carries the class's ``_t7_version`` (Lua ``__version``)."""
     def save(m):
         if isinstance(m, criterions.Criterion):
-            gi = m.gradInput.detach() if isinstance(m.gradInput, torch.Tensor) else torch.empty(0, dtype=torch.float64)
+            gi = _lua_state_value(m.gradInput, m) if m.gradInput is not None else torch.empty(0, dtype=torch.float64)
             out = m.output.item() if isinstance(m.output, torch.Tensor) else m.output
             d = {'output': out if isinstance(out, (int, float)) else 0.0, 'gradInput': gi}
         else:
             d = _state(m)
         for f in type(m)._t7_fields:
             v = getattr(m, f, None)
-            d[f] = v.detach() if isinstance(v, torch.Tensor) else v
+            d[f] = v.detach() if isinstance(v, torch.Tensor) else list(v) if isinstance(v, torch.nn.ModuleList) else v
         if isinstance(m, containers.Container):
             d['modules'] = list(m._modules.values())
-        return lua_name, d
+        for k, v in m.__dict__.get('_t7_extra', {}).items():
+            d.setdefault(k, v)
+        hook = getattr(m, '_t7_saving', None)     # a class whose Lua field types differ from ours
+        if hook is not None:
+            hook(d)
+        return lua_name, d, type(m)._t7_version
     return save
 
 

@@ -38,7 +38,9 @@ def register_loader(class_name: str, fn: Callable) -> None:
 
 
 def register_saver(pytype: type, fn: Callable) -> None:
-    """Write instances of ``pytype`` (and subclasses) as a Lua object: ``fn(obj) -> (class_name, table)``.
+    """Write instances of ``pytype`` (and subclasses) as a Lua object: ``fn(obj) -> (class_name, table)``,
+    or ``(class_name, table, version)`` for a class whose Lua ``__version`` is not 1 (Torch7 runs
+    a class's ``read`` upgrade on objects written with an older version).
 
     ``table`` is a dict of the fields to write. For an object, the saver registered for the most
     specific class in its MRO wins.

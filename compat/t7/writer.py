@@ -30,7 +30,7 @@ from compat.t7.reader import (
     TYPE_TORCH,
 )
 
-_VERSION = b"V 1"  # torch.version(object) is 1 for every class torch7 ships
+_VERSION = 1  # torch.version(object): 1 unless the class sets __version (nn.LookupTable: 4, BN: 2)
 
 
 class Writer:
@@ -63,8 +63,8 @@ class Writer:
         self.s.write_int(len(raw))
         self.s.write_raw(raw)
 
-    def _class_header(self, class_name: str):
-        self._string(_VERSION)
+    def _class_header(self, class_name: str, version: int = _VERSION):
+        self._string(f"V {version}".encode("ascii"))
         self._string(class_name.encode("ascii"))
 
     def write(self, obj):
@@ -102,7 +102,7 @@ class Writer:
                 self._write_storage_object(obj)
             elif isinstance(obj, T7Object):
                 if self._ref(TYPE_TORCH, id(obj), obj):
-                    self._class_header(obj.torch_typename)
+                    self._class_header(obj.torch_typename, obj._version or _VERSION)
                     self._write_table(obj.table.items(), id(obj.table), obj.table)
             elif isinstance(obj, LuaFunction):
                 self._write_function(obj)
@@ -133,13 +133,13 @@ class Writer:
         if not self._ref(TYPE_TORCH, id(obj), obj):
             return
         result = saver(obj)
-        if (not isinstance(result, tuple) or len(result) != 2 or not isinstance(result[0], str)
-                or not isinstance(result[1], Mapping)):
-            raise TypeError(f"saver for {type(obj).__name__} must return (class_name: str, table: dict), "
-                            f"got {result!r:.100}")
-        class_name, table = result
+        if (not isinstance(result, tuple) or len(result) not in (2, 3) or not isinstance(result[0], str)
+                or not isinstance(result[1], Mapping) or (len(result) == 3 and not isinstance(result[2], int))):
+            raise TypeError(f"saver for {type(obj).__name__} must return (class_name: str, table: dict) or "
+                            f"(class_name, table, class_version: int), got {result!r:.100}")
+        class_name, table = result[:2]
         self.keepalive.append(table)
-        self._class_header(class_name)
+        self._class_header(class_name, result[2] if len(result) == 3 else _VERSION)
         self._write_table(table.items(), id(table), table)
 
     def _write_function(self, fn: LuaFunction):
