@@ -158,7 +158,7 @@ class BCECriterion(_Pointwise):
 
     def _pair(self, input, target):
         x, y = super()._pair(input, target)
-        lo, hi = float(x.min()), float(x.max())
+        lo, hi = float(x.detach().min()), float(x.detach().max())
         if x.numel() and (lo < 0 or hi > 1):
             raise ValueError(f"BCECriterion: input values should be between 0 and 1, got values in [{lo}, {hi}]")
         return x, y

@@ -276,7 +276,8 @@ class Module(torch.nn.Module):
                 seen.add(id(p))
                 slots.append((m, n, p))
         if not slots:
-            dtype = self.output.dtype if self.output.is_floating_point() else torch.get_default_dtype()
+            out = self.output
+            dtype = out.dtype if isinstance(out, torch.Tensor) and out.is_floating_point() else torch.get_default_dtype()
             return torch.empty(0, dtype=dtype), torch.empty(0, dtype=dtype)
         first = slots[0][2]
         for m, n, p in slots:
