@@ -268,6 +268,8 @@ def _load_generic(cls):
                 if isinstance(v, t7.T7Storage):
                     v = v.tensor
                 setattr(m, f, v)
+            elif not hasattr(m, f):           # a nil field is not written: Lua's nil is None
+                setattr(m, f, None)
         if isinstance(m, containers.Container):
             mods = table.get('modules') or []
             if isinstance(mods, dict):
