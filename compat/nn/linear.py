@@ -3,7 +3,7 @@
 import torch
 import torch.nn.functional as F
 
-from compat.nn.module import Module, autograd_active, check_tensor
+from compat.nn.module import Module, autograd_active, check_tensor, lua_int
 
 
 class Linear(Module):
@@ -16,9 +16,8 @@ class Linear(Module):
 
     def __init__(self, inputSize, outputSize, bias=True):
         super().__init__()
-        for name, v in (('inputSize', inputSize), ('outputSize', outputSize)):
-            if not isinstance(v, int) or isinstance(v, bool) or v <= 0:
-                raise ValueError(f"Linear: expecting {name} to be a positive int, got {v!r}")
+        inputSize = lua_int('Linear', 'inputSize', inputSize, 1)
+        outputSize = lua_int('Linear', 'outputSize', outputSize, 1)
         dtype = torch.get_default_dtype()
         self._new_param('weight', torch.empty(outputSize, inputSize, dtype=dtype))
         if bias:
@@ -78,4 +77,5 @@ class Linear(Module):
         return f"{self.weight.shape[1]} -> {self.weight.shape[0]}" + ('' if self.bias is not None else ' without bias')
 
     def __tostring__(self):
-        return f"nn.Linear({self.extra_repr()})"
+        w = self.weight.shape
+        return f"nn.Linear({w[1]} -> {w[0]})" + ('' if self.bias is not None else ' without bias')
