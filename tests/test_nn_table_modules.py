@@ -99,3 +99,15 @@ def test_bad_input_names_the_module_and_the_sizes():
         nn.MixtureTable().forward([T.randn(4, 3), T.randn(4, 2, 5)])
     with pytest.raises(ValueError, match=r"NarrowTable: expecting length >= 1, got 0"):
         nn.NarrowTable(1, 0)
+
+
+def test_lua_contract_on_table_outputs():
+    m = nn.Sequential().add(nn.SplitTable(2)).add(nn.CAddTable())
+    x = T.randn(3, 4, dtype=T.float64)
+    y = m.clone().forward(x)
+    assert T.allclose(y, x.sum(1))
+    split = m.get(1)
+    split.forward(x)
+    assert split.type() == {T.float32: 'torch.FloatTensor', T.float64: 'torch.DoubleTensor'}[T.get_default_dtype()]
+    assert split.clearState().output == []
+    assert m.float().forward(x.float()).dtype == T.float32

@@ -345,6 +345,8 @@ class Module(torch.nn.Module):
                     v = m.__dict__.get(k)
                     if isinstance(v, torch.Tensor):
                         m.__dict__[k] = v.new_empty(0)
+                    elif isinstance(v, list):       # a table module's Lua table
+                        m.__dict__[k] = []
         return self
 
     def evaluate(self):
@@ -362,6 +364,8 @@ class Module(torch.nn.Module):
         if dst_type is None:
             ps = list(torch.nn.Module.parameters(self))
             t = ps[0] if ps else self.output
+            if not isinstance(t, torch.Tensor):        # a table output: the default type
+                t = torch.empty(0)
             name = _DTYPE_NAMES.get(t.dtype, str(t.dtype))
             if t.is_cuda:   # Lua: CudaTensor is float32, CudaDoubleTensor float64, ...
                 name = 'torch.CudaTensor' if t.dtype == torch.float32 else name.replace('torch.', 'torch.Cuda')

@@ -274,11 +274,13 @@ def _load_generic(cls):
             mods = table.get('modules') or []
             if isinstance(mods, dict):
                 mods = [mods[k] for k in sorted(mods)]
+            unknown = [(i, c) for i, c in enumerate(mods) if not isinstance(c, torch.nn.Module)]
+            if unknown:          # as nn.Sequential: a container of a class we cannot run stays generic
+                i, child = unknown[0]
+                logger.debug("nn.%s in .t7 file kept as a generic object: module %d is %s", cls.__name__, i + 1,
+                             getattr(child, 'torch_typename', type(child).__name__))
+                return t7.T7Object('nn.' + cls.__name__, table)
             for i, child in enumerate(mods):
-                if not isinstance(child, torch.nn.Module):
-                    raise t7.T7FormatError(f"{cls.__name__}: child module {i + 1} is "
-                                           f"{getattr(child, 'torch_typename', type(child).__name__)}, "
-                                           f"which compat.nn cannot run")
                 m._modules[str(i)] = child
         m._t7_loaded(table)
         # Lua fields this class does not use (buffers, cached sizes...) are kept and written back
