@@ -382,6 +382,8 @@ class Parallel(Branches):
 class Decorator(Container):
     """``nn.Decorator(module)``: forwards every call to its one child (a base for decorators)."""
 
+    _t7_fields = ()
+
     def __init__(self, module):
         super().__init__()
         self.add(module)

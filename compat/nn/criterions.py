@@ -270,6 +270,10 @@ class SpatialClassNLLCriterion(ClassNLLCriterion):
     def updateOutput(self, input, target):
         return super().updateOutput(*self._flat(input, target))
 
+    def _t7_loaded(self, table):
+        self.ignoreIndex = int(table.get('ignoreIndex', -100))    # Lua's SpatialClassNLL has none
+        self.total_weight = 0.0
+
     def updateGradInput(self, input, target):
         x, t = self._flat(input, target)
         g = super().updateGradInput(x, t)

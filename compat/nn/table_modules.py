@@ -275,6 +275,8 @@ class CAddTable(_Elementwise):
 class CSubTable(_Elementwise):
     """``nn.CSubTable()``: output = input[1] - input[2]."""
 
+    _t7_fields = ()
+
     _min_inputs = 2
 
     def _combine(self, input):
@@ -287,6 +289,8 @@ class CSubTable(_Elementwise):
 class CMulTable(_Elementwise):
     """``nn.CMulTable()``: output = product of the inputs; gradInput[i] = gradOutput times the
     product of the other inputs (no division, so zeros are fine)."""
+
+    _t7_fields = ()
 
     def _combine(self, input):
         out = input[0]
@@ -308,6 +312,8 @@ class CMulTable(_Elementwise):
 class CDivTable(_Elementwise):
     """``nn.CDivTable()``: output = input[1] / input[2]."""
 
+    _t7_fields = ()
+
     _min_inputs = 2
 
     def _combine(self, input):
@@ -321,6 +327,8 @@ class CDivTable(_Elementwise):
 class CMaxTable(_Elementwise):
     """``nn.CMaxTable()``: element-wise maximum of the inputs; the gradient goes to the input that
     holds it (the first one on ties, as Lua's strict comparison)."""
+
+    _t7_fields = ()
 
     _better = staticmethod(torch.gt)
 
@@ -344,6 +352,8 @@ class CMaxTable(_Elementwise):
 
 class CMinTable(CMaxTable):
     """``nn.CMinTable()``: element-wise minimum of the inputs (gradient as CMaxTable)."""
+
+    _t7_fields = ()
 
     _better = staticmethod(torch.lt)
 
