@@ -14,8 +14,8 @@ import torch
 import torch.nn.functional as F
 
 from compat.nn.activations import LogSoftMax
-from compat.t7 import T7Storage
 from compat.nn.module import _TYPE_NAMES, autograd_active, call_tracked, check_tensor
+from compat.t7 import T7Storage
 
 _nll = torch.ops.aten.nll_loss_forward.default
 _nll_backward = torch.ops.aten.nll_loss_backward.default
