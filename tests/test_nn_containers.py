@@ -124,7 +124,7 @@ def test_errors_name_the_container_and_the_sizes():
         nn.Parallel(2, 1).add(nn.Identity()).add(nn.Identity()).forward(T.randn(3, 4))
     with pytest.raises(TypeError, match=r"ParallelTable: expecting input to be a table \(a list\), got Tensor"):
         nn.ParallelTable().add(nn.Identity()).forward(T.randn(3))
-    with pytest.raises(ValueError, match=r"ParallelTable: expecting input to hold at least 2 entries"):
+    with pytest.raises(ValueError, match=r"ParallelTable: expecting input to be a table of at least 2 entries, got 1"):
         nn.ParallelTable().add(nn.Identity()).add(nn.Identity()).forward([T.randn(3)])
     with pytest.raises(ValueError, match=r"Bottle: expecting an input of at least 2 dimensions, got size \(4,\)"):
         nn.Bottle(nn.Linear(4, 3)).forward(T.randn(4))

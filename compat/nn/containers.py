@@ -7,7 +7,7 @@ subclass or wrapper of a child (data-parallel synchronisation) is honoured.
 """
 import torch
 
-from compat.nn.module import Module, autograd_active, check_tensor, lua_int
+from compat.nn.module import Module, check_tensor, grad_mode, lua_int
 
 
 def _check_module(owner, module):
@@ -241,11 +241,6 @@ class Branches(Container):
         return self._branches_tostring()
 
 
-def _grad_mode():
-    """Grad mode for a container's own tensor maths: on under autograd, off on the Lua path."""
-    return torch.set_grad_enabled(autograd_active())
-
-
 class Concat(Branches):
     """``nn.Concat(dimension)``: every child gets the whole input; the outputs are concatenated
     along ``dimension`` (1-based, no batch shift). gradInput = sum over children of their gradInput
@@ -272,7 +267,7 @@ class Concat(Branches):
     def updateOutput(self, input):
         outs = self._outputs(input)
         d = self._dim(outs[0])
-        with _grad_mode():
+        with grad_mode():
             try:
                 self.output = torch.cat(outs, d)
             except RuntimeError as e:
@@ -319,7 +314,7 @@ class DepthConcat(Concat):
                                  f"differ in their number of dimensions")
             size = [a + b if k == d else max(a, b) for k, (a, b) in enumerate(zip(size, o.shape))]
         self.outputSize = torch.tensor(size, dtype=torch.long)
-        with _grad_mode():
+        with grad_mode():
             padded = []
             for o in outs:
                 pad = []
@@ -362,7 +357,7 @@ class Parallel(Branches):
         self._check(input)
         outs = [self._rethrow(i, m.updateOutput, input.select(self.inputDimension - 1, i - 1))
                 for i, m in enumerate(self._modules.values(), 1)]
-        with _grad_mode():
+        with grad_mode():
             self.output = torch.cat(outs, self.outputDimension - 1)
         return self.output
 

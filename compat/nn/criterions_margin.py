@@ -7,8 +7,8 @@ Class indices in targets are 1-based, as in Lua.
 import torch
 
 from compat.nn.criterions import Criterion
-from compat.nn.module import autograd_active, check_tensor
-from compat.nn.table_modules import CosineDistance, _pair
+from compat.nn.module import check_tensor, grad_mode
+from compat.nn.table_modules import CosineDistance, pair_of_tensors
 
 
 def _frames(crit, input):
@@ -52,7 +52,7 @@ class MultiMarginCriterion(Criterion):
         return x, z, t, w[:, None], norm
 
     def updateOutput(self, input, target):
-        with torch.set_grad_enabled(autograd_active()):
+        with grad_mode():
             _, z, _, w, norm = self._terms(input, target)
             h = z.clamp(min=0)
             return self._set_output((h if self.p == 1 else h * h).mul(w).sum() * norm)
@@ -102,7 +102,7 @@ class MultiLabelMarginCriterion(Criterion):
         return x, z, mask, idx, norm
 
     def updateOutput(self, input, target):
-        with torch.set_grad_enabled(autograd_active()):
+        with grad_mode():
             _, z, mask, _, norm = self._terms(input, target)
             return self._set_output((z.clamp(min=0) * mask).sum() * norm)
 
@@ -140,7 +140,7 @@ class MarginRankingCriterion(Criterion):
         return -y * (a - b) + self.margin, y, y.shape[0]
 
     def updateOutput(self, input, target):
-        with torch.set_grad_enabled(autograd_active()):
+        with grad_mode():
             d, _, n = self._dist(input, target)
             loss = d.clamp(min=0).sum()
             if self.sizeAverage and not isinstance(target, (int, float)):
@@ -170,13 +170,13 @@ class L1HingeEmbeddingCriterion(Criterion):
         self.margin = margin
 
     def updateOutput(self, input, target):
-        a, b = _pair(self, input)
-        with torch.set_grad_enabled(autograd_active()):
+        a, b = pair_of_tensors(self, input)
+        with grad_mode():
             d = (a - b).abs().sum()
             return self._set_output((self.margin - d).clamp(min=0) if target == -1 else d)
 
     def updateGradInput(self, input, target):
-        a, b = _pair(self, input)
+        a, b = pair_of_tensors(self, input)
         with torch.no_grad():
             g = (a - b).sign()
             if target == -1:
@@ -198,7 +198,7 @@ class CosineEmbeddingCriterion(Criterion):
         self.sizeAverage = True
 
     def _terms(self, input, y):
-        a, b = _pair(self, input)
+        a, b = pair_of_tensors(self, input)
         a2, b2 = a.reshape(-1, a.shape[-1]), b.reshape(-1, b.shape[-1])
         y = torch.as_tensor(y, dtype=a.dtype, device=a.device).reshape(-1)
         dot, inv1, inv2, w = CosineDistance._terms(a2, b2)
@@ -207,7 +207,7 @@ class CosineEmbeddingCriterion(Criterion):
         return a, b, a2, b2, y, dot, inv1, inv2, w, per_row
 
     def updateOutput(self, input, target):
-        with torch.set_grad_enabled(autograd_active()):
+        with grad_mode():
             *_, y, _, _, _, _, per_row = self._terms(input, target)
             loss = per_row.sum()
             return self._set_output(loss / y.shape[0] if self.sizeAverage else loss)

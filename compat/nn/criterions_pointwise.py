@@ -9,7 +9,7 @@ Torch7's choice at the kinks (e.g. ``AbsCriterion``: +1 where x == y).
 import torch
 
 from compat.nn.criterions import Criterion, MSECriterion
-from compat.nn.module import autograd_active, check_tensor
+from compat.nn.module import check_tensor, grad_mode
 
 EPS = 1e-12       # THNN's BCECriterion EPS
 
@@ -40,7 +40,7 @@ class _Pointwise(Criterion):
 
     def updateOutput(self, input, target):
         x, y = self._pair(input, target)
-        with torch.set_grad_enabled(autograd_active()):
+        with grad_mode():
             return self._set_output(self._loss(x, y).sum() * self._norm(x))
 
     def updateGradInput(self, input, target):

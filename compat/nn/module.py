@@ -67,6 +67,12 @@ def autograd_active():
     return getattr(_state, 'depth', 0) > 0 and torch.is_grad_enabled()
 
 
+def grad_mode():
+    """Grad mode for a module's own tensor maths in ``updateOutput``: on under autograd (the PyTorch
+    path), off on the Lua path (its backward is explicit)."""
+    return torch.set_grad_enabled(autograd_active())
+
+
 def call_tracked(module, *args, **kwargs):
     """``torch.nn.Module.__call__``, counted so that :func:`autograd_active` knows the PyTorch path."""
     depth = getattr(_state, 'depth', 0)

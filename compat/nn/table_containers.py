@@ -6,15 +6,7 @@ import copy
 import torch
 
 from compat.nn.containers import Branches, sum_grads
-
-
-def _check_table(module, name, value, n=None):
-    if not isinstance(value, (list, tuple)):
-        raise TypeError(f"{type(module).__name__}: expecting {name} to be a table (a list), "
-                        f"got {type(value).__name__}")
-    if n is not None and len(value) < n:
-        raise ValueError(f"{type(module).__name__}: expecting {name} to hold at least {n} entries "
-                         f"(one per module), got {len(value)}")
+from compat.nn.table_modules import check_table
 
 
 class ConcatTable(Branches):
@@ -28,7 +20,7 @@ class ConcatTable(Branches):
         return self.output
 
     def _pieces(self, input, gradOutput):
-        _check_table(self, 'gradOutput', gradOutput, len(self._modules))
+        check_table(self, 'gradOutput', gradOutput, len(self._modules), tensors=False)
         return [(m, input, gradOutput[i]) for i, m in enumerate(self._modules.values())]
 
     def _combine(self, grads, input):
@@ -44,14 +36,14 @@ class ParallelTable(Branches):
         return f"a table of {len(self._modules)} inputs"
 
     def updateOutput(self, input):
-        _check_table(self, 'input', input, len(self._modules))
+        check_table(self, 'input', input, len(self._modules), tensors=False)
         self.output = [self._rethrow(i, m.updateOutput, x)
                        for i, (m, x) in enumerate(zip(self._modules.values(), input), 1)]
         return self.output
 
     def _pieces(self, input, gradOutput):
-        _check_table(self, 'input', input, len(self._modules))
-        _check_table(self, 'gradOutput', gradOutput, len(self._modules))
+        check_table(self, 'input', input, len(self._modules), tensors=False)
+        check_table(self, 'gradOutput', gradOutput, len(self._modules), tensors=False)
         return list(zip(self._modules.values(), input, gradOutput))
 
     def _combine(self, grads, input):
@@ -115,15 +107,15 @@ class MapTable(ParallelTable):
         return self
 
     def updateOutput(self, input):
-        _check_table(self, 'input', input)
+        check_table(self, 'input', input, tensors=False)
         self._extend(len(input))
         mods = list(self._modules.values())
         self.output = [self._rethrow(i, mods[i - 1].updateOutput, x) for i, x in enumerate(input, 1)]
         return self.output
 
     def _pieces(self, input, gradOutput):
-        _check_table(self, 'input', input)
-        _check_table(self, 'gradOutput', gradOutput, len(input))
+        check_table(self, 'input', input, tensors=False)
+        check_table(self, 'gradOutput', gradOutput, len(input), tensors=False)
         self._extend(len(input))
         return list(zip(list(self._modules.values())[:len(input)], input, gradOutput))
 

@@ -8,14 +8,10 @@ autograd); ``updateGradInput`` computes Torch7's gradient explicitly. Dimensions
 """
 import torch
 
-from compat.nn.module import Module, autograd_active, check_tensor, lua_int
+from compat.nn.module import Module, check_tensor, grad_mode, lua_int
 
 
-def _grad_mode():
-    return torch.set_grad_enabled(autograd_active())
-
-
-def _check_table(module, name, value, n=None, tensors=True):
+def check_table(module, name, value, n=None, tensors=True):
     """``value`` must be a list (of at least ``n`` tensors when ``tensors``)."""
     cls = type(module).__name__
     if not isinstance(value, (list, tuple)):
@@ -75,9 +71,9 @@ class JoinTable(Module):
         self.gradInput = []
 
     def updateOutput(self, input):
-        _check_table(self, 'input', input, 1)
+        check_table(self, 'input', input, 1)
         d = _positive_dim(self, input[0])
-        with _grad_mode():
+        with grad_mode():
             try:
                 self.output = torch.cat(list(input), d)
             except RuntimeError as e:
@@ -87,7 +83,7 @@ class JoinTable(Module):
         return self.output
 
     def updateGradInput(self, input, gradOutput):
-        _check_table(self, 'input', input, 1)
+        check_table(self, 'input', input, 1)
         d = _positive_dim(self, input[0])
         with torch.no_grad():
             self.gradInput = [g.clone() for g in gradOutput.split([x.shape[d] for x in input], d)]
@@ -108,13 +104,13 @@ class SplitTable(Module):
     def updateOutput(self, input):
         check_tensor(self, 'input', input)
         d = _positive_dim(self, input)
-        with _grad_mode():
+        with grad_mode():
             self.output = list(input.unbind(d))
         return self.output
 
     def updateGradInput(self, input, gradOutput):
         d = _positive_dim(self, input)
-        _check_table(self, 'gradOutput', gradOutput, input.shape[d])
+        check_table(self, 'gradOutput', gradOutput, input.shape[d])
         with torch.no_grad():
             self.gradInput = torch.stack(list(gradOutput[:input.shape[d]]), d)
         return self.gradInput
@@ -140,7 +136,7 @@ class SelectTable(Module):
         self.gradInput = []
 
     def updateOutput(self, input):
-        _check_table(self, 'input', input, tensors=False)
+        check_table(self, 'input', input, tensors=False)
         self.output = input[_table_index(self, input, self.index)]
         return self.output
 
@@ -167,7 +163,7 @@ class NarrowTable(Module):
         self.output, self.gradInput = [], []
 
     def _check(self, input):
-        _check_table(self, 'input', input, self.offset + self.length - 1, tensors=False)
+        check_table(self, 'input', input, self.offset + self.length - 1, tensors=False)
 
     def updateOutput(self, input):
         self._check(input)
@@ -208,16 +204,16 @@ class FlattenTable(Module):
         self.output, self.gradInput, self.input_map = [], [], []
 
     def updateOutput(self, input):
-        _check_table(self, 'input', input, tensors=False)
+        check_table(self, 'input', input, tensors=False)
         self.output = []
         self.input_map = _flatten(input, self.output)
         return self.output
 
     def updateGradInput(self, input, gradOutput):
-        _check_table(self, 'input', input, tensors=False)
+        check_table(self, 'input', input, tensors=False)
         flat = []
         self.input_map = _flatten(input, flat)
-        _check_table(self, 'gradOutput', gradOutput, len(flat))
+        check_table(self, 'gradOutput', gradOutput, len(flat))
         self.gradInput = _unflatten(gradOutput, self.input_map)
         return self.gradInput
 
@@ -236,12 +232,12 @@ class _Elementwise(Module):
         return f"a table of at least {self._min_inputs} tensors of one size"
 
     def _check(self, input):
-        _check_table(self, 'input', input, self._min_inputs)
+        check_table(self, 'input', input, self._min_inputs)
         _same_shapes(self, input)
 
     def updateOutput(self, input):
         self._check(input)
-        with _grad_mode():
+        with grad_mode():
             self.output = self._combine(input)
         return self.output
 
@@ -358,8 +354,8 @@ class CMinTable(CMaxTable):
     _better = staticmethod(torch.lt)
 
 
-def _pair(module, input):
-    _check_table(module, 'input', input, 2)
+def pair_of_tensors(module, input):
+    check_table(module, 'input', input, 2)
     a, b = input[0], input[1]
     if a.dim() not in (1, 2) or a.shape != b.shape:
         raise ValueError(f"{type(module).__name__}: expecting two vectors or two nframe x n matrices of one size, "
@@ -385,14 +381,14 @@ class PairwiseDistance(Module):
         return "a table of two vectors or two nframe x n matrices"
 
     def updateOutput(self, input):
-        a, b = _pair(self, input)
-        with _grad_mode():
+        a, b = pair_of_tensors(self, input)
+        with grad_mode():
             d = (a - b).abs().pow(self.norm)
             self.output = d.sum(-1, keepdim=a.dim() == 1).pow(1.0 / self.norm)
         return self.output
 
     def updateGradInput(self, input, gradOutput):
-        a, b = _pair(self, input)
+        a, b = pair_of_tensors(self, input)
         p = self.norm
         with torch.no_grad():
             diff = a - b
@@ -427,15 +423,15 @@ class CosineDistance(Module):
         return dot, inv1, inv2, (inv1 * inv2).sqrt()
 
     def updateOutput(self, input):
-        a, b = _pair(self, input)
-        with _grad_mode():
+        a, b = pair_of_tensors(self, input)
+        with grad_mode():
             a2, b2 = a.reshape(-1, a.shape[-1]), b.reshape(-1, b.shape[-1])
             dot, _, _, w = self._terms(a2, b2)
             self.output = (dot * w).reshape(-1)
         return self.output
 
     def updateGradInput(self, input, gradOutput):
-        a, b = _pair(self, input)
+        a, b = pair_of_tensors(self, input)
         with torch.no_grad():
             a2, b2 = a.reshape(-1, a.shape[-1]), b.reshape(-1, b.shape[-1])
             dot, inv1, inv2, w = self._terms(a2, b2)
@@ -460,13 +456,13 @@ class DotProduct(Module):
         return "a table of two vectors or two nframe x n matrices"
 
     def updateOutput(self, input):
-        a, b = _pair(self, input)
-        with _grad_mode():
+        a, b = pair_of_tensors(self, input)
+        with grad_mode():
             self.output = (a * b).sum(-1).reshape(-1)
         return self.output
 
     def updateGradInput(self, input, gradOutput):
-        a, b = _pair(self, input)
+        a, b = pair_of_tensors(self, input)
         with torch.no_grad():
             go = gradOutput.reshape(-1, 1) if a.dim() == 2 else gradOutput.reshape(())
             self.gradInput = [b * go, a * go]
@@ -488,7 +484,7 @@ class MixtureTable(Module):
         return "a table {gater (nframe x n), experts (a table of n tensors or one tensor)}"
 
     def _prepare(self, input):
-        _check_table(self, 'input', input, 2, tensors=False)
+        check_table(self, 'input', input, 2, tensors=False)
         gater, experts = input[0], input[1]
         check_tensor(self, 'input[1] (the gater)', gater, (1, 2))
         self.dimG = 1 if gater.dim() < 2 else 2
@@ -496,7 +492,7 @@ class MixtureTable(Module):
         self.table = isinstance(experts, (list, tuple))
         n = gater.shape[self.dimG - 1]
         if self.table:
-            _check_table(self, 'input[2] (the experts)', experts, n)
+            check_table(self, 'input[2] (the experts)', experts, n)
             experts = torch.stack(list(experts[:n]), dim - 1)
         else:
             check_tensor(self, 'input[2] (the experts)', experts)
@@ -511,7 +507,7 @@ class MixtureTable(Module):
         return gater.reshape(size), experts, dim - 1
 
     def updateOutput(self, input):
-        with _grad_mode():
+        with grad_mode():
             gate, experts, d = self._prepare(input)
             self.output = (gate * experts).sum(d)
         return self.output
