@@ -119,7 +119,7 @@ def test_errors_name_the_container_and_the_sizes():
     with pytest.raises(ValueError, match=r"Concat: child outputs of sizes \[\(2, 3\), \(1, 3\)\] cannot be "
                                          r"concatenated along dimension 2"):
         _concat_mismatch()
-    with pytest.raises(ValueError, match=r"Parallel: expecting input of size 2 \(one slice per module\) in "
+    with pytest.raises(ValueError, match=r"Parallel: expecting input of size at most 2 \(one slice per module\) in "
                                          r"dimension 2, got size \(3, 4\)"):
         nn.Parallel(2, 1).add(nn.Identity()).add(nn.Identity()).forward(T.randn(3, 4))
     with pytest.raises(TypeError, match=r"ParallelTable: expecting input to be a table \(a list\), got Tensor"):

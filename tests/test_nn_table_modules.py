@@ -111,3 +111,12 @@ def test_lua_contract_on_table_outputs():
     assert split.type() == {T.float32: 'torch.FloatTensor', T.float64: 'torch.DoubleTensor'}[T.get_default_dtype()]
     assert split.clearState().output == []
     assert m.float().forward(x.float()).dtype == T.float32
+
+
+def test_inplace_cadd_table_sums_into_the_first_input_on_the_lua_path():
+    a, b = T.ones(2, 3), T.full((2, 3), 2.0)
+    m = nn.CAddTable(True)
+    out = m.forward([a, b])
+    assert out is a and T.equal(a, T.full((2, 3), 3.0))
+    g = T.randn(2, 3)
+    assert all(x is g for x in m.backward([a, b], g))

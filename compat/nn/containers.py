@@ -344,27 +344,27 @@ class Parallel(Branches):
         self.outputDimension = lua_int('Parallel', 'outputDimension', outputDimension, 1)
 
     def _check(self, input):
+        """The modules used: one per slice of the input (Lua ignores extra modules)."""
         check_tensor(self, 'input', input)
         n = len(self._modules)
-        if input.dim() < self.inputDimension or input.shape[self.inputDimension - 1] != n:
-            raise ValueError(f"Parallel: expecting input of size {n} (one slice per module) in dimension "
+        if input.dim() < self.inputDimension or input.shape[self.inputDimension - 1] > n:
+            raise ValueError(f"Parallel: expecting input of size at most {n} (one slice per module) in dimension "
                              f"{self.inputDimension}, got size {tuple(input.shape)}")
+        return list(self._modules.values())[:input.shape[self.inputDimension - 1]]
 
     def expected_input(self):
         return f"a tensor with one slice per module in dimension {self.inputDimension}"
 
     def updateOutput(self, input):
-        self._check(input)
         outs = [self._rethrow(i, m.updateOutput, input.select(self.inputDimension - 1, i - 1))
-                for i, m in enumerate(self._modules.values(), 1)]
+                for i, m in enumerate(self._check(input), 1)]
         with grad_mode():
             self.output = torch.cat(outs, self.outputDimension - 1)
         return self.output
 
     def _pieces(self, input, gradOutput):
-        self._check(input)
         offset, pieces, d = 0, [], self.outputDimension - 1
-        for i, m in enumerate(self._modules.values()):
+        for i, m in enumerate(self._check(input)):
             size = m.output.shape[d]
             pieces.append((m, input.select(self.inputDimension - 1, i), gradOutput.narrow(d, offset, size)))
             offset += size

@@ -250,7 +250,9 @@ class _Elementwise(Module):
 
 
 class CAddTable(_Elementwise):
-    """``nn.CAddTable(inplace=False)``: output = sum of the inputs; gradInput[i] = gradOutput."""
+    """``nn.CAddTable(inplace=False)``: output = sum of the inputs; gradInput[i] = gradOutput. With
+    ``inplace`` the Lua path sums into input[1] (output is input[1]) and every gradInput is gradOutput
+    itself, as Lua."""
 
     _t7_fields = ('inplace',)
 
@@ -259,6 +261,11 @@ class CAddTable(_Elementwise):
         self.inplace = bool(inplace)
 
     def _combine(self, input):
+        if self.inplace and not torch.is_grad_enabled():   # Lua path: the sum lands in input[1]
+            out = input[0]
+            for x in input[1:]:
+                out.add_(x)
+            return out
         out = input[0] + input[1] if len(input) > 1 else input[0].clone()
         for x in input[2:]:
             out = out + x
