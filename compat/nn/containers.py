@@ -247,6 +247,7 @@ class Concat(Branches):
     for their slice of gradOutput."""
 
     _t7_fields = ('dimension', 'outputSize')
+    _t7_storages = ('outputSize',)      # LongStorage fields in Lua (written as storages)
 
     def __init__(self, dimension):
         super().__init__()
@@ -337,6 +338,7 @@ class Parallel(Branches):
     along ``inputDimension``; the outputs are concatenated along ``outputDimension`` (1-based)."""
 
     _t7_fields = ('inputDimension', 'outputDimension', 'totalOutputSize')
+    _t7_storages = ('totalOutputSize',)
 
     def __init__(self, inputDimension, outputDimension):
         super().__init__()
@@ -360,6 +362,7 @@ class Parallel(Branches):
                 for i, m in enumerate(self._check(input), 1)]
         with grad_mode():
             self.output = torch.cat(outs, self.outputDimension - 1)
+        self.totalOutputSize = torch.tensor(self.output.shape, dtype=torch.long)
         return self.output
 
     def _pieces(self, input, gradOutput):

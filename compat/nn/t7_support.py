@@ -308,6 +308,8 @@ def _save_generic(lua_name):
         for f in type(m)._t7_fields:
             v = getattr(m, f, None)
             d[f] = v.detach() if isinstance(v, torch.Tensor) else list(v) if isinstance(v, torch.nn.ModuleList) else v
+            if f in getattr(type(m), '_t7_storages', ()) and isinstance(v, torch.Tensor):
+                d[f] = t7.T7Storage(v.detach().reshape(-1).long())     # a LongStorage in Lua
         if isinstance(m, containers.Container):
             d['modules'] = list(m._modules.values())
         for k, v in m.__dict__.get('_t7_extra', {}).items():

@@ -62,6 +62,7 @@ class JoinTable(Module):
     ``dimension``; gradInput[i] = the matching slice of gradOutput."""
 
     _t7_fields = ('dimension', 'nInputDims', 'size')
+    _t7_storages = ('size',)
 
     def __init__(self, dimension, nInputDims=None):
         super().__init__()
