@@ -58,7 +58,7 @@ def test_integral_floats_are_accepted_as_in_lua():
     m = nn.Concat(2.0).add(nn.Linear(5, 3)).add(nn.Linear(5, 4))
     assert m.forward(x).shape == (2, 7)
     assert nn.Parallel(1.0, 1.0).inputDimension == 1
-    with pytest.raises(ValueError, match=r"Concat: expecting dimension to be an integer, got 2.5"):
+    with pytest.raises(ValueError, match=r"Concat: expecting dimension to be an integer >= 1, got 2.5"):
         nn.Concat(2.5)
 
 

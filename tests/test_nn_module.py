@@ -201,20 +201,3 @@ def test_view_and_reshape_batch_rules():
     assert nn.Reshape(4).forward(torch.zeros(1, 4)).shape == (1, 4)     # first dim 1: batch
     assert nn.Reshape(4).forward(torch.zeros(2, 2)).shape == (4,)
     assert nn.Reshape(2, 2, False).forward(torch.zeros(1, 4)).shape == (2, 2)
-
-
-def test_constructors_accept_integral_floats_as_lua_numbers():
-    """Lua numbers are doubles: nn.Linear(3072, 1536.0) is a valid Lua constructor; 2.5 is not."""
-    assert str(nn.Linear(30, 15.0)) == "nn.Linear(30 -> 15)"
-    assert str(nn.SpatialConvolution(3.0, 4, 5, 5.0, 1, 1, 2.0)) == "nn.SpatialConvolution(3 -> 4, 5x5, 1,1, 2,2)"
-    assert str(nn.SpatialMaxPooling(2.0, 2)) == "nn.SpatialMaxPooling(2x2, 2,2)"
-    assert nn.View(4.0, -1).forward(torch.randn(8)).shape == (4, 2)
-    with pytest.raises(ValueError, match=r"Linear: expecting outputSize to be an integer, got 2.5"):
-        nn.Linear(3, 2.5)
-    with pytest.raises(ValueError, match=r"SpatialMaxPooling: expecting kW >= 1, got 0"):
-        nn.SpatialMaxPooling(0, 2)
-
-
-def test_without_bias_printouts_are_torch7s():
-    assert str(nn.Linear(5, 3, False)) == "nn.Linear(5 -> 3) without bias"
-    assert str(nn.SpatialConvolutionMM(2, 3, 3, 3, 2, 2).noBias()) == "nn.SpatialConvolutionMM(2 -> 3, 3x3, 2,2) without bias"

@@ -97,7 +97,7 @@ def test_bad_input_names_the_module_and_the_sizes():
     with pytest.raises(ValueError, match=r"MixtureTable: expecting one gater output per expert: 3 experts in "
                                          r"dimension 2, got experts of size \(4, 2, 5\)"):
         nn.MixtureTable().forward([T.randn(4, 3), T.randn(4, 2, 5)])
-    with pytest.raises(ValueError, match=r"NarrowTable: expecting length >= 1, got 0"):
+    with pytest.raises(ValueError, match=r"NarrowTable: expecting length to be an integer >= 1, got 0"):
         nn.NarrowTable(1, 0)
 
 

@@ -7,7 +7,8 @@ subclass or wrapper of a child (data-parallel synchronisation) is honoured.
 """
 import torch
 
-from compat.nn.module import Module, check_tensor, grad_mode, lua_int
+from compat.nn._args import integral
+from compat.nn.module import Module, check_tensor, grad_mode
 
 
 def _check_module(owner, module):
@@ -251,7 +252,7 @@ class Concat(Branches):
 
     def __init__(self, dimension):
         super().__init__()
-        self.dimension = lua_int('Concat', 'dimension', dimension, 1)
+        self.dimension = integral('Concat', 'dimension', dimension)
         self.outputSize = torch.empty(0, dtype=torch.long)
 
     def _dim(self, t):
@@ -342,8 +343,8 @@ class Parallel(Branches):
 
     def __init__(self, inputDimension, outputDimension):
         super().__init__()
-        self.inputDimension = lua_int('Parallel', 'inputDimension', inputDimension, 1)
-        self.outputDimension = lua_int('Parallel', 'outputDimension', outputDimension, 1)
+        self.inputDimension = integral('Parallel', 'inputDimension', inputDimension)
+        self.outputDimension = integral('Parallel', 'outputDimension', outputDimension)
 
     def _check(self, input):
         """The modules used: one per slice of the input (Lua ignores extra modules)."""
@@ -413,8 +414,8 @@ class Bottle(Decorator):
 
     def __init__(self, module, nInputDim=2, nOutputDim=None):
         super().__init__(module)
-        self.nInputDim = lua_int('Bottle', 'nInputDim', nInputDim, 1)
-        self.nOutputDim = self.nInputDim if nOutputDim is None else lua_int('Bottle', 'nOutputDim', nOutputDim, 1)
+        self.nInputDim = integral('Bottle', 'nInputDim', nInputDim)
+        self.nOutputDim = integral('Bottle', 'nOutputDim', nOutputDim, optional=True) or self.nInputDim
         self.dimDelta = self.nInputDim - self.nOutputDim
         self.inShape = torch.zeros(self.nInputDim, dtype=torch.get_default_dtype())
         self.outShape = torch.zeros(self.nOutputDim, dtype=torch.get_default_dtype())

@@ -11,7 +11,7 @@ maths is the same. ``reset``: weight and bias uniform in [-s, s], s = 1/sqrt(kW*
 import torch
 import torch.nn.functional as F
 
-from compat.nn.module import Module, autograd_active, check_tensor, lua_int
+from compat.nn.module import Module, autograd_active, check_tensor
 
 _conv_backward = torch.ops.aten.convolution_backward.default
 _FOLD_MAX_PLANES = 8  # below this many input planes gradInput goes through col2im (see _grad_input_by_fold)
@@ -27,9 +27,8 @@ class _SpatialConv(Module):
         for name, v, lo in (('nInputPlane', nInputPlane, 1), ('nOutputPlane', nOutputPlane, 1),
                             ('kW', kW, 1), ('kH', kH, 1), ('dW', dW, 1), ('dH', dH, 1),
                             ('padW', padW, 0), ('padH', padH, 0)):
-            lua_int(type(self).__name__, name, v, lo)
-        nInputPlane, nOutputPlane, kW, kH, dW, dH, padW, padH = (
-            int(v) for v in (nInputPlane, nOutputPlane, kW, kH, dW, dH, padW, padH))
+            if not isinstance(v, int) or isinstance(v, bool) or v < lo:
+                raise ValueError(f"{self.__class__.__name__}: expecting {name} to be an int >= {lo}, got {v!r}")
         self.nInputPlane, self.nOutputPlane = nInputPlane, nOutputPlane
         self.kW, self.kH, self.dW, self.dH, self.padW, self.padH = kW, kH, dW, dH, padW, padH
         shape = ((nOutputPlane, nInputPlane, kH, kW) if self._weight_4d
@@ -165,7 +164,7 @@ class _SpatialConv(Module):
             s += f", {self.dW},{self.dH}"
         if self.padW or self.padH:
             s += f", {self.padW},{self.padH}"
-        return s + (')' if self.bias is not None else ') without bias')
+        return s + ')'
 
 
 class SpatialConvolutionMM(_SpatialConv):

@@ -3,7 +3,8 @@
 import torch
 import torch.nn.functional as F
 
-from compat.nn.module import Module, autograd_active, check_tensor, lua_int
+from compat.nn._args import integral
+from compat.nn.module import Module, autograd_active, check_tensor
 
 
 class Linear(Module):
@@ -16,8 +17,8 @@ class Linear(Module):
 
     def __init__(self, inputSize, outputSize, bias=True):
         super().__init__()
-        inputSize = lua_int('Linear', 'inputSize', inputSize, 1)
-        outputSize = lua_int('Linear', 'outputSize', outputSize, 1)
+        inputSize = integral('Linear', 'inputSize', inputSize)
+        outputSize = integral('Linear', 'outputSize', outputSize)
         dtype = torch.get_default_dtype()
         self._new_param('weight', torch.empty(outputSize, inputSize, dtype=dtype))
         if bias:
@@ -74,8 +75,7 @@ class Linear(Module):
                 gb.add_(gradOutput.sum(0), alpha=scale)
 
     def extra_repr(self):
-        return f"{self.weight.shape[1]} -> {self.weight.shape[0]}" + ('' if self.bias is not None else ' without bias')
+        return f"{self.weight.shape[1]} -> {self.weight.shape[0]}"
 
     def __tostring__(self):
-        w = self.weight.shape
-        return f"nn.Linear({w[1]} -> {w[0]})" + ('' if self.bias is not None else ' without bias')
+        return f"nn.Linear({self.extra_repr()})" + ('' if self.bias is not None else ' without bias')

@@ -166,16 +166,6 @@ def check_tensor(module, name, value, dims=None, size=None):
                                  f"{module.expected_input()}), got size {tuple(value.shape)}")
 
 
-def lua_int(owner, name, value, minimum=None):
-    """``value`` as an int: Lua numbers are doubles, so ``nn.Linear(3072, 1536.0)`` is valid Lua;
-    a non-integral or non-numeric value (or one below ``minimum``) is a ValueError naming it."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
-        raise ValueError(f"{owner}: expecting {name} to be an integer, got {value!r}")
-    if minimum is not None and value < minimum:
-        raise ValueError(f"{owner}: expecting {name} >= {minimum}, got {value!r}")
-    return int(value)
-
-
 class Module(torch.nn.Module):
     """Base class of every compat ``nn`` module (Lua ``nn.Module``).
 

@@ -8,7 +8,7 @@ of its window; overlapping windows accumulate. ``ceil()`` / ``floor()`` switch t
 import torch
 import torch.nn.functional as F
 
-from compat.nn.module import Module, autograd_active, check_tensor, lua_int
+from compat.nn.module import Module, autograd_active, check_tensor
 
 _pool = torch.ops.aten.max_pool2d_with_indices.default
 _pool_backward = torch.ops.aten.max_pool2d_with_indices_backward.default
@@ -28,8 +28,8 @@ class SpatialMaxPooling(Module):
         dH = kH if dH is None else dH
         for name, v, lo in (('kW', kW, 1), ('kH', kH, 1), ('dW', dW, 1), ('dH', dH, 1),
                             ('padW', padW, 0), ('padH', padH, 0)):
-            lua_int(type(self).__name__, name, v, lo)
-        kW, kH, dW, dH, padW, padH = (int(v) for v in (kW, kH, dW, dH, padW, padH))
+            if not isinstance(v, int) or isinstance(v, bool) or v < lo:
+                raise ValueError(f"SpatialMaxPooling: expecting {name} to be an int >= {lo}, got {v!r}")
         if padW > kW // 2 or padH > kH // 2:
             raise ValueError(f"SpatialMaxPooling: pad should be smaller than half of the kernel size, got "
                              f"pad {padW}x{padH} for kernel {kW}x{kH}")

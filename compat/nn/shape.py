@@ -4,7 +4,7 @@ View/Reshape return views of their input (as Lua); a gradInput is gradOutput vie
 """
 import torch
 
-from compat.nn.module import Module, autograd_active, check_tensor, lua_int
+from compat.nn.module import Module, autograd_active, check_tensor
 
 
 class Identity(Module):
@@ -23,9 +23,9 @@ def _sizes(module, args):
     if len(args) == 1 and isinstance(args[0], (tuple, list, torch.Size)):
         args = tuple(args[0])
     for s in args:
-        if isinstance(s, bool) or not isinstance(s, (int, float)):
+        if not isinstance(s, int) or isinstance(s, bool):
             raise TypeError(f"{module.__class__.__name__}: expecting integer sizes, got {args!r}")
-    return tuple(lua_int(type(module).__name__, 'sizes', s) for s in args)
+    return tuple(args)
 
 
 def _view(t, shape):

@@ -8,7 +8,8 @@ autograd); ``updateGradInput`` computes Torch7's gradient explicitly. Dimensions
 """
 import torch
 
-from compat.nn.module import Module, check_tensor, grad_mode, lua_int
+from compat.nn._args import integral
+from compat.nn.module import Module, check_tensor, grad_mode
 
 
 def check_table(module, name, value, n=None, tensors=True):
@@ -66,8 +67,8 @@ class JoinTable(Module):
 
     def __init__(self, dimension, nInputDims=None):
         super().__init__()
-        self.dimension = lua_int('JoinTable', 'dimension', dimension)
-        self.nInputDims = None if nInputDims is None else lua_int('JoinTable', 'nInputDims', nInputDims)
+        self.dimension = integral('JoinTable', 'dimension', dimension, None)
+        self.nInputDims = integral('JoinTable', 'nInputDims', nInputDims, None, optional=True)
         self.size = torch.empty(0, dtype=torch.long)
         self.gradInput = []
 
@@ -99,8 +100,8 @@ class SplitTable(Module):
 
     def __init__(self, dimension, nInputDims=None):
         super().__init__()
-        self.dimension = lua_int('SplitTable', 'dimension', dimension)
-        self.nInputDims = None if nInputDims is None else lua_int('SplitTable', 'nInputDims', nInputDims)
+        self.dimension = integral('SplitTable', 'dimension', dimension, None)
+        self.nInputDims = integral('SplitTable', 'nInputDims', nInputDims, None, optional=True)
 
     def updateOutput(self, input):
         check_tensor(self, 'input', input)
@@ -133,7 +134,7 @@ class SelectTable(Module):
 
     def __init__(self, index):
         super().__init__()
-        self.index = lua_int('SelectTable', 'index', index)
+        self.index = integral('SelectTable', 'index', index, None)
         self.gradInput = []
 
     def updateOutput(self, input):
@@ -159,8 +160,8 @@ class NarrowTable(Module):
 
     def __init__(self, offset, length=1):
         super().__init__()
-        self.offset = lua_int('NarrowTable', 'offset', offset, 1)
-        self.length = lua_int('NarrowTable', 'length', length, 1)
+        self.offset = integral('NarrowTable', 'offset', offset)
+        self.length = integral('NarrowTable', 'length', length)
         self.output, self.gradInput = [], []
 
     def _check(self, input):
@@ -485,7 +486,7 @@ class MixtureTable(Module):
 
     def __init__(self, dim=None):
         super().__init__()
-        self.dim = None if dim is None else lua_int('MixtureTable', 'dim', dim, 1)
+        self.dim = integral('MixtureTable', 'dim', dim, optional=True)
         self.gradInput = []
 
     def expected_input(self):
