@@ -86,8 +86,8 @@ def test_bad_input_names_the_module_and_the_sizes():
         nn.JoinTable(1).forward(T.randn(2))
     with pytest.raises(ValueError, match=r"SelectTable: index 3 does not exist in an input table of 2 entries"):
         nn.SelectTable(3).forward([T.randn(1), T.randn(1)])
-    with pytest.raises(ValueError, match=r"CAddTable: expecting the input tensors to have one size, got sizes "
-                                         r"\[\(2, 3\), \(2, 4\)\]"):
+    with pytest.raises(ValueError, match=r"CAddTable: expecting input tensors of one number of elements, got "
+                                         r"sizes \[\(2, 3\), \(2, 4\)\]"):
         nn.CAddTable().forward([T.randn(2, 3), T.randn(2, 4)])
     with pytest.raises(ValueError, match=r"CSubTable: expecting input to be a table of at least 2 entries, got 1"):
         nn.CSubTable().forward([T.randn(2)])
@@ -120,3 +120,13 @@ def test_inplace_cadd_table_sums_into_the_first_input_on_the_lua_path():
     assert out is a and T.equal(a, T.full((2, 3), 3.0))
     g = T.randn(2, 3)
     assert all(x is g for x in m.backward([a, b], g))
+
+
+def test_elementwise_tables_take_equal_numbers_of_elements_as_torch7():
+    """Torch7's add/cmul work element by element on tensors of one number of elements; the result
+    has the first input's size and each gradInput its input's size."""
+    a, b = T.randn(3, 4), T.randn(4, 3)
+    m = nn.CSubTable()
+    assert T.equal(m.forward([a, b]), a - b.reshape(3, 4))
+    g1, g2 = m.backward([a, b], T.ones(3, 4))
+    assert g1.shape == (3, 4) and g2.shape == (4, 3) and T.equal(g2, -T.ones(4, 3))

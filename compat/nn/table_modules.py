@@ -25,10 +25,14 @@ def check_table(module, name, value, n=None, tensors=True):
                 raise TypeError(f"{cls}: expecting {name}[{i}] to be a torch.Tensor, got {type(v).__name__}")
 
 
-def _same_shapes(module, input):
-    shapes = [tuple(x.shape) for x in input]
-    if any(s != shapes[0] for s in shapes):
-        raise ValueError(f"{type(module).__name__}: expecting the input tensors to have one size, got sizes {shapes}")
+def _as_first(module, input):
+    """The inputs viewed in the size of the first: Torch7 combines tensors of the same number of
+    elements entry by entry whatever their sizes (the result has the first one's size)."""
+    first = input[0]
+    if any(x.numel() != first.numel() for x in input):
+        raise ValueError(f"{type(module).__name__}: expecting input tensors of one number of elements, got sizes "
+                         f"{[tuple(x.shape) for x in input]}")
+    return [x if x.shape == first.shape else x.reshape(first.shape) for x in input]
 
 
 def _zeros_like(x):
@@ -231,23 +235,25 @@ class _Elementwise(Module):
         self.gradInput = []
 
     def expected_input(self):
-        return f"a table of at least {self._min_inputs} tensors of one size"
+        return f"a table of at least {self._min_inputs} tensors of one number of elements"
 
     def _check(self, input):
         check_table(self, 'input', input, self._min_inputs)
-        _same_shapes(self, input)
+        return _as_first(self, input)
 
     def updateOutput(self, input):
-        self._check(input)
+        xs = self._check(input)
         with grad_mode():
-            self.output = self._combine(input)
+            self.output = self._combine(xs)
         return self.output
 
     def updateGradInput(self, input, gradOutput):
-        self._check(input)
+        xs = self._check(input)
         check_tensor(self, 'gradOutput', gradOutput)
         with torch.no_grad():
-            self.gradInput = self._grads(input, gradOutput)
+            g = gradOutput if gradOutput.shape == xs[0].shape else gradOutput.reshape(xs[0].shape)
+            grads = self._grads(xs, g)
+            self.gradInput = [g if g.shape == x.shape else g.reshape(x.shape) for g, x in zip(grads, input)]
         return self.gradInput
 
 
