@@ -11,8 +11,9 @@ import logging
 import torch
 
 from compat import t7
-from compat.nn import activations, containers, conv, criterions, linear, pooling, shape
+from compat.nn import activations, containers, conv, criterions, linear, pooling, shape, t7_checks
 from compat.nn.module import _DTYPE_NAMES, Module
+from compat.t7.reader import reserve
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +45,9 @@ def _storage(sizes):
 
 # ---------------------------------------------------------------------------------- loading
 def _new(cls, table):
+    """An instance of ``cls`` with the file's ``output``/``gradInput``, training flag, parameters and
+    gradients; every field is checked first (:mod:`compat.nn.t7_checks`)."""
+    t7_checks.check_fields(cls, table)
     m = cls.__new__(cls)
     Module.__init__(m)
     for f in ('output', 'gradInput'):
@@ -51,14 +55,14 @@ def _new(cls, table):
         if isinstance(v, torch.Tensor):
             setattr(m, f, v)
     if 'train' in table:          # this module only (Lua stores the flag per module)
-        m.training = bool(table['train'])
+        m.training = table['train']
     for name in m._param_names:
-        w = table.get(name)
-        if isinstance(w, torch.Tensor) and w.numel() > 0:
-            m._new_param(name, w)
-            g = table.get('grad' + name[0].upper() + name[1:])
-            if isinstance(g, torch.Tensor) and g.shape == w.shape and g.dtype == w.dtype:
-                m._set_grad(name, g)
+        w = t7_checks.parameter(cls, table, name)
+        if w is not None:
+            g = t7_checks.gradient(cls, table, name, w)
+            if g is None:         # a zero gradient the file does not hold
+                reserve(w.numel() * w.element_size(), f"the zero {t7_checks.grad_name(name)} of a {cls.__name__}")
+            m._new_param(name, w, grad=g)
         elif name not in m._parameters:
             setattr(m, name, None)
     return m
@@ -143,6 +147,7 @@ def _load_sequential(table):
 
 
 def _new_criterion(cls, table):
+    t7_checks.check_fields(cls, table)
     c = cls.__new__(cls)
     criterions.Criterion.__init__(c)
     gi = table.get('gradInput')

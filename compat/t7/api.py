@@ -66,7 +66,7 @@ def load(path, format: str = "binary"):
     """Read a Torch7 ``.t7`` file (``format`` 'binary' or 'ascii') or a PyTorch file.
 
     ``path`` is a file name or a binary file object. A PyTorch file (zip or pickle) is handed to
-    ``torch.load``. See :mod:`compat.t7` for how Lua values map to Python.
+    ``torch.load(weights_only=True)``, which builds no arbitrary Python object. See :mod:`compat.t7` for how Lua values map to Python.
     Raises :class:`T7FormatError` (a ValueError) for files that are not valid ``.t7`` data.
     """
     _check_format(format)
@@ -92,11 +92,7 @@ def _load_fileobj(f, format: str, name) -> object:
     f.seek(start)
     kind = sniff(head)
     if kind == "pytorch":
-        logger.debug("%s is a PyTorch file; handing it to torch.load", name)
-        try:
-            return torch.load(f)
-        except Exception as exc:
-            raise T7FormatError(f"{name} looks like a PyTorch file, but torch.load failed: {exc}") from exc
+        return _load_pytorch(f, name)
     if kind == "empty":
         raise T7FormatError(f"cannot read {name}: the file is empty")
     try:
@@ -104,8 +100,8 @@ def _load_fileobj(f, format: str, name) -> object:
         try:
             if format == "binary":
                 source = _Mapped(data, pos) if isinstance(data, mmap.mmap) else io.BytesIO(data)
-                return Reader(BinaryIn(source, size)).read()
-            return Reader(AsciiIn(data, pos)).read()
+                return Reader(BinaryIn(source, size)).load()
+            return Reader(AsciiIn(data, pos)).load()
         finally:
             if isinstance(data, mmap.mmap):
                 try:
@@ -116,6 +112,18 @@ def _load_fileobj(f, format: str, name) -> object:
         raise _with_hint(exc, kind, format, name) from None
     except RecursionError:
         raise T7FormatError(f"cannot read {name}: tables nested too deeply for Python") from None
+
+
+def _load_pytorch(f, name):
+    """A PyTorch file, through ``torch.load(weights_only=True)``: tensors, numbers, strings and
+    containers only, never a pickled callable. The argument is explicit, so PyTorch's
+    ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD`` (which only changes the default) cannot turn pickles back on."""
+    logger.debug("%s is a PyTorch file; handing it to torch.load(weights_only=True)", name)
+    try:
+        return torch.load(f, weights_only=True)
+    except Exception as exc:
+        raise T7FormatError(f"{name} looks like a PyTorch file, but torch.load(weights_only=True) refused "
+                            f"or failed to read it: {exc}") from exc
 
 
 class _Mapped:
