@@ -7,8 +7,7 @@ import sys
 import pytest
 import torch
 
-from compat.t7 import T7FormatError, T7Table, load, save
-from compat.t7 import registry
+from compat.t7 import T7FormatError, T7Table, load, registry, save
 from compat.t7.reader import MAX_EXPANDED_ELEMENTS
 from tests.test_t7_common import fixture
 

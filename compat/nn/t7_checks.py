@@ -54,8 +54,10 @@ def field_error(cls, field, expected: str, value) -> T7FormatError:
 def overlaps(t: torch.Tensor) -> bool:
     """Whether two elements of ``t`` share memory: with its dimensions ordered by stride, each
     stride must pass the extent of the smaller ones (``expand``'s stride 0 fails at once)."""
+    if t.numel() == 0:
+        return False
     extent = 0
-    dims = sorted(((st, n) for n, st in zip(t.shape, t.stride()) if n > 1))
+    dims = sorted((st, n) for n, st in zip(t.shape, t.stride()) if n > 1)
     for stride, size in dims:
         if stride <= extent:
             return True
@@ -102,22 +104,21 @@ def gradient(cls, table, name, weight):
     return value
 
 
+_KINDS = (
+    (INT_FIELDS, "an integer", lambda v: type(v) is int),  # bool is an int subclass: excluded
+    (NUMBER_FIELDS, "a number", lambda v: type(v) in (int, float)),
+    (BOOL_FIELDS, "a boolean", lambda v: type(v) is bool),
+    (TENSOR_FIELDS, "a tensor", lambda v: isinstance(v, torch.Tensor)),
+)
+
+
 def check_fields(cls, table) -> None:
     """Refuse a field of a well-known torch/nn name whose value has the wrong type (see the module doc)."""
     for field, value in table.items():
         if value is None or not isinstance(field, str):
             continue
-        if field in INT_FIELDS:
-            if type(value) is not int:
-                raise field_error(cls, field, "an integer", value)
-            if field in SIZE_FIELDS and value < 0:
-                raise field_error(cls, field, "an integer >= 0 (a size)", value)
-        elif field in NUMBER_FIELDS:
-            if type(value) not in (int, float):
-                raise field_error(cls, field, "a number", value)
-        elif field in BOOL_FIELDS:
-            if type(value) is not bool:
-                raise field_error(cls, field, "a boolean", value)
-        elif field in TENSOR_FIELDS:
-            if not isinstance(value, torch.Tensor):
-                raise field_error(cls, field, "a tensor", value)
+        for names, expected, fits in _KINDS:
+            if field in names and not fits(value):
+                raise field_error(cls, field, expected, value)
+        if field in SIZE_FIELDS and value < 0:
+            raise field_error(cls, field, "an integer >= 0 (a size)", value)

@@ -11,7 +11,16 @@ import logging
 import torch
 
 from compat import t7
-from compat.nn import activations, containers, conv, criterions, linear, pooling, shape, t7_checks
+from compat.nn import (
+    activations,
+    containers,
+    conv,
+    criterions,
+    linear,
+    pooling,
+    shape,
+    t7_checks,
+)
 from compat.nn.module import _DTYPE_NAMES, Module
 from compat.t7.reader import reserve
 
