@@ -18,7 +18,7 @@ from compat import nn
 from compat.nn import t7_checks
 from compat.nn.module import Module
 from compat.nn.t7_support import _load_generic
-from compat.t7 import T7FormatError, T7Object, T7Table, load, save
+from compat.t7 import T7FormatError, T7Object, T7Storage, T7Table, load, save
 from compat.t7.reader import ALLOCATION_SLACK
 
 REPO = Path(__file__).resolve().parent.parent
@@ -163,7 +163,7 @@ BOMBS = textwrap.dedent("""
     import io, resource, sys
     sys.path.insert(0, {repo!r})
     import torch
-    from compat.t7 import T7FormatError, T7Object, T7Table, load, save
+    from compat.t7 import T7FormatError, T7Object, T7Storage, T7Table, load, save
     import compat.nn  # noqa: F401  (the module loaders)
     one = torch.tensor([1.0])
     w = torch.zeros(1024, 1024)
@@ -200,3 +200,23 @@ def test_memory_bombs_are_refused_under_an_address_space_limit():
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
                           env=dict(os.environ, OMP_NUM_THREADS="1"), check=False)
     assert proc.returncode == 0 and proc.stdout.count("refused:") == 4, proc.stdout + proc.stderr[-3000:]
+
+
+@pytest.mark.parametrize("class_name,fields,match", [
+    ("nn.View", {"size": "3"}, r"nn.View: field 'size' must be a LongStorage of sizes, got str '3'"),
+    ("nn.View", {"size": [2, 2.5]}, r"nn.View: field 'size' must be a LongStorage of sizes \(integers\)"),
+    ("nn.Reshape", {"size": torch.tensor([1.5])}, r"nn.Reshape: field 'size' .*\(integers\)"),
+    ("nn.Reshape", {"size": [4], "batchMode": "no"}, r"nn.Reshape: field 'batchMode' must be a boolean"),
+    ("nn.Sequential", {"modules": "abc"}, r"nn.Sequential: field 'modules' must be a table, got str 'abc'"),
+    ("nn.CrossEntropyCriterion", {"lsm": 3}, r"nn.CrossEntropyCriterion: field 'lsm' must be an nn.LogSoftMax"),
+])
+def test_structured_fields_of_the_wrong_type_are_refused(class_name, fields, match):
+    with pytest.raises(T7FormatError, match=match):
+        roundtrip(lua(class_name, **fields))
+
+
+def test_structured_fields_still_load():
+    view = roundtrip(lua("nn.View", size=T7Storage(torch.tensor([2, 3]))))
+    assert view.size == (2, 3)
+    reshape = roundtrip(lua("nn.Reshape", size=[6], batchMode=True))
+    assert tuple(reshape.size) == (6,) and reshape.batchMode is True and reshape.nelement == 6

@@ -14,13 +14,13 @@ criterion counterpart call :func:`check_fields`):
   (Lua numbers with an integral value), not negative;
 - other numeric settings (``p``, ``eps``, ``momentum``, ``threshold``...): numbers;
 - flags (``train``, ``inplace``, ``sizeAverage``, ``ceil_mode``...): booleans;
-- running statistics and weights of criterions: tensors.
+- running statistics and weights of criterions: tensors; a container's ``modules``: a table.
 
 A field may always be absent or nil (the loaders have defaults).
 """
 import torch
 
-from compat.t7 import T7FormatError
+from compat.t7 import T7FormatError, T7Storage
 
 SIZE_FIELDS = frozenset((
     'nInputPlane', 'nOutputPlane', 'inputSize', 'outputSize', 'kW', 'kH', 'kT', 'dW', 'dH', 'dT',
@@ -32,8 +32,9 @@ NUMBER_FIELDS = frozenset((
     'beta', 'scale'))
 BOOL_FIELDS = frozenset((
     'train', 'inplace', 'sizeAverage', 'oldSizeAverage', 'ceil_mode', 'v2', 'affine',
-    'stochastic_inference'))
+    'stochastic_inference', 'batchMode'))
 TENSOR_FIELDS = frozenset(('running_mean', 'running_var', 'running_std', 'weights', 'noise'))
+TABLE_FIELDS = frozenset(('modules',))  # a container's children: a Lua list (or a table)
 
 
 def lua_name(cls) -> str:
@@ -109,6 +110,7 @@ _KINDS = (
     (NUMBER_FIELDS, "a number", lambda v: type(v) in (int, float)),
     (BOOL_FIELDS, "a boolean", lambda v: type(v) is bool),
     (TENSOR_FIELDS, "a tensor", lambda v: isinstance(v, torch.Tensor)),
+    (TABLE_FIELDS, "a table", lambda v: isinstance(v, (list, dict))),
 )
 
 
@@ -122,3 +124,30 @@ def check_fields(cls, table) -> None:
                 raise field_error(cls, field, expected, value)
         if field in SIZE_FIELDS and value < 0:
             raise field_error(cls, field, "an integer >= 0 (a size)", value)
+
+
+def sizes(cls, table, field) -> tuple:
+    """A size list (torch/nn keeps them in a LongStorage; a tensor, Lua list or number also does)
+    as a tuple of ints; anything else, or a non-integer entry, is refused."""
+    value = table.get(field)
+    if isinstance(value, T7Storage):
+        value = value.tensor
+    if isinstance(value, torch.Tensor):
+        values = value.reshape(-1).tolist()
+    elif isinstance(value, list):
+        values = value
+    elif type(value) is int:
+        values = [value]
+    else:
+        raise field_error(cls, field, "a LongStorage of sizes", value)
+    if not all(type(v) is int for v in values):
+        raise field_error(cls, field, "a LongStorage of sizes (integers)", value)
+    return tuple(values)
+
+
+def child(cls, table, field, expected):
+    """The module or criterion of class ``expected`` in ``field``, None when absent; refused otherwise."""
+    value = table.get(field)
+    if value is not None and not isinstance(value, expected):
+        raise field_error(cls, field, f"an {lua_name(expected)}", value)
+    return value

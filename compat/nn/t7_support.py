@@ -35,19 +35,6 @@ def _tensor(v, dtype=None):
     return v if dtype is None else v.to(dtype)
 
 
-def _ints(v):
-    """A LongStorage (or list / number) of sizes -> tuple of ints."""
-    if isinstance(v, t7.T7Storage):
-        return tuple(int(x) for x in v.tensor.tolist())
-    if isinstance(v, torch.Tensor):
-        return tuple(int(x) for x in v.reshape(-1).tolist())
-    if isinstance(v, (list, tuple)):
-        return tuple(int(x) for x in v)
-    if isinstance(v, dict):
-        return tuple(int(v[k]) for k in sorted(v))
-    return (int(v),)
-
-
 def _storage(sizes):
     return t7.T7Storage(torch.tensor(list(sizes), dtype=torch.long))
 
@@ -110,14 +97,14 @@ def _load_relu(table):
 
 def _load_view(table):
     m = _new(shape.View, table)
-    m.resetSize(*_ints(table['size']))
+    m.resetSize(*t7_checks.sizes(shape.View, table, 'size'))
     m.numInputDims = table.get('numInputDims')
     return m
 
 
 def _load_reshape(table):
     m = _new(shape.Reshape, table)
-    m.size = _ints(table['size'])
+    m.size = t7_checks.sizes(shape.Reshape, table, 'size')
     m.nelement = int(table.get('nelement', 0)) or int(torch.tensor(m.size).prod())
     m.batchMode = table.get('batchMode')
     return m
@@ -140,6 +127,7 @@ def _load_sequential(table):
 
     (Such containers occur inside modules whose loader rebuilds them from their settings, e.g. the
     padding/convolution helpers of nn.SpatialContrastiveNormalization; it never runs them.)"""
+    t7_checks.check_fields(containers.Sequential, table)
     mods = table.get('modules') or []
     if isinstance(mods, dict):
         mods = [mods[k] for k in sorted(mods)]
@@ -178,9 +166,9 @@ def _load_nll(table):
 
 def _load_cross_entropy(table):
     c = _new_criterion(criterions.CrossEntropyCriterion, table)
-    c.lsm = table['lsm'] if isinstance(table.get('lsm'), activations.LogSoftMax) else activations.LogSoftMax()
-    c.nll = table['nll'] if isinstance(table.get('nll'), criterions.ClassNLLCriterion) \
-        else criterions.ClassNLLCriterion()
+    cls = criterions.CrossEntropyCriterion
+    c.lsm = t7_checks.child(cls, table, 'lsm', activations.LogSoftMax) or activations.LogSoftMax()
+    c.nll = t7_checks.child(cls, table, 'nll', criterions.ClassNLLCriterion) or criterions.ClassNLLCriterion()
     c.sizeAverage = bool(table.get('sizeAverage', c.nll.sizeAverage))
     c.oldSizeAverage = bool(table.get('oldSizeAverage', c.sizeAverage))
     return c
