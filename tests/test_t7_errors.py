@@ -289,3 +289,14 @@ def test_true_and_one_are_still_told_apart_in_linear_time():
     assert repeated == {True: 2} and type(next(iter(repeated))) is bool
     with pytest.raises(T7FormatError, match="both keys true and 1"):
         load_bytes(ints(3, 1, 3) + true_key + value + true_key + value + number_key + value)
+
+
+def test_ascii_numbers_longer_than_any_torch7_writes_are_refused():
+    """Torch7 writes at most 24 characters a number (%.17g); a 1 MB "number" among n others would
+    make numpy hold n copies of its width."""
+    header = b"4\n1\n3\nV 1\n19\ntorch.DoubleStorage\n3\n"
+    assert load_bytes(header + b"-1.2345678901234567e-300 2 3\n", "ascii").tolist() == [-1.2345678901234567e-300, 2, 3]
+    with pytest.raises(T7FormatError, match="torch.DoubleStorage: a number of 100000 characters.* at line 8"):
+        load_bytes(header + b"1 " + b"1" * 100_000 + b" 3\n", "ascii")
+    # an array spread over several lines (not how Torch7 writes it, but fscanf reads it) still loads
+    assert load_bytes(header + b"1\n2\n\n3\n", "ascii").tolist() == [1.0, 2.0, 3.0]
