@@ -66,7 +66,8 @@ def load(path, format: str = "binary"):
     """Read a Torch7 ``.t7`` file (``format`` 'binary' or 'ascii') or a PyTorch file.
 
     ``path`` is a file name or a binary file object. A PyTorch file (zip or pickle) is handed to
-    ``torch.load(weights_only=True)``, which builds no arbitrary Python object. See :mod:`compat.t7` for how Lua values map to Python.
+    ``torch.load(weights_only=True)``, which builds no arbitrary Python object. See :mod:`compat.t7`
+    for how Lua values map to Python, and docs/api.md for what is refused.
     Raises :class:`T7FormatError` (a ValueError) for files that are not valid ``.t7`` data.
     """
     _check_format(format)
