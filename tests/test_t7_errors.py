@@ -247,6 +247,15 @@ def test_pytorch_files_never_run_pickled_code(tmp_path, monkeypatch, fmt, contai
     assert load(tmp_path / "plain.pt", fmt)["w"].tolist() == [0.0, 1.0, 2.0]
 
 
+def test_pytorch_files_have_the_same_bound_on_expanded_views(tmp_path):
+    one = torch.ones(1)
+    torch.save({"a": [(1, one.expand(2 ** 40))]}, tmp_path / "bomb.pt")
+    with pytest.raises(T7FormatError, match=r"bomb.pt: a PyTorch tensor of size \[1099511627776\], strides \[0\]"):
+        load(tmp_path / "bomb.pt")
+    torch.save({"a": one.expand(MAX_EXPANDED_ELEMENTS + 1)}, tmp_path / "within.pt")
+    assert load(tmp_path / "within.pt")["a"].stride() == (0,)
+
+
 def _repeated_keys_table(n):
     """A binary table of 2n entries: the integer keys 1..n, then the same keys again."""
     entry = struct.Struct("<idid")  # key: number, value: number

@@ -14,7 +14,7 @@ import torch
 
 from compat._atomic import atomic_write
 from compat.t7.objects import T7FormatError
-from compat.t7.reader import Reader
+from compat.t7.reader import MAX_EXPANDED_ELEMENTS, Reader
 from compat.t7.streams import AsciiIn, AsciiOut, BinaryIn, BinaryOut
 from compat.t7.writer import Writer
 
@@ -121,10 +121,34 @@ def _load_pytorch(f, name):
     ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD`` (which only changes the default) cannot turn pickles back on."""
     logger.debug("%s is a PyTorch file; handing it to torch.load(weights_only=True)", name)
     try:
-        return torch.load(f, weights_only=True)
+        obj = torch.load(f, weights_only=True)
     except Exception as exc:
         raise T7FormatError(f"{name} looks like a PyTorch file, but torch.load(weights_only=True) refused "
                             f"or failed to read it: {exc}") from exc
+    _check_expansion(obj, name)
+    return obj
+
+
+def _check_expansion(obj, name):
+    """The .t7 reader's bound on expanded views (``MAX_EXPANDED_ELEMENTS``), applied to what a
+    PyTorch file held: torch.save keeps a stride-0 view as such, so a small file can hold one."""
+    pending, seen = [obj], set()
+    while pending:
+        x = pending.pop()
+        if id(x) in seen:
+            continue
+        seen.add(id(x))
+        if isinstance(x, dict):
+            pending.extend(x.values())
+        elif isinstance(x, (list, tuple, set)):
+            pending.extend(x)
+        elif isinstance(x, torch.Tensor) and x.element_size():
+            stored = x.untyped_storage().nbytes() // x.element_size()
+            if x.numel() > stored + MAX_EXPANDED_ELEMENTS:
+                raise T7FormatError(
+                    f"{name}: a PyTorch tensor of size {list(x.shape)}, strides {list(x.stride())} views "
+                    f"{x.numel()} elements over a storage of {stored}: an expanded view more than "
+                    f"{MAX_EXPANDED_ELEMENTS} elements larger than its storage is refused")
 
 
 class _Mapped:
