@@ -66,6 +66,8 @@ def test_parameters_of_the_wrong_type_are_refused(fmt):
     with pytest.raises(T7FormatError, match=r"nn.Linear: field 'weight' must be a tensor \(a parameter\), "
                                             r"got str 'abc'"):
         roundtrip(linear(weight="abc", bias=torch.zeros(3)), fmt)
+    with pytest.raises(T7FormatError, match=r"nn.Linear: field 'weight' must be a floating-point tensor .*torch.int64"):
+        roundtrip(linear(weight=torch.zeros(3, 2, dtype=torch.long)), fmt)
     with pytest.raises(T7FormatError, match=r"field 'gradBias' must be a tensor \(the gradient .*got int 3"):
         roundtrip(linear(weight=torch.zeros(3, 2), bias=torch.zeros(3), gradBias=3), fmt)
     with pytest.raises(T7FormatError, match=r"nn.SpatialConvolutionMM: field 'bias' .*got T7Table"):

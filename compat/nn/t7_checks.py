@@ -6,8 +6,8 @@ fails later (or, for a parameter, into a module without it). The checks go by to
 names, so they cover every class a loader builds (:func:`compat.nn.t7_support._new` and the
 criterion counterpart call :func:`check_fields`):
 
-- parameters (the class's ``_param_names``) and their gradients (``gradWeight``...): a tensor, an
-  empty one, or absent; a parameter must not be a view whose elements overlap (stride 0, as
+- parameters (the class's ``_param_names``) and their gradients (``gradWeight``...): a
+  floating-point tensor, an empty one, or absent; a parameter must not be a view whose elements overlap (stride 0, as
   ``expand`` makes), since a module updates its parameters and gradients in place and its zero
   gradient would be allocated at the view's full size;
 - the counts and sizes torch/nn modules carry (``nInputPlane``, ``kW``, ``inputSize``...): integers
@@ -80,6 +80,8 @@ def parameter(cls, table, name):
         raise field_error(cls, name, "a tensor (a parameter)", value)
     if value.numel() == 0:
         return None
+    if not value.is_floating_point():
+        raise field_error(cls, name, "a floating-point tensor (a parameter)", value)
     if overlaps(value):
         raise field_error(cls, name, "a tensor whose elements do not overlap (a parameter; strides "
                           f"{list(value.stride())} repeat elements)", value)
