@@ -19,6 +19,22 @@ from compat.nn.criterions import (  # noqa: F401
 )
 from compat.nn.stochastic_gradient import StochasticGradient  # noqa: F401
 
+# simple layers, arithmetic, shape and transfer modules (issue 13, part B)
+from compat.nn.simple import (  # noqa: F401
+    Add, Bilinear, CAdd, CMul, Cosine, Euclidean, LookupTable, Maxout, Mul, PReLU, WeightedEuclidean,
+)
+from compat.nn.arithmetic import (  # noqa: F401
+    Abs, AddConstant, Exp, GradientReversal, L1Penalty, Log, MM, MV, Max, Mean, Min, MulConstant,
+    Normalize, Power, Sqrt, Square, Sum,
+)
+from compat.nn.shape import (  # noqa: F401
+    Contiguous, Copy, Index, Narrow, Padding, Replicate, Select, Squeeze, Transpose, Unsqueeze,
+)
+from compat.nn.transfer import (  # noqa: F401
+    CReLU, Clamp, ELU, GatedLinearUnit, HardShrink, HardTanh, LeakyReLU, LogSigmoid, ReLU6, RReLU,
+    SoftMin, SoftPlus, SoftShrink, SoftSign, SpatialLogSoftMax, SpatialSoftMax, TanhShrink, Threshold,
+)
+
 from compat.nn.normalization import (  # noqa: F401
     SpatialContrastiveNormalization,
     SpatialDivisiveNormalization,
