@@ -20,9 +20,8 @@ from compat.nn.criterions import (  # noqa: F401
 from compat.nn.stochastic_gradient import StochasticGradient  # noqa: F401
 
 # simple layers, arithmetic, shape and transfer modules (issue 13, part B)
-from compat.nn.simple import (  # noqa: F401
-    Add, Bilinear, CAdd, CMul, Cosine, Euclidean, LookupTable, Maxout, Mul, PReLU, WeightedEuclidean,
-)
+from compat.nn.simple import Add, Bilinear, CAdd, CMul, LookupTable, Maxout, Mul, PReLU  # noqa: F401
+from compat.nn.distance import Cosine, Euclidean, WeightedEuclidean  # noqa: F401
 from compat.nn.arithmetic import (  # noqa: F401
     Abs, AddConstant, Exp, GradientReversal, L1Penalty, Log, MM, MV, Max, Mean, Min, MulConstant,
     Normalize, Power, Sqrt, Square, Sum,

@@ -487,7 +487,7 @@ class MV(Module):
         return self.output
 
     def updateGradInput(self, input, gradOutput):
-        m, mt, v = self._operands(input)
+        _, mt, v = self._operands(input)
         with torch.no_grad():
             outer = gradOutput.unsqueeze(-1) * v.unsqueeze(-2)         # d(M^T or M) = dy v^T
             dm = outer.transpose(-1, -2) if self.trans else outer

@@ -11,7 +11,13 @@ import torch
 import torch.nn.functional as F
 
 from compat.nn._args import integral, number
-from compat.nn.activations import LogSoftMax, Pointwise, SoftMax, _feature_dim, check_same_size
+from compat.nn.activations import (
+    LogSoftMax,
+    Pointwise,
+    SoftMax,
+    _feature_dim,
+    check_same_size,
+)
 from compat.nn.module import Module, autograd_active, check_tensor
 
 _aten = torch.ops.aten
