@@ -17,6 +17,7 @@ class _Constant(Module):
     """AddConstant / MulConstant: y = x (+ or *) constant_scalar, optionally in place (Lua: the
     input becomes the output, and backward restores the input)."""
     _t7_fields = ('constant_scalar', 'inplace')
+    inplace = False
 
     def __init__(self, constant_scalar, ip=False):
         super().__init__()
@@ -139,6 +140,7 @@ class Square(Pointwise):
 class Sqrt(Pointwise):
     """``nn.Sqrt(b=0)``: y = sqrt(x + eps) with eps = b; dx = dy / (2 y), 0 where y == 0."""
     _t7_fields = ('eps',)
+    eps = 0.0
 
     def __init__(self, b=0):
         super().__init__()
@@ -170,6 +172,7 @@ class Normalize(Module):
     """``nn.Normalize(p, eps=1e-10)``: each row x (a 1-D input or the rows of a 2-D one) divided
     by its p-norm, ||x||_p = (sum |x_i|^p + eps)^(1/p), or max |x_i| + eps for p = inf."""
     _t7_fields = ('p', 'eps')
+    eps = 1e-10
 
     def __init__(self, p, eps=1e-10):
         super().__init__()
@@ -278,7 +281,7 @@ class GradientReversal(_Identity):
         setattr(self, 'lambda', number('GradientReversal', 'lambda', lambda_))
 
     def _grad_rule(self, input, gradOutput):
-        return gradOutput * -getattr(self, 'lambda')
+        return gradOutput * -getattr(self, 'lambda', 1)     # files before version 2: lambda = 1
 
 
 class L1Penalty(_Identity):
@@ -286,6 +289,7 @@ class L1Penalty(_Identity):
     ``loss = m * ||x||_1`` (m = l1weight, divided by the number of elements when sizeAverage);
     dx = m sign(x) (+ dy when provideOutput)."""
     _t7_fields = ('l1weight', 'sizeAverage', 'provideOutput')
+    sizeAverage, provideOutput = False, True
 
     def __init__(self, l1weight, sizeAverage=False, provideOutput=True):
         super().__init__()
@@ -309,6 +313,7 @@ class _Reduce(Module):
     """Base of Sum/Mean/Max/Min: a 1-based ``dimension`` (negative counts from the end), shifted
     by one when the input has ``nInputDims + 1`` dimensions (a batch)."""
     _t7_fields = ('dimension', 'nInputDims')
+    nInputDims = None
 
     def __init__(self, dimension=1, nInputDims=None):
         super().__init__()
@@ -337,6 +342,7 @@ class Sum(_Reduce):
     sizeAverage) over ``dimension``; the reduced dimension is dropped unless the input is 1-D
     (or ``squeeze`` is false)."""
     _t7_fields = _Reduce._t7_fields + ('sizeAverage', 'squeeze')
+    sizeAverage, squeeze = False, True
 
     def __init__(self, dimension=1, nInputDims=None, sizeAverage=False, squeeze=None):
         super().__init__(dimension, nInputDims)
@@ -417,6 +423,7 @@ class MM(Module):
     """``nn.MM(transA=false, transB=false)``: input {A, B} (2-D, or 3-D batches), output A B with
     A or B transposed first as asked; gradInput {dA, dB}."""
     _t7_fields = ('transA', 'transB')
+    transA = transB = False
 
     def __init__(self, transA=False, transB=False):
         super().__init__()
@@ -459,6 +466,7 @@ class MV(Module):
     """``nn.MV(trans=false)``: input {M, v} (M 2-D and v 1-D, or batches: M 3-D, v 2-D), output
     M v (M^T v when trans); gradInput {dM, dv}."""
     _t7_fields = ('trans',)
+    trans = False
 
     def __init__(self, trans=False):
         super().__init__()

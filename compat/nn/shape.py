@@ -235,6 +235,7 @@ class Narrow(_Slice):
     ``dimension`` (fields ``index``, ``length``). A negative length counts from the end (-1: up to
     the last element); a negative offset takes the first size - length elements, as torch/nn."""
     _t7_fields = ('dimension', 'index', 'length')
+    length = 1
 
     def __init__(self, dimension, offset, length=1):
         super().__init__()
@@ -316,7 +317,7 @@ class Replicate(Module):
     input has more than ``ndim`` dimensions) of size ``nf``, a stride-0 view of the input;
     gradInput sums over it."""
     _t7_fields = ('nfeatures', 'dim', 'ndim')
-    ndim = None
+    dim, ndim = 1, None
 
     def __init__(self, nf, dim=1, ndim=None):
         super().__init__()
@@ -418,7 +419,7 @@ class Padding(Module):
     dimension ``dim`` (1-based; one further for a batch when nInputDim is set): before position
     ``index`` counted from the left when pad < 0, from the right when pad > 0."""
     _t7_fields = ('dim', 'pad', 'nInputDim', 'value', 'index')
-    nInputDim = None
+    nInputDim, value, index = None, 0, 1
 
     def __init__(self, dim, pad, nInputDim=None, value=0, index=1):
         super().__init__()
@@ -478,6 +479,8 @@ class Copy(Module):
     Lua type name), gradInput converted to ``intype``; with equal types and no forceCopy the
     tensors pass through unchanged, as Lua."""
     _t7_fields = ('intype', 'outtype', 'forceCopy', 'dontCast')
+    intype = outtype = 'torch.DoubleTensor'
+    forceCopy = dontCast = False
 
     def __init__(self, intype=None, outtype=None, forceCopy=False, dontCast=False):
         super().__init__()

@@ -314,6 +314,7 @@ class PReLU(Module):
     plane (the planes are dimension 1 of a 1-D input, dimension 2 otherwise); slopes start at
     0.25."""
     _t7_fields = ('nOutputPlane',)
+    nOutputPlane = 0
 
     def __init__(self, nOutputPlane=0):
         super().__init__()

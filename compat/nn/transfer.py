@@ -35,6 +35,7 @@ class HardTanh(Pointwise):
     """``nn.HardTanh(min_value=-1, max_value=1, inplace=false)``: y = min(max(x, min_val), max_val);
     dx = dy strictly inside (min_val, max_val), else 0."""
     _t7_fields = ('min_val', 'max_val', 'inplace')
+    min_val, max_val = -1.0, 1.0
 
     def __init__(self, min_value=-1, max_value=1, inplace=False):
         super().__init__()
@@ -74,6 +75,7 @@ class ReLU6(HardTanh):
 class Threshold(Pointwise):
     """``nn.Threshold(th=1e-6, v=0, ip=false)``: y = x if x > th else v; dx = dy where x > th."""
     _t7_fields = ('threshold', 'val', 'inplace')
+    threshold, val = 1e-6, 0.0
 
     def __init__(self, th=1e-6, v=0, ip=False):
         super().__init__()
@@ -98,6 +100,7 @@ class Threshold(Pointwise):
 class LeakyReLU(Pointwise):
     """``nn.LeakyReLU(negval=1/100, ip=false)``: y = x if x > 0 else negval * x."""
     _t7_fields = ('negval', 'inplace')
+    negval = 1 / 100
 
     def __init__(self, negval=None, ip=False):
         super().__init__()
@@ -120,6 +123,7 @@ class ELU(Pointwise):
     """``nn.ELU(alpha=1, inplace=false)``: y = x if x > 0 else alpha * (exp(x) - 1);
     dx = dy if y > 0 else dy * (y + alpha)."""
     _t7_fields = ('alpha', 'inplace')
+    alpha = 1.0
 
     def __init__(self, alpha=1, inplace=False):
         super().__init__()
@@ -140,6 +144,7 @@ class RReLU(Pointwise):
     """``nn.RReLU(l=1/8, u=1/3, ip=false)``: in training y = x * r for x <= 0 with r ~ U(l, u)
     drawn per element (kept in ``noise``), in evaluation r = (l + u) / 2; dx = dy * r."""
     _t7_fields = ('lower', 'upper', 'inplace', 'noise')
+    lower, upper = 1 / 8, 1 / 3
 
     def __init__(self, l=1 / 8, u=1 / 3, ip=False):
         super().__init__()
@@ -181,7 +186,7 @@ class _Shrink(Pointwise):
     @property
     def lam(self):
         """torch/nn's field ``lambda`` (a Python keyword)."""
-        return getattr(self, 'lambda')
+        return getattr(self, 'lambda', 0.5)
 
 
 class HardShrink(_Shrink):
@@ -210,6 +215,7 @@ class SoftPlus(Pointwise):
     """``nn.SoftPlus(beta=1)``: y = log(1 + exp(beta x)) / beta, or x where beta x > 20 (the fixed
     ``threshold``). Further arguments are ignored, as Lua ignores them."""
     _t7_fields = ('beta', 'threshold')
+    beta, threshold = 1.0, 20.0
 
     def __init__(self, beta=1, *ignored):
         super().__init__()
@@ -297,6 +303,7 @@ class GatedLinearUnit(Module):
     """``nn.GatedLinearUnit(dim)``: split the input in halves a, b along ``dim`` (1-based, default
     the last) and return a * sigmoid(b)."""
     _t7_fields = ('dim',)
+    dim = None
 
     def __init__(self, dim=None):
         super().__init__()
@@ -335,6 +342,7 @@ class CReLU(Module):
     torch/nn builds it as a Sequential (ConcatTable(Identity, MulConstant(-1)), JoinTable(2),
     ReLU); here it is one module with the same output, gradient and printout ``CReLU()``."""
     _t7_fields = ('nInputDims', 'inplace')
+    inplace = False
 
     def __init__(self, nInputDims, inplace=False):
         super().__init__()
