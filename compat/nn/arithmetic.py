@@ -12,6 +12,8 @@ from compat.nn._args import integral, number
 from compat.nn.activations import Pointwise, check_same_size
 from compat.nn.module import Module, autograd_active, check_tensor
 
+_aten = torch.ops.aten
+
 
 class _Constant(Module):
     """AddConstant / MulConstant: y = x (+ or *) constant_scalar, optionally in place (Lua: the
@@ -101,7 +103,8 @@ class Abs(Pointwise):
         return torch.abs(x)
 
     def _df(self, x, y, dy):
-        return torch.where(x >= 0, dy, -dy)
+        # -dy where -x > 0, else dy: x = 0 (and -0.0) takes +1
+        return _aten.leaky_relu_backward(-dy, -x, -1.0, False)
 
 
 class Exp(Pointwise):
@@ -150,7 +153,7 @@ class Sqrt(Pointwise):
         return torch.sqrt(x + self.eps) if self.eps else torch.sqrt(x)
 
     def _df(self, x, y, dy):
-        return torch.where(y == 0, 0, 0.5 * (dy / y))
+        return _aten.threshold_backward(0.5 * (dy / y), y, 0)       # 0 where y == 0
 
 
 class Power(Pointwise):

@@ -18,6 +18,8 @@ from compat.nn.linear import Linear
 from compat.nn.module import Module, autograd_active, check_tensor
 from compat.nn.shape import View
 
+_aten = torch.ops.aten
+
 
 def _uniform(module, stdv, default, *names):
     """Lua ``reset``: each named parameter uniform in [-s, s], s = ``stdv*sqrt(3)`` or ``default``."""
@@ -339,19 +341,26 @@ class PReLU(Module):
     def updateOutput(self, input):
         a = self._slope(input)
         with torch.set_grad_enabled(autograd_active()):
-            self.output = torch.where(input > 0, input, input * a)
+            self.output = torch._prelu_kernel(input, a.reshape(1) if a.dim() == 0 else a)
         return self.output
+
+    @staticmethod
+    def _split(input, gradOutput):
+        """gradOutput where x > 0, and where x <= 0."""
+        pos = _aten.threshold_backward(gradOutput, input, 0)
+        return pos, gradOutput - pos
 
     def updateGradInput(self, input, gradOutput):
         a = self._slope(input)
         with torch.no_grad():
-            self.gradInput = torch.where(input > 0, gradOutput, gradOutput * a)
+            pos, neg = self._split(input, gradOutput)
+            self.gradInput = pos.add_(neg * a)
         return self.gradInput
 
     def _accGrad(self, input, gradOutput, scale, gw, gb):
         """ga += scale * sum of x * dy over the points where x <= 0 (per plane)."""
         self._slope(input)
-        t = torch.where(input > 0, 0, input * gradOutput)
+        t = input * self._split(input, gradOutput)[1]
         if not self.nOutputPlane:
             gw.add_(t.sum(), alpha=scale)
         else:

@@ -168,8 +168,7 @@ class RReLU(Pointwise):
     def _df(self, x, y, dy):
         if self._random():
             return dy * self.noise
-        slope = (self.lower + self.upper) / 2
-        return torch.where(x <= 0, dy * slope, dy)
+        return _aten.leaky_relu_backward(dy, x, (self.lower + self.upper) / 2, False)
 
     def __tostring__(self):
         return f"nn.RReLU (l:{self.lower:f}, u:{self.upper:f})"
@@ -369,7 +368,9 @@ class CReLU(Module):
         x, _ = self._flat(input, input)
         with torch.no_grad():
             g = gradOutput.reshape(x.shape[0], 2, -1)
-            self.gradInput = (torch.where(x > 0, g[:, 0], 0) - torch.where(x < 0, g[:, 1], 0)).view(input.shape)
+            pos = _aten.threshold_backward(g[:, 0], x, 0)           # dy where x > 0
+            neg = _aten.threshold_backward(g[:, 1], -x, 0)          # dy where x < 0
+            self.gradInput = pos.sub_(neg).view(input.shape)
         return self.gradInput
 
     def __tostring__(self):
