@@ -183,3 +183,35 @@ def test_t7_round_trip(tmp_path):
     assert (again.paddingValue, again.maxNorm, again.normType) == (3, 2.0, None)
     idx = torch.tensor([[1, 2], [6, 3]])
     assert torch.equal(again.forward(idx), lut.forward(idx))
+
+
+@pytest.mark.parametrize("make, input", [
+    (lambda: nn.CMul(1, 3), lambda: _r(2, 3)),
+    (lambda: nn.Bilinear(3, 2, 2), lambda: [_r(4, 3), _r(4, 2)]),
+    (lambda: nn.WeightedEuclidean(3, 2), lambda: _r(4, 3)),
+    (lambda: nn.LookupTable(5, 2), lambda: torch.tensor([[1, 5], [2, 2]])),
+    (lambda: nn.Maxout(3, 2, 2), lambda: _r(4, 3)),
+], ids=lambda v: None)
+def test_module_contract(make, input):
+    """clone() is independent, float()/type() convert parameters and gradients, clearState()
+    empties the state, getParameters() aliases the weights, zeroGradParameters() zeroes."""
+    torch.manual_seed(6)
+    m, x = make().double(), input()
+    y = m.forward(x).clone()
+    c = m.clone()
+    with torch.no_grad():
+        m.parameters()[0][0].add_(1)
+    assert torch.equal(c.forward(x), y)
+    flat, gflat = c.getParameters()
+    with torch.no_grad():
+        flat.fill_(0.5)
+    assert all(bool((p == 0.5).all()) for p in c.parameters()[0])
+    c.backward(x, torch.ones_like(y))
+    assert gflat.abs().sum() > 0
+    c.zeroGradParameters()
+    assert not gflat.any()
+    f = make().float()
+    assert f.type() == 'torch.FloatTensor' and all(g.dtype == torch.float32 for g in f.parameters()[1])
+    xf = [t.float() for t in x] if isinstance(x, list) else (x if not x.is_floating_point() else x.float())
+    assert f.forward(xf).dtype == torch.float32
+    assert f.clearState() is f and f.output.numel() == 0
