@@ -167,3 +167,14 @@ def test_t7_round_trip(tmp_path):
         again = ctorch.load(path, fmt)
         assert str(again) == str(model)
         assert torch.equal(again.forward(x), y)
+
+
+def test_integral_float_arguments_and_unsqueeze_memory():
+    assert nn.View(2.0, 3).forward(torch.zeros(6)).shape == (2, 3)
+    assert nn.Reshape(3.0, 2).forward(torch.zeros(6)).shape == (3, 2)
+    assert nn.Narrow(2.0, 1, 2.0).forward(torch.zeros(2, 4)).shape == (2, 2)
+    with pytest.raises(ValueError, match="View: expecting size to be an integer, got 2.5"):
+        nn.View(2.5)
+    u = nn.Unsqueeze(2)
+    assert u.forward(torch.zeros(3, 4)).shape == (3, 1, 4)
+    assert u.forward(torch.zeros(5, 3, 4)).shape == (5, 3, 1, 4)     # rank 2 remembered: a batch

@@ -21,13 +21,12 @@ class Identity(Module):
         return gradOutput
 
 
-def _sizes(module, args):
-    if len(args) == 1 and isinstance(args[0], (tuple, list, torch.Size)):
-        args = tuple(args[0])
-    for s in args:
-        if not isinstance(s, int) or isinstance(s, bool):
-            raise TypeError(f"{module.__class__.__name__}: expecting integer sizes, got {args!r}")
-    return tuple(args)
+def parse_sizes(owner, args, minimum=None):
+    """Constructor sizes given as numbers (integral floats too, as Lua) or as one list /
+    ``torch.Size`` / LongStorage tensor; a tuple of ints, each >= ``minimum`` when given."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list, torch.Size, torch.Tensor)):
+        args = tuple(args[0].tolist() if isinstance(args[0], torch.Tensor) else args[0])
+    return tuple(integral(owner, 'size', s, minimum=minimum) for s in args)
 
 
 def _view(t, shape):
@@ -48,7 +47,7 @@ class View(Module):
         self.numInputDims = None
 
     def resetSize(self, *sizes):
-        self.size = _sizes(self, sizes)
+        self.size = parse_sizes('View', sizes)
         n, infer = 1, False
         for s in self.size:
             if s >= 0:
@@ -112,7 +111,7 @@ class Reshape(Module):
         if args and isinstance(args[-1], bool):
             self.batchMode = args[-1]
             args = args[:-1]
-        self.size = _sizes(self, args)
+        self.size = parse_sizes('Reshape', args)
         n = 1
         for s in self.size:
             n *= s
@@ -383,7 +382,8 @@ class Squeeze(Module):
 
 class Unsqueeze(Module):
     """``nn.Unsqueeze(pos, numInputDims)``: insert a size-1 dimension at ``pos`` (1-based, counted
-    after the batch dimensions beyond ``numInputDims``)."""
+    after the batch dimensions beyond ``numInputDims``). Without numInputDims, the first input's
+    rank becomes it (torch/nn), so later inputs with more dimensions count as batches."""
     _t7_fields = ('pos', 'numInputDims')
     numInputDims = None
 
@@ -398,7 +398,9 @@ class Unsqueeze(Module):
 
     def updateOutput(self, input):
         check_tensor(self, 'input', input)
-        n = self.numInputDims if self.numInputDims is not None else input.dim()
+        if self.numInputDims is None:       # Lua keeps the first input's rank as numInputDims
+            self.numInputDims = input.dim()
+        n = self.numInputDims
         pos = self.pos + input.dim() - n
         if input.dim() < n or not 1 <= pos <= input.dim() + 1:
             raise ValueError(f"Unsqueeze: invalid position {self.pos} for a {input.dim()}-D input of "

@@ -16,7 +16,7 @@ from compat.nn.arithmetic import Max
 from compat.nn.containers import Sequential
 from compat.nn.linear import Linear
 from compat.nn.module import Module, autograd_active, check_tensor
-from compat.nn.shape import View
+from compat.nn.shape import View, parse_sizes
 
 _aten = torch.ops.aten
 
@@ -32,13 +32,11 @@ def _uniform(module, stdv, default, *names):
     return module
 
 
-def _sizes(owner, args):
-    """CMul/CAdd sizes: integers or one LongStorage / torch.Size / list."""
-    if len(args) == 1 and isinstance(args[0], (list, tuple, torch.Size, torch.Tensor)):
-        args = tuple(args[0].tolist() if isinstance(args[0], torch.Tensor) else args[0])
+def _param_sizes(owner, args):
+    """CMul/CAdd sizes: positive numbers, or one list / torch.Size / LongStorage."""
     if not args:
         raise ValueError(f"{owner}: expecting the parameter's sizes, got none")
-    return tuple(integral(owner, 'size', s) for s in args)
+    return parse_sizes(owner, args, minimum=1)
 
 
 class _Broadcast(Module):
@@ -99,7 +97,7 @@ class CMul(_Broadcast):
 
     def __init__(self, *size):
         super().__init__()
-        self.size = _sizes('CMul', size)
+        self.size = _param_sizes('CMul', size)
         self._new_param('weight', torch.empty(self.size, dtype=torch.get_default_dtype()))
         self.reset()
 
@@ -133,7 +131,7 @@ class CAdd(_Broadcast):
 
     def __init__(self, *size):
         super().__init__()
-        self.size = _sizes('CAdd', size)
+        self.size = _param_sizes('CAdd', size)
         self._new_param('bias', torch.empty(self.size, dtype=torch.get_default_dtype()))
         self.reset()
 
