@@ -77,8 +77,11 @@ def test_copy_converts_types():
     assert same.forward(x) is x
     forced = nn.Copy('torch.DoubleTensor', 'torch.DoubleTensor', True)
     assert forced.forward(x) is not x and torch.equal(forced.forward(x), x)
-    keep = nn.Copy('torch.DoubleTensor', 'torch.FloatTensor', False, True)
-    assert keep.float() is keep
+    for dont_cast in (False, True):                  # dontCast: type() leaves the module alone
+        c = nn.Copy('torch.DoubleTensor', 'torch.FloatTensor', False, dont_cast)
+        c.forward(x)
+        c.type('torch.DoubleTensor')
+        assert c.output.dtype == (torch.float32 if dont_cast else torch.float64)
     with pytest.raises(ValueError, match="Copy: expecting a Lua tensor type name"):
         nn.Copy('torch.Foo')
 

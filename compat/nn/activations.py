@@ -1,5 +1,6 @@
 """Element-wise and soft-max transfer functions (torch/nn ``ReLU``, ``Tanh``, ``Sigmoid``,
-``SoftMax``, ``LogSoftMax``). None has parameters; each works on any input shape (the soft-maxes:
+``SoftMax``, ``LogSoftMax``), and ``Pointwise``, the base of the other element-wise modules
+(``transfer.py``, ``arithmetic.py``). None has parameters; each works on any input shape (the soft-maxes:
 1-D to 4-D, normalising over the feature dimension as THNN: dim 1 of a 1-D or 3-D input, dim 2 of a
 2-D or 4-D input, 1-based)."""
 import torch

@@ -264,12 +264,9 @@ class TanhShrink(Pointwise):
         return dy * torch.tanh(x).square_()
 
 
-class SoftMin(Module):
+class SoftMin(SoftMax):
     """``nn.SoftMin()``: the soft-max of -x over the feature dimension (as ``SoftMax``)."""
     _t7_fields = ()
-
-    def expected_input(self):
-        return "1-D (features), 2-D (batch x features), 3-D (features x H x W) or 4-D"
 
     def updateOutput(self, input):
         dim = _feature_dim(self, input)
