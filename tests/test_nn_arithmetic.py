@@ -7,7 +7,9 @@ import pytest
 import torch
 
 from compat import nn
+from compat import t7
 from compat import torch as ctorch
+from compat.t7 import registry
 from tests._nn_grad import check_gradients
 
 
@@ -155,3 +157,24 @@ def test_t7_round_trip(tmp_path):
         assert str(again) == str(model)
         assert torch.equal(again.forward(x), y)
         assert getattr(again.get(6), 'lambda') == 0.3
+
+
+@pytest.mark.parametrize("make, input", [
+    (lambda: nn.MM(), [_r(3, 4), _r(4, 2)]), (lambda: nn.MV(), [_r(3, 4), _r(4)]),
+    (lambda: nn.Index(1), [_r(3, 4), torch.tensor([3, 1])]), (lambda: nn.Bilinear(4, 2, 2), [_r(3, 4), _r(3, 2)]),
+], ids=lambda v: None)
+def test_table_gradinput_saved_as_a_lua_table(make, input, tmp_path, monkeypatch):
+    """Torch7's backward of these modules indexes gradInput as a table: it is written as one."""
+    m = make().double()
+    y = m.forward(input)
+    m.backward(input, torch.ones_like(y))
+    path = str(tmp_path / "m.t7")
+    ctorch.save(path, m)
+    again = ctorch.load(path)
+    with monkeypatch.context() as patch:             # the file as a generic Lua object
+        patch.setattr(registry, "_loaders", {})
+        patch.setattr(registry, "_nn_import_tried", True)
+        raw = t7.load(path)
+    assert isinstance(raw.table['gradInput'], list) and len(raw.table['gradInput']) == 2
+    assert torch.equal(again.forward(input), y)
+    assert all(torch.equal(a, b) for a, b in zip(again.backward(input, torch.ones_like(y)), m.gradInput))

@@ -425,7 +425,7 @@ def _pair(module, input):
 class MM(Module):
     """``nn.MM(transA=false, transB=false)``: input {A, B} (2-D, or 3-D batches), output A B with
     A or B transposed first as asked; gradInput {dA, dB}."""
-    _t7_fields = ('transA', 'transB')
+    _t7_fields = ('transA', 'transB', 'gradInput')     # gradInput: a Lua table
     transA = transB = False
 
     def __init__(self, transA=False, transB=False):
@@ -468,7 +468,7 @@ class MM(Module):
 class MV(Module):
     """``nn.MV(trans=false)``: input {M, v} (M 2-D and v 1-D, or batches: M 3-D, v 2-D), output
     M v (M^T v when trans); gradInput {dM, dv}."""
-    _t7_fields = ('trans',)
+    _t7_fields = ('trans', 'gradInput')
     trans = False
 
     def __init__(self, trans=False):

@@ -524,7 +524,7 @@ class Index(Module):
     """``nn.Index(dimension)``: input {t, index} (index a LongTensor of 1-based positions); output
     the slices of ``t`` along ``dimension`` at those positions; gradInput {dt, zeros like index}
     (dt accumulates repeated positions)."""
-    _t7_fields = ('dimension',)
+    _t7_fields = ('dimension', 'gradInput')       # gradInput: a Lua table
 
     def __init__(self, dimension):
         super().__init__()

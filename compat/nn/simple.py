@@ -241,7 +241,7 @@ class Bilinear(Module):
     """``nn.Bilinear(inputSize1, inputSize2, outputSize, bias=true)``: input {x1 (n x in1),
     x2 (n x in2)}, y_k = x1^T W_k x2 + b_k with W of size outputSize x in1 x in2; gradInput is a
     list {dx1, dx2}; reset uniform in ±1/sqrt(in1)."""
-    _t7_fields = ()
+    _t7_fields = ('gradInput',)         # a Lua table: saved as one, so Torch7's backward runs
 
     def __init__(self, inputSize1, inputSize2, outputSize, bias=True):
         super().__init__()
