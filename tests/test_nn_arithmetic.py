@@ -6,8 +6,7 @@ import math
 import pytest
 import torch
 
-from compat import nn
-from compat import t7
+from compat import nn, t7
 from compat import torch as ctorch
 from compat.t7 import registry
 from tests._nn_grad import check_gradients
