@@ -19,6 +19,21 @@ from compat.nn.criterions import (  # noqa: F401
 )
 from compat.nn.stochastic_gradient import StochasticGradient  # noqa: F401
 
+# simple layers, arithmetic, shape and transfer modules (issue 13, part B)
+from compat.nn.simple import Add, Bilinear, CAdd, CMul, LookupTable, Maxout, Mul, PReLU  # noqa: F401
+from compat.nn.distance import Cosine, Euclidean, WeightedEuclidean  # noqa: F401
+from compat.nn.arithmetic import (  # noqa: F401
+    Abs, AddConstant, Exp, GradientReversal, L1Penalty, Log, MM, MV, Max, Mean, Min, MulConstant,
+    Normalize, Power, Sqrt, Square, Sum,
+)
+from compat.nn.shape import (  # noqa: F401
+    Contiguous, Copy, Index, Narrow, Padding, Replicate, Select, Squeeze, Transpose, Unsqueeze,
+)
+from compat.nn.transfer import (  # noqa: F401
+    CReLU, Clamp, ELU, GatedLinearUnit, HardShrink, HardTanh, LeakyReLU, LogSigmoid, ReLU6, RReLU,
+    SoftMin, SoftPlus, SoftShrink, SoftSign, SpatialLogSoftMax, SpatialSoftMax, TanhShrink, Threshold,
+)
+
 from compat.nn.normalization import (  # noqa: F401
     SpatialContrastiveNormalization,
     SpatialDivisiveNormalization,

@@ -3,6 +3,7 @@
 import torch
 import torch.nn.functional as F
 
+from compat.nn._args import integral
 from compat.nn.module import Module, autograd_active, check_tensor
 
 
@@ -16,9 +17,8 @@ class Linear(Module):
 
     def __init__(self, inputSize, outputSize, bias=True):
         super().__init__()
-        for name, v in (('inputSize', inputSize), ('outputSize', outputSize)):
-            if not isinstance(v, int) or isinstance(v, bool) or v <= 0:
-                raise ValueError(f"Linear: expecting {name} to be a positive int, got {v!r}")
+        inputSize = integral('Linear', 'inputSize', inputSize)
+        outputSize = integral('Linear', 'outputSize', outputSize)
         dtype = torch.get_default_dtype()
         self._new_param('weight', torch.empty(outputSize, inputSize, dtype=dtype))
         if bias:
@@ -75,7 +75,7 @@ class Linear(Module):
                 gb.add_(gradOutput.sum(0), alpha=scale)
 
     def extra_repr(self):
-        return f"{self.weight.shape[1]} -> {self.weight.shape[0]}" + ('' if self.bias is not None else ' without bias')
+        return f"{self.weight.shape[1]} -> {self.weight.shape[0]}"
 
     def __tostring__(self):
-        return f"nn.Linear({self.extra_repr()})"
+        return f"nn.Linear({self.extra_repr()})" + ('' if self.bias is not None else ' without bias')
