@@ -16,7 +16,7 @@ class SpatialLPPooling(Sequential):
     _t7_fields = ('kW', 'kH', 'dW', 'dH')
 
     def __init__(self, nInputPlane, pnorm, kW, kH, dW=None, dH=None):
-        import compat.nn as nn
+        from compat import nn
         super().__init__()
         self.kW, self.kH = lua_int(self, 'kW', kW, 1), lua_int(self, 'kH', kH, 1)
         self.dW = self.kW if dW is None else lua_int(self, 'dW', dW, 1)
@@ -50,7 +50,7 @@ class LayerNormalization(Sequential):
     _t7_fields = ()
 
     def __init__(self, nOutput, bias=0, eps=1e-10, affine=True):
-        import compat.nn as nn
+        from compat import nn
         super().__init__()
         nOutput = lua_int(self, 'nOutput', nOutput, 1)
         eps = 1e-10 if eps is None else eps

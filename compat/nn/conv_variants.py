@@ -158,7 +158,7 @@ class SpatialConvolutionMap(_Conv2dShape):
                 self.weight.uniform_(-s, s)
                 self.bias.uniform_(-s, s)
                 return self
-            frm, to = self._pairs()
+            _, to = self._pairs()
             fan = torch.bincount(to, minlength=self.nOutputPlane).clamp_min(1).to(self.weight.dtype)
             bound = 1.0 / torch.sqrt(self.kW * self.kH * fan)
             self.weight.uniform_(-1, 1).mul_(bound[to].view(-1, 1, 1))
@@ -233,7 +233,7 @@ class SpatialConvolutionLocal(_Conv2dShape):
                              f"expected input size ({self.expected_input()})")
 
     def _unfold_args(self):
-        return dict(kernel_size=(self.kH, self.kW), padding=(self.padH, self.padW), stride=(self.dH, self.dW))
+        return {'kernel_size': (self.kH, self.kW), 'padding': (self.padH, self.padW), 'stride': (self.dH, self.dW)}
 
     def _w(self, weight):
         """weight as ``L x nOut x K`` (L = oH*oW positions, K = nIn*kH*kW, unfold's column order)."""

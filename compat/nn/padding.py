@@ -36,6 +36,7 @@ class _SpatialPadding(BatchedModule):
 
 class SpatialZeroPadding(_SpatialPadding):
     """Pads with zeros; a negative pad removes that many rows/columns."""
+    _t7_fields = _SpatialPadding._t7_fields     # declared per class: the .t7 registry reads the class body
     _low = -(1 << 62)
 
     def _check(self, input):
@@ -73,11 +74,13 @@ class _BorderPadding(_SpatialPadding):
 
 class SpatialReflectionPadding(_BorderPadding):
     """Pads with the mirror image of the input (the border pixel itself is not repeated)."""
+    _t7_fields = _SpatialPadding._t7_fields
     _mode = 'reflect'
     _backward = _reflect_backward
 
 
 class SpatialReplicationPadding(_BorderPadding):
     """Pads by repeating the border pixels."""
+    _t7_fields = _SpatialPadding._t7_fields
     _mode = 'replicate'
     _backward = _replicate_backward

@@ -70,6 +70,11 @@ class SpatialUpSamplingBilinear(_UpSampling):
         else:
             self.scale_factor = _scale('SpatialUpSamplingBilinear', params)
 
+    def _t7_loaded(self, table):
+        for name in ('scale_factor', 'oheight', 'owidth'):      # nil fields are absent from the file
+            if name not in table:
+                setattr(self, name, None)
+
     def _size(self, x):
         return super()._size(x) if self.scale_factor is not None else [self.oheight, self.owidth]
 
