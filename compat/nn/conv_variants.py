@@ -145,9 +145,14 @@ class SpatialConvolutionMap(_Conv2dShape):
         self.reset()
 
     def _pairs(self):
-        """0-based (from, to) of each connection (the one 1-based -> 0-based shift)."""
-        t = self.connTable.long() - 1
-        return t[:, 0].to(self.weight.device), t[:, 1].to(self.weight.device)
+        """0-based (from, to) of each connection (the one 1-based -> 0-based shift), kept until
+        ``connTable`` is replaced or modified."""
+        key = (id(self.connTable), self.connTable._version, self.weight.device)
+        cached = self.__dict__.get('_pairs_cache')
+        if cached is None or cached[0] != key:
+            t = self.connTable.long().to(self.weight.device) - 1
+            cached = self.__dict__['_pairs_cache'] = (key, t[:, 0].contiguous(), t[:, 1].contiguous())
+        return cached[1], cached[2]
 
     def reset(self, stdv=None):
         """Lua: uniform in [-s, s] with s = 1/sqrt(kW*kH*fan_in of the connection's output plane),

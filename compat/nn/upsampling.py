@@ -2,8 +2,8 @@
 ``SpatialUpSamplingBilinear(scale)`` / ``SpatialUpSamplingBilinear({oheight=, owidth=})``.
 
 Input ``C x H x W`` or a batch ``N x C x H x W``; output ``H*scale x W*scale`` (or the given size).
-Nearest copies each pixel into a ``scale x scale`` block (a broadcast and a reshape: several times
-faster than ``upsample_nearest2d`` here; the backward sums the blocks). Bilinear interpolation maps the corner pixels onto each other (PyTorch's
+Nearest copies each pixel into a ``scale x scale`` block (a broadcast and a reshape, cheaper than
+``upsample_nearest2d``'s forward here; the backward sums the blocks with ATen's kernel). Bilinear interpolation maps the corner pixels onto each other (PyTorch's
 ``align_corners=True``), with THNN's arithmetic: the source position ``(in - 1)/(out - 1) * i`` and its fraction are single-precision
 floats even for double tensors, so the weights are those of Torch7 (``upsample_bilinear2d`` computes
 them in double and differs by about 1e-7).
@@ -92,9 +92,9 @@ class SpatialUpSamplingBilinear(_UpSampling):
 
 def _matrix(n_in, n_out, like):
     """The ``n_out x n_in`` interpolation matrix of one axis (two weights per row, see :func:`_axis`):
-    up-sampling is ``A_h @ x @ A_w^T``, its adjoint ``A_h^T @ g @ A_w``; whole-batch matrix
-    products, faster here than gathering the two neighbours (and than ``upsample_bilinear2d``'s
-    backward) for the image sizes up-sampling layers see."""
+    up-sampling is ``A_h @ x @ A_w^T``, its adjoint ``A_h^T @ g @ A_w``: whole-batch matrix
+    products, which beat gathering the two neighbours at the image sizes up-sampling layers see
+    (docs/design.md has the measurements)."""
     first, second, w_first, w_second = _axis(n_in, n_out, like)
     rows = torch.arange(n_out, device=like.device)
     a = like.new_zeros(n_out, n_in)
