@@ -273,3 +273,24 @@ def test_batch_normalization_gradients(ctor, shape, mode):
     assert torch.allclose(m.backward(x, g), xr.grad, atol=1e-10)
     for got, w in zip(m.parameters()[1], want):
         assert torch.allclose(got, w, atol=1e-10)
+
+
+@pytest.mark.parametrize("fmt", ["binary", "ascii"])
+def test_batch_normalization_t7_round_trip(fmt, tmp_path):
+    """Running statistics, eps, momentum and affine survive a save/load; the loaded module keeps
+    updating its statistics in training."""
+    torch.manual_seed(6)
+    bn = nn.SpatialBatchNormalization(3, 1e-4, 0.3).double()
+    x = torch.randn(4, 3, 2, 2, dtype=torch.float64)
+    bn.forward(x)
+    bn.evaluate()
+    ctorch.save(str(tmp_path / "bn.t7"), bn, fmt)
+    again = ctorch.load(str(tmp_path / "bn.t7"), fmt)
+    assert (again.eps, again.momentum, again.affine) == (1e-4, 0.3, True)
+    assert torch.equal(again.running_var, bn.running_var)
+    assert torch.equal(again.forward(x), bn.forward(x))
+    again.training()
+    again.forward(x)
+    assert torch.allclose(again.running_mean, 0.3 * x.mean((0, 2, 3)) * (1 + 0.7))
+    assert again.clearState().save_mean.numel() == 0
+

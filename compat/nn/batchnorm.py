@@ -51,7 +51,9 @@ class BatchNormalization(BatchedModule):
     def _batch_dim(self):
         return self.nDim
 
-    def reset(self):
+    def reset(self, stdv=None):
+        """Lua ``reset()``: weight uniform in [0, 1), bias 0, running statistics 0 and 1 (``stdv``
+        is ignored, as in Lua)."""
         with torch.no_grad():
             if self.weight is not None:
                 self.weight.uniform_()
@@ -67,9 +69,18 @@ class BatchNormalization(BatchedModule):
         for name in ('running_mean', 'running_var'):
             value = self.__dict__.pop(name, None)
             self.register_buffer(name, value)
-        if self.weight is None and self.affine is None:
-            self.affine = False
-        self.affine = bool(self.affine)
+        self.affine = self.weight is not None if getattr(self, 'affine', None) is None else bool(self.affine)
+        for name, default in (('eps', 1e-5), ('momentum', 0.1)):
+            value = getattr(self, name, None)
+            setattr(self, name, default if value is None else float(value))
+        for name in ('save_mean', 'save_std'):
+            if not isinstance(getattr(self, name, None), torch.Tensor):
+                setattr(self, name, self.running_mean.new_empty(0))
+
+    def clearState(self):
+        """Lua ``clearState()``: also empties ``save_mean``/``save_std``."""
+        self.save_mean, self.save_std = self.save_mean.new_empty(0), self.save_std.new_empty(0)
+        return super().clearState()
 
     def expected_input(self):
         n = self.running_mean.numel()
