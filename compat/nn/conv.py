@@ -21,7 +21,30 @@ _FOLD_MAX_PLANES = 8  # below this many input planes gradInput goes through col2
 _FOLD_CHUNK_BYTES = 4 << 20  # col2im works on chunks of the batch whose columns take about this much
 
 
-class _SpatialConv(BatchedModule):
+class Conv2dShape(BatchedModule):
+    """Input checks of the 2-D convolutions: ``nInputPlane`` planes and an image the kernel fits in."""
+
+    def expected_input(self):
+        h, w = self._window()
+        return (f"{self.nInputPlane} x H x W or a batch N x {self.nInputPlane} x H x W"
+                + (f", H >= {h}, W >= {w}" if h > 1 or w > 1 else ''))
+
+    def _window(self):
+        """(height, width) of the smallest input the module accepts."""
+        return self.kH - 2 * getattr(self, 'padH', 0), self.kW - 2 * getattr(self, 'padW', 0)
+
+    def _check(self, input):
+        super()._check(input)
+        if input.shape[-3] != self.nInputPlane:
+            raise ValueError(f"{type(self).__name__}: expecting input of size {self.nInputPlane} in the plane "
+                             f"dimension ({self.expected_input()}), got size {tuple(input.shape)}")
+        h, w = self._window()
+        if input.shape[-2] < h or input.shape[-1] < w:
+            raise ValueError(f"{type(self).__name__}: input image of size {tuple(input.shape)} is smaller than "
+                             f"the kernel; expecting {self.expected_input()}")
+
+
+class _SpatialConv(Conv2dShape):
     _weight_4d = True
     dilationW = dilationH = 1
 
@@ -51,22 +74,9 @@ class _SpatialConv(BatchedModule):
         """Extent of the (dilated) kernel: (height, width)."""
         return self.dilationH * (self.kH - 1) + 1, self.dilationW * (self.kW - 1) + 1
 
-    def expected_input(self):
+    def _window(self):
         kh, kw = self._span()
-        return (f"{self.nInputPlane} x H x W or a batch N x {self.nInputPlane} x H x W, "
-                f"H >= {kh - 2 * self.padH}, W >= {kw - 2 * self.padW}")
-
-    def _check(self, input):
-        super()._check(input)
-        if input.shape[-3] != self.nInputPlane:
-            raise ValueError(f"{type(self).__name__}: expecting input of size {self.nInputPlane} in the "
-                             f"plane dimension ({self.expected_input()}), got size {tuple(input.shape)}")
-        kh, kw = self._span()
-        h, w = input.shape[-2] + 2 * self.padH, input.shape[-1] + 2 * self.padW
-        if h < kh or w < kw:
-            raise ValueError(f"{type(self).__name__}: input image of size {tuple(input.shape)} (padded "
-                             f"{h}x{w}) is smaller than the kernel {kh}x{kw}; expecting "
-                             f"{self.expected_input()}")
+        return kh - 2 * self.padH, kw - 2 * self.padW
 
     def _w4(self, w):
         return w if self._weight_4d else w.view(self.nOutputPlane, self.nInputPlane, self.kH, self.kW)

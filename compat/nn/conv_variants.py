@@ -13,33 +13,12 @@ import torch
 import torch.nn.functional as F
 
 from compat.nn.batched import BatchedModule, lua_int
-from compat.nn.conv import conv_tostring
+from compat.nn.conv import Conv2dShape, conv_tostring
 
 _conv_backward = torch.ops.aten.convolution_backward.default
 
 
-class _Conv2dShape(BatchedModule):
-    """Input checks shared by the modules below: the plane count and a window that fits."""
-
-    def expected_input(self):
-        return f"{self.nInputPlane} x H x W or a batch N x {self.nInputPlane} x H x W"
-
-    def _window(self):
-        """(height, width) of the smallest input the module accepts."""
-        return self.kH - 2 * getattr(self, 'padH', 0), self.kW - 2 * getattr(self, 'padW', 0)
-
-    def _check(self, input):
-        super()._check(input)
-        if input.shape[-3] != self.nInputPlane:
-            raise ValueError(f"{type(self).__name__}: expecting input of size {self.nInputPlane} in the plane "
-                             f"dimension ({self.expected_input()}), got size {tuple(input.shape)}")
-        h, w = self._window()
-        if input.shape[-2] < h or input.shape[-1] < w:
-            raise ValueError(f"{type(self).__name__}: input of size {tuple(input.shape)} is smaller than the "
-                             f"kernel ({h}x{w} at least); expecting {self.expected_input()}")
-
-
-class SpatialFullConvolution(_Conv2dShape):
+class SpatialFullConvolution(Conv2dShape):
     """``nn.SpatialFullConvolution(nIn, nOut, kW, kH, dW=1, dH=1, padW=0, padH=0, adjW=0, adjH=0)``:
     the transpose of a convolution ("deconvolution"); weight ``nIn x nOut x kH x kW``. Output
     ``(H - 1) dH - 2 padH + kH + adjH`` (likewise W). Input may also be ``{x, target}``: adj then
@@ -119,7 +98,7 @@ class SpatialFullConvolution(_Conv2dShape):
         return conv_tostring(self, f"{self.kW}x{self.kH}", adj)
 
 
-class SpatialConvolutionMap(_Conv2dShape):
+class SpatialConvolutionMap(Conv2dShape):
     """``nn.SpatialConvolutionMap(connTable, kW, kH, dW=1, dH=1)``: a valid convolution in which
     output plane ``to`` sums only the input planes connected to it: ``connTable`` is ``K x 2``
     (from, to; 1-based, see :mod:`compat.nn.tables`), ``weight`` is ``K x kH x kW`` (one kernel
@@ -199,7 +178,7 @@ class SpatialConvolutionMap(_Conv2dShape):
         return gi, gd, gb
 
 
-class SpatialConvolutionLocal(_Conv2dShape):
+class SpatialConvolutionLocal(Conv2dShape):
     """``nn.SpatialConvolutionLocal(nIn, nOut, iW, iH, kW, kH, dW=1, dH=1, padW=0, padH=padW)``: a
     convolution whose kernel differs at each output position; the input must be ``nIn x iH x iW``.
     weight ``oH x oW x nOut x nIn x kH x kW``, bias ``nOut x oH x oW``."""
@@ -266,7 +245,7 @@ class SpatialConvolutionLocal(_Conv2dShape):
         return conv_tostring(self, f"{self.iW}x{self.iH}, {self.kW}x{self.kH}")
 
 
-class SpatialSubSampling(_Conv2dShape):
+class SpatialSubSampling(Conv2dShape):
     """``nn.SpatialSubSampling(nInputPlane, kW, kH, dW=1, dH=1)``: per plane c,
     ``y = weight[c] * (sum of the kH x kW window) + bias[c]``; weight and bias ``nInputPlane``."""
     _t7_fields = ('nInputPlane', 'kW', 'kH', 'dW', 'dH')

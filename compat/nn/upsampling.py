@@ -12,6 +12,7 @@ import torch
 
 from compat.nn.batched import BatchedModule, lua_int
 
+
 def _scale(module, value):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 1:
         raise ValueError(f"{module}: scale_factor must be greater than 1, got {value!r}")
