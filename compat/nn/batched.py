@@ -14,18 +14,15 @@ result squeezed back, so subclasses see batched tensors only and implement:
 """
 import torch
 
+from compat.nn._args import integral
 from compat.nn.module import Module, autograd_active, check_tensor
 
 
-def lua_int(module, name, value, low=0, allow_none=False):
-    """``value`` as an int, accepting an integral float as Lua does (``3.0`` -> 3); a ValueError
-    naming the module and the argument otherwise (or for a value below ``low``)."""
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or value < low:
-        owner = module if isinstance(module, str) else type(module).__name__
-        raise ValueError(f"{owner}: expecting {name} to be an integer >= {low}, got {value!r}")
-    return int(value)
+def lua_int(module, name, value, low=0):
+    """:func:`compat.nn._args.integral` for a constructor argument of ``module`` (an instance or a
+    class name): an integral float is accepted as Lua does (``3.0`` -> 3), ``low`` is the bound."""
+    owner = module if isinstance(module, str) else type(module).__name__
+    return integral(owner, name, value, minimum=low)
 
 
 class BatchedModule(Module):
