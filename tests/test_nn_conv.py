@@ -294,3 +294,26 @@ def test_batch_normalization_t7_round_trip(fmt, tmp_path):
     assert torch.allclose(again.running_mean, 0.3 * x.mean((0, 2, 3)) * (1 + 0.7))
     assert again.clearState().save_mean.numel() == 0
 
+
+
+def test_printouts_beyond_the_references():
+    """torch/nn's __tostring__ rules for the variants the reference cases do not print."""
+    assert str(nn.SpatialFullConvolution(2, 3, 3, 3).noBias()) == "nn.SpatialFullConvolution(2 -> 3, 3x3) without bias"
+    assert str(nn.SpatialDilatedConvolution(2, 3, 3, 3)) == "nn.SpatialDilatedConvolution(2 -> 3, 3x3, 1,1)"
+    assert str(nn.SpatialConvolutionLocal(2, 3, 8, 8, 3, 3, 2, 2, 1, 1)) == \
+        "nn.SpatialConvolutionLocal(2 -> 3, 8x8, 3x3, 2,2, 1,1)"
+    assert str(nn.VolumetricConvolution(1, 2, 3, 3, 3).noBias()) == "nn.VolumetricConvolution(1 -> 2, 3x3x3)"
+    assert str(nn.VolumetricMaxPooling(2, 2, 2, 1, 1, 1, 1, 0, 1)) == "nn.VolumetricMaxPooling(2x2x2, 1,1,1, 1,0,1)"
+    assert str(nn.SpatialUpSamplingBilinear({'oheight': 7, 'owidth': 3})) == "nn.SpatialUpSamplingBilinear(7, 3)"
+    assert str(nn.SpatialZeroPadding(1)) == "nn.SpatialZeroPadding(l=1, r=1, t=1, b=1)"
+    assert str(nn.SpatialCrossMapLRN(5)) == "nn.SpatialCrossMapLRN"
+    assert str(nn.BatchNormalization(3, None, None, False)) == "nn.BatchNormalization (2D) (3)"
+
+
+def test_random_table_follows_torch_generator():
+    torch.manual_seed(7)
+    a = nn.tables.random(6, 5, 2)
+    torch.manual_seed(7)
+    assert torch.equal(nn.tables.random(6, 5, 2), a)
+    # three chunks of 2 per permutation: outputs 1-3 use one permutation of 1..6, 4-5 a fresh one
+    assert sorted(a[:6, 0].tolist()) == [1, 2, 3, 4, 5, 6]
