@@ -40,6 +40,41 @@ from compat.nn.normalization import (  # noqa: F401
     SpatialSubtractiveNormalization,
 )
 
+# convolutions, temporal/volumetric, pooling, padding, up-sampling, normalization (nn-conv)
+from compat.nn import tables  # noqa: F401
+from compat.nn.conv import SpatialDilatedConvolution  # noqa: F401
+from compat.nn.conv_variants import (  # noqa: F401
+    SpatialConvolutionLocal,
+    SpatialConvolutionMap,
+    SpatialFullConvolution,
+    SpatialSubSampling,
+)
+from compat.nn.temporal import TemporalConvolution, TemporalMaxPooling, TemporalSubSampling  # noqa: F401
+from compat.nn.volumetric import (  # noqa: F401
+    VolumetricAveragePooling,
+    VolumetricConvolution,
+    VolumetricMaxPooling,
+)
+from compat.nn.pooling import (  # noqa: F401
+    SpatialAdaptiveAveragePooling,
+    SpatialAdaptiveMaxPooling,
+    SpatialAveragePooling,
+    SpatialDilatedMaxPooling,
+)
+from compat.nn.padding import (  # noqa: F401
+    SpatialReflectionPadding,
+    SpatialReplicationPadding,
+    SpatialZeroPadding,
+)
+from compat.nn.upsampling import SpatialUpSamplingBilinear, SpatialUpSamplingNearest  # noqa: F401
+from compat.nn.batchnorm import (  # noqa: F401
+    BatchNormalization,
+    SpatialBatchNormalization,
+    VolumetricBatchNormalization,
+)
+from compat.nn.lrn import SpatialCrossMapLRN  # noqa: F401
+from compat.nn.composites import LayerNormalization, SpatialLPPooling  # noqa: F401
+
 from compat.nn import t7_support as _t7_support  # noqa: E402
 
 _t7_support.register()
