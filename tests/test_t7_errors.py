@@ -2,12 +2,13 @@
 import io
 import random
 import struct
+import sys
 
 import pytest
 import torch
 
-from compat.t7 import T7FormatError, T7Table, load, save
-from compat.t7 import registry
+from compat.t7 import T7FormatError, T7Table, load, registry, save
+from compat.t7.reader import MAX_EXPANDED_ELEMENTS
 from tests.test_t7_common import fixture
 
 
@@ -173,3 +174,138 @@ def test_save_refuses_what_lua_cannot_hold(tmp_path):
     with pytest.raises(TypeError):
         save(path, [torch.zeros(1000), object()])
     assert not path.exists()
+
+
+def save_bytes(obj, fmt="binary") -> bytes:
+    buf = io.BytesIO()
+    save(buf, obj, fmt)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["binary", "ascii"])
+def test_expanded_views_beyond_the_bound_are_refused(fmt):
+    """A view may name more elements than its storage holds (stride 0) only up to
+    MAX_EXPANDED_ELEMENTS more: the 2^40-element stride-0 tensor of issue 17 is refused."""
+    one = torch.tensor([7.0])
+    with pytest.raises(T7FormatError, match=r"torch.FloatTensor of size \[1099511627776\], strides \[0\] views "
+                                            r"1099511627776 elements over a storage of 1.*expanded"):
+        load_bytes(save_bytes(one.expand(2 ** 40), fmt), fmt)
+    with pytest.raises(T7FormatError, match=r"size \[32768, 32768\], strides \[0, 0\].*expanded"):
+        load_bytes(save_bytes({"w": one.expand(32768, 32768)}, fmt), fmt)
+    within = load_bytes(save_bytes(one.expand(MAX_EXPANDED_ELEMENTS + 1), fmt), fmt)  # 1 stored + the bound
+    assert within.shape == (MAX_EXPANDED_ELEMENTS + 1,) and within.stride() == (0,) and within[-1].item() == 7.0
+    with pytest.raises(T7FormatError, match="expanded"):
+        load_bytes(save_bytes(one.expand(MAX_EXPANDED_ELEMENTS + 2), fmt), fmt)
+    # overlapping without a zero stride: 4 stored elements seen as 2^25 windows of 2
+    four = torch.arange(4.0)
+    with pytest.raises(T7FormatError, match=r"strides \[0, 1\].*expanded"):
+        load_bytes(save_bytes(four.as_strided((2 ** 25, 2), (0, 1)), fmt), fmt)
+
+
+def test_sizes_whose_product_is_absurd_are_refused_before_multiplying():
+    """Thousands of huge sizes: refused once the product passes 2^63, never multiplied out."""
+    nd = 20000
+    storage = torch_header(2, b"torch.FloatStorage") + struct.pack("<q", 1) + struct.pack("<f", 1)
+    tensor = (torch_header(1, b"torch.FloatTensor") + ints(nd) + struct.pack(f"<{nd}q", *[2 ** 40] * nd)
+              + struct.pack(f"<{nd}q", *[0] * nd) + struct.pack("<q", 1) + storage)
+    with pytest.raises(T7FormatError, match=r"size \[1099511627776, .* \(20000 entries\)\] has more than 2\^63"):
+        load_bytes(tensor)
+
+
+@pytest.mark.parametrize("version", [b"V 1e999", b"V -1e999", b"V nan", b"V 1x"])
+def test_bad_class_versions(version):
+    data = ints(4, 1) + string(version) + string(b"nn.Foo") + ints(3, 2, 0)
+    with pytest.raises(T7FormatError, match=r"bad class version string .* at byte offset 8"):
+        load_bytes(data)
+
+
+def _pickle_that_writes(target):
+    class Writes:
+        def __reduce__(self):
+            return (open, (str(target), "w"))
+    return Writes()
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("fmt", ["binary", "ascii"])
+@pytest.mark.parametrize("container", ["pickle", "zip"])
+def test_pytorch_files_never_run_pickled_code(tmp_path, monkeypatch, fmt, container):
+    """A pickled callable (here ``open(target, 'w')``) is refused, even with PyTorch's
+    TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1 set; plain tensors still load."""
+    import pickle
+    monkeypatch.setenv("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")
+    target = tmp_path / "written_by_the_file"
+    path = tmp_path / "hostile.pt"
+    if container == "pickle":
+        path.write_bytes(pickle.dumps({"x": _pickle_that_writes(target)}, protocol=2))
+    else:
+        torch.save({"x": _pickle_that_writes(target)}, path)
+    with pytest.raises(T7FormatError, match=r"looks like a PyTorch file, but torch.load\(weights_only=True\)"):
+        load(path, fmt)
+    assert not target.exists()
+    torch.save({"w": torch.arange(3.0)}, tmp_path / "plain.pt")
+    assert load(tmp_path / "plain.pt", fmt)["w"].tolist() == [0.0, 1.0, 2.0]
+
+
+def test_pytorch_files_have_the_same_bound_on_expanded_views(tmp_path):
+    one = torch.ones(1)
+    torch.save({"a": [(1, one.expand(2 ** 40))]}, tmp_path / "bomb.pt")
+    with pytest.raises(T7FormatError, match=r"bomb.pt: a PyTorch tensor of size \[1099511627776\], strides \[0\]"):
+        load(tmp_path / "bomb.pt")
+    torch.save({"a": one.expand(MAX_EXPANDED_ELEMENTS + 1)}, tmp_path / "within.pt")
+    assert load(tmp_path / "within.pt")["a"].stride() == (0,)
+
+
+def _repeated_keys_table(n):
+    """A binary table of 2n entries: the integer keys 1..n, then the same keys again."""
+    entry = struct.Struct("<idid")  # key: number, value: number
+    body = b"".join(entry.pack(1, float(k), 1, float(-k)) for k in list(range(1, n + 1)) * 2)
+    return ints(3, 1, 2 * n) + body
+
+
+def _calls(fn) -> int:
+    """Python and C function calls (generator resumptions included) made while ``fn`` runs."""
+    count = 0
+
+    def profile(frame, event, arg):
+        nonlocal count
+        count += 1
+    sys.setprofile(profile)
+    try:
+        fn()
+    finally:
+        sys.setprofile(None)
+    return count
+
+
+def test_tables_with_repeated_keys_load_in_linear_work():
+    """Issue 17: N integer keys then N repeated keys took O(N^2). Counted in calls, not seconds:
+    four times the entries must take about four times the calls (quadratic work gives 16)."""
+    small, large = (_repeated_keys_table(n) for n in (1000, 4000))
+    assert load_bytes(large) == [-k for k in range(1, 4001)]
+    ratio = _calls(lambda: load_bytes(large)) / _calls(lambda: load_bytes(small))
+    assert ratio < 5, f"4x the entries took {ratio:.1f}x the calls"
+
+
+def test_true_and_one_are_still_told_apart_in_linear_time():
+    number_key = ints(1) + struct.pack("<d", 1.0)
+    true_key = ints(5, 1)
+    value = ints(1) + struct.pack("<d", 2.0)
+    for first, second in ((number_key, true_key), (true_key, number_key)):
+        with pytest.raises(T7FormatError, match="both keys true and 1"):
+            load_bytes(ints(3, 1, 2) + first + value + second + value)
+    repeated = load_bytes(ints(3, 1, 2) + true_key + value + true_key + value)
+    assert repeated == {True: 2} and type(next(iter(repeated))) is bool
+    with pytest.raises(T7FormatError, match="both keys true and 1"):
+        load_bytes(ints(3, 1, 3) + true_key + value + true_key + value + number_key + value)
+
+
+def test_ascii_numbers_longer_than_any_torch7_writes_are_refused():
+    """Torch7 writes at most 24 characters a number (%.17g); a 1 MB "number" among n others would
+    make numpy hold n copies of its width."""
+    header = b"4\n1\n3\nV 1\n19\ntorch.DoubleStorage\n3\n"
+    assert load_bytes(header + b"-1.2345678901234567e-300 2 3\n", "ascii").tolist() == [-1.2345678901234567e-300, 2, 3]
+    with pytest.raises(T7FormatError, match="torch.DoubleStorage: a number of 100000 characters.* at line 8"):
+        load_bytes(header + b"1 " + b"1" * 100_000 + b" 3\n", "ascii")
+    # an array spread over several lines (not how Torch7 writes it, but fscanf reads it) still loads
+    assert load_bytes(header + b"1\n2\n\n3\n", "ascii").tolist() == [1.0, 2.0, 3.0]

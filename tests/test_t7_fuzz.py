@@ -25,11 +25,14 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compat.t7 import T7FormatError, load
+from compat.nn.t7_checks import overlaps
+from compat.t7 import T7FormatError, T7Object, T7Table, load, save
 from compat.t7.api import sniff
+from compat.t7.reader import MAX_EXPANDED_ELEMENTS
 
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE / "t7_corpus"
@@ -229,9 +232,14 @@ CORPUS_FILES = sorted(CORPUS.glob("*.t7")) if CORPUS.is_dir() else []
 
 @pytest.mark.parametrize("path", CORPUS_FILES, ids=[p.name for p in CORPUS_FILES])
 def test_corpus(path):
-    """Regression inputs (mutated fixtures, and any crashers found): T7FormatError or a clean load.
-    A name containing 'ascii' is read as ascii, else as binary."""
-    load_checked(path.read_bytes(), "ascii" if "ascii" in path.name else "binary")
+    """Regression inputs (mutated fixtures, and any crashers found): T7FormatError or a clean load;
+    a name starting with 'refused_' must give T7FormatError. A name containing 'ascii' is read as
+    ascii, else as binary."""
+    format = "ascii" if "ascii" in path.name else "binary"
+    load_checked(path.read_bytes(), format)
+    if path.name.startswith("refused_"):
+        with pytest.raises(T7FormatError):
+            load(io.BytesIO(path.read_bytes()), format)
 
 
 def _nested_tables(depth):
@@ -253,3 +261,75 @@ def test_deeply_nested_tables(depth):
     else:
         with pytest.raises(T7FormatError, match="nested too deeply"):
             load(io.BytesIO(data))
+
+
+# --- structured hostile values: tensor headers and module fields ---------------------------------
+
+SIZES = st.one_of(st.integers(0, 5), st.sampled_from([2**20, 2**24, 2**31, 2**40, 2**62, 2**63 - 1]))
+STRIDES = st.one_of(st.integers(0, 5), st.sampled_from([2**20, 2**31, 2**62]))
+
+
+def _tensor_file(sizes, strides, offset, stored):
+    """A binary torch.DoubleTensor over a torch.DoubleStorage of ``stored`` elements (Tensor.c layout)."""
+    head = struct.pack("<ii", 4, 1) + struct.pack("<i3s", 3, b"V 1") + struct.pack("<i18s", 18, b"torch.DoubleTensor")
+    nd = len(sizes)
+    body = struct.pack(f"<i{nd}q{nd}qq", nd, *sizes, *strides, offset)
+    storage = (struct.pack("<ii", 4, 2) + struct.pack("<i3s", 3, b"V 1") + struct.pack("<i19s", 19, b"torch.DoubleStorage")
+               + struct.pack(f"<q{stored}d", stored, *range(stored)))
+    return head + body + storage
+
+
+@settings(max_examples=600, deadline=None, derandomize=True, database=None)
+@given(dims=st.lists(st.tuples(SIZES, STRIDES), min_size=1, max_size=4), offset=st.integers(-1, 9),
+       stored=st.integers(0, 8))
+def test_tensor_headers(dims, offset, stored):
+    """Any sizes, strides and offset over a small storage: T7FormatError, or a view every element of
+    which lies in the storage (checked by arithmetic) and no more than MAX_EXPANDED_ELEMENTS larger."""
+    sizes, strides = [d[0] for d in dims], [d[1] for d in dims]
+    try:
+        t = load(io.BytesIO(_tensor_file(sizes, strides, offset, stored)))
+    except T7FormatError:
+        return
+    numel = 1
+    for n in sizes:
+        numel *= n
+    if numel == 0:  # an empty tensor keeps its sizes
+        assert t.numel() == 0
+        return
+    first = offset - 1  # Lua's 1-based offset
+    last = first + sum((n - 1) * s for n, s in zip(sizes, strides))
+    assert 0 <= first <= last < stored and numel <= stored + MAX_EXPANDED_ELEMENTS
+    assert list(t.shape) == sizes and list(t.stride()) == strides
+    assert t[(0,) * len(sizes)].item() == float(first) and t[tuple(n - 1 for n in sizes)].item() == float(last)
+
+
+FIELD_VALUES = st.one_of(
+    st.none(), st.booleans(), st.integers(-3, 2**53), st.floats(allow_nan=True), st.text(max_size=5),
+    st.sampled_from([torch.zeros(0), torch.ones(3, 4), torch.ones(1).expand(3, 4), torch.ones(2),
+                     torch.ones(1).expand(1000, 1000), [1, 2], {"a": 1}]))
+MODULE_FIELDS = st.dictionaries(
+    st.sampled_from(["weight", "bias", "gradWeight", "gradBias", "output", "gradInput", "train", "nInputPlane",
+                     "nOutputPlane", "kW", "kH", "dW", "dH", "padW", "padH", "p", "inplace", "threshold", "val",
+                     "size", "nelement", "numInputDims", "batchMode", "modules", "sizeAverage", "weights",
+                     "ceil_mode", "v2", "noise", "lsm", "nll", "ignoreIndex"]),
+    FIELD_VALUES, max_size=8)
+CLASSES = ["nn.Linear", "nn.SpatialConvolutionMM", "nn.SpatialConvolution", "nn.SpatialMaxPooling", "nn.ReLU",
+           "nn.View", "nn.Reshape", "nn.Dropout", "nn.Sequential", "nn.Tanh", "nn.ClassNLLCriterion",
+           "nn.CrossEntropyCriterion", "nn.MSECriterion"]
+
+
+@settings(max_examples=800, deadline=None, derandomize=True, database=None,
+          suppress_health_check=list(HealthCheck))
+@given(class_name=st.sampled_from(CLASSES), fields=MODULE_FIELDS, fmt=st.sampled_from(["binary", "ascii"]))
+def test_module_fields(class_name, fields, fmt):
+    """compat.nn's loaders on fields of any type: T7FormatError or a module, never another
+    exception; a loaded module's parameters never overlap (so their gradients are true buffers)."""
+    buf = io.BytesIO()
+    save(buf, T7Object(class_name, T7Table(fields)), fmt)
+    try:
+        m = load(io.BytesIO(buf.getvalue()), fmt)
+    except T7FormatError:
+        return
+    for p in getattr(m, "_parameters", {}).values():
+        if p is not None:
+            assert not overlaps(p) and not overlaps(p.grad) and p.grad.shape == p.shape

@@ -19,11 +19,61 @@ from compat.nn.criterions import (  # noqa: F401
 )
 from compat.nn.stochastic_gradient import StochasticGradient  # noqa: F401
 
+# simple layers, arithmetic, shape and transfer modules (issue 13, part B)
+from compat.nn.simple import Add, Bilinear, CAdd, CMul, LookupTable, Maxout, Mul, PReLU  # noqa: F401
+from compat.nn.distance import Cosine, Euclidean, WeightedEuclidean  # noqa: F401
+from compat.nn.arithmetic import (  # noqa: F401
+    Abs, AddConstant, Exp, GradientReversal, L1Penalty, Log, MM, MV, Max, Mean, Min, MulConstant,
+    Normalize, Power, Sqrt, Square, Sum,
+)
+from compat.nn.shape import (  # noqa: F401
+    Contiguous, Copy, Index, Narrow, Padding, Replicate, Select, Squeeze, Transpose, Unsqueeze,
+)
+from compat.nn.transfer import (  # noqa: F401
+    CReLU, Clamp, ELU, GatedLinearUnit, HardShrink, HardTanh, LeakyReLU, LogSigmoid, ReLU6, RReLU,
+    SoftMin, SoftPlus, SoftShrink, SoftSign, SpatialLogSoftMax, SpatialSoftMax, TanhShrink, Threshold,
+)
+
 from compat.nn.normalization import (  # noqa: F401
     SpatialContrastiveNormalization,
     SpatialDivisiveNormalization,
     SpatialSubtractiveNormalization,
 )
+
+# convolutions, temporal/volumetric, pooling, padding, up-sampling, normalization (nn-conv)
+from compat.nn import tables  # noqa: F401
+from compat.nn.conv import SpatialDilatedConvolution  # noqa: F401
+from compat.nn.conv_variants import (  # noqa: F401
+    SpatialConvolutionLocal,
+    SpatialConvolutionMap,
+    SpatialFullConvolution,
+    SpatialSubSampling,
+)
+from compat.nn.temporal import TemporalConvolution, TemporalMaxPooling, TemporalSubSampling  # noqa: F401
+from compat.nn.volumetric import (  # noqa: F401
+    VolumetricAveragePooling,
+    VolumetricConvolution,
+    VolumetricMaxPooling,
+)
+from compat.nn.pooling import (  # noqa: F401
+    SpatialAdaptiveAveragePooling,
+    SpatialAdaptiveMaxPooling,
+    SpatialAveragePooling,
+    SpatialDilatedMaxPooling,
+)
+from compat.nn.padding import (  # noqa: F401
+    SpatialReflectionPadding,
+    SpatialReplicationPadding,
+    SpatialZeroPadding,
+)
+from compat.nn.upsampling import SpatialUpSamplingBilinear, SpatialUpSamplingNearest  # noqa: F401
+from compat.nn.batchnorm import (  # noqa: F401
+    BatchNormalization,
+    SpatialBatchNormalization,
+    VolumetricBatchNormalization,
+)
+from compat.nn.lrn import SpatialCrossMapLRN  # noqa: F401
+from compat.nn.composites import LayerNormalization, SpatialLPPooling  # noqa: F401
 
 # containers and table modules (torch/nn "containers" and "table layers")
 from compat.nn.containers import (  # noqa: F401

@@ -1,5 +1,6 @@
 """Element-wise and soft-max transfer functions (torch/nn ``ReLU``, ``Tanh``, ``Sigmoid``,
-``SoftMax``, ``LogSoftMax``). None has parameters; each works on any input shape (the soft-maxes:
+``SoftMax``, ``LogSoftMax``), and ``Pointwise``, the base of the other element-wise modules
+(``transfer.py``, ``arithmetic.py``). None has parameters; each works on any input shape (the soft-maxes:
 1-D to 4-D, normalising over the feature dimension as THNN: dim 1 of a 1-D or 3-D input, dim 2 of a
 2-D or 4-D input, 1-based)."""
 import torch
@@ -8,6 +9,48 @@ import torch.nn.functional as F
 from compat.nn.module import Module, autograd_active, check_tensor
 
 _aten = torch.ops.aten
+
+
+def check_same_size(module, input, gradOutput):
+    """gradOutput must be a tensor of the input's size (every element-wise module's backward)."""
+    check_tensor(module, 'gradOutput', gradOutput)
+    if gradOutput.shape != input.shape:
+        raise ValueError(f"{module.__class__.__name__}: expecting gradOutput of the input's size "
+                         f"{tuple(input.shape)}, got {tuple(gradOutput.shape)}")
+
+
+class Pointwise(Module):
+    """Base of the element-wise modules without parameters (Abs, HardTanh, ELU, ...).
+
+    A subclass defines ``_f(input)``, the forward in torch ops (differentiable, so the same code
+    serves the autograd path), and ``_df(input, output, gradOutput)``, Torch7's explicit gradient
+    (THNN's formula, boundaries included). With ``inplace`` true, the Lua path writes the output
+    into the input and the gradient into gradOutput, as THNN's in-place kernels do (the autograd
+    path never works in place)."""
+    inplace = False
+
+    def _f(self, input):
+        raise NotImplementedError
+
+    def _df(self, input, output, gradOutput):
+        raise NotImplementedError
+
+    def updateOutput(self, input):
+        check_tensor(self, 'input', input)
+        if autograd_active():
+            self.output = self._f(input)
+            return self.output
+        with torch.no_grad():
+            y = self._f(input)
+            self.output = input.copy_(y) if self.inplace else y
+        return self.output
+
+    def updateGradInput(self, input, gradOutput):
+        check_same_size(self, input, gradOutput)
+        with torch.no_grad():
+            g = self._df(input, self.output, gradOutput)
+            self.gradInput = gradOutput.copy_(g) if self.inplace else g
+        return self.gradInput
 
 
 class ReLU(Module):

@@ -1,41 +1,66 @@
-"""2-D convolutions: ``nn.SpatialConvolutionMM`` and ``nn.SpatialConvolution`` (torch/nn).
+"""2-D convolutions: ``nn.SpatialConvolutionMM``, ``nn.SpatialConvolution`` and
+``nn.SpatialDilatedConvolution`` (torch/nn).
 
 Lua argument order is ``(nInputPlane, nOutputPlane, kW, kH, dW=1, dH=1, padW=0, padH=padW)``:
-width before height. Input ``nInputPlane x H x W`` or a batch ``N x nInputPlane x H x W``;
-output plane size ``floor((H + 2 padH - kH)/dH) + 1`` by ``floor((W + 2 padW - kW)/dW) + 1``.
+width before height (the dilated one adds ``dilationW=1, dilationH=1``). Input
+``nInputPlane x H x W`` or a batch ``N x nInputPlane x H x W``; output plane size
+``floor((H + 2 padH - dilationH (kH - 1) - 1)/dH) + 1`` (likewise for W).
 ``SpatialConvolutionMM`` stores its weight as ``nOutputPlane x (nInputPlane*kH*kW)`` (the unfolded
-"MM" layout of Torch7), ``SpatialConvolution`` as ``nOutputPlane x nInputPlane x kH x kW``; the
-maths is the same. ``reset``: weight and bias uniform in [-s, s], s = 1/sqrt(kW*kH*nInputPlane).
+"MM" layout of Torch7), the others as ``nOutputPlane x nInputPlane x kH x kW``; the maths is the
+same. ``reset``: weight and bias uniform in [-s, s], s = 1/sqrt(kW*kH*nInputPlane); ``noBias()``
+drops the bias (printed ``... without bias``).
 """
 
 import torch
 import torch.nn.functional as F
 
-from compat.nn.module import Module, autograd_active, check_tensor
+from compat.nn.batched import BatchedModule, lua_int
 
 _conv_backward = torch.ops.aten.convolution_backward.default
 _FOLD_MAX_PLANES = 8  # below this many input planes gradInput goes through col2im (see _grad_input_by_fold)
 _FOLD_CHUNK_BYTES = 4 << 20  # col2im works on chunks of the batch whose columns take about this much
 
 
-class _SpatialConv(Module):
+class Conv2dShape(BatchedModule):
+    """Input checks of the 2-D convolutions: ``nInputPlane`` planes and an image the kernel fits in."""
+
+    def expected_input(self):
+        h, w = self._window()
+        return (f"{self.nInputPlane} x H x W or a batch N x {self.nInputPlane} x H x W"
+                + (f", H >= {h}, W >= {w}" if h > 1 or w > 1 else ''))
+
+    def _window(self):
+        """(height, width) of the smallest input the module accepts."""
+        return self.kH - 2 * getattr(self, 'padH', 0), self.kW - 2 * getattr(self, 'padW', 0)
+
+    def _check(self, input):
+        super()._check(input)
+        if input.shape[-3] != self.nInputPlane:
+            raise ValueError(f"{type(self).__name__}: expecting input of size {self.nInputPlane} in the plane "
+                             f"dimension ({self.expected_input()}), got size {tuple(input.shape)}")
+        h, w = self._window()
+        if input.shape[-2] < h or input.shape[-1] < w:
+            raise ValueError(f"{type(self).__name__}: input image of size {tuple(input.shape)} is smaller than "
+                             f"the kernel; expecting {self.expected_input()}")
+
+
+class _SpatialConv(Conv2dShape):
     _weight_4d = True
+    dilationW = dilationH = 1
 
     def __init__(self, nInputPlane, nOutputPlane, kW, kH, dW=1, dH=1, padW=0, padH=None):
         super().__init__()
         padH = padW if padH is None else padH
-        for name, v, lo in (('nInputPlane', nInputPlane, 1), ('nOutputPlane', nOutputPlane, 1),
-                            ('kW', kW, 1), ('kH', kH, 1), ('dW', dW, 1), ('dH', dH, 1),
-                            ('padW', padW, 0), ('padH', padH, 0)):
-            if not isinstance(v, int) or isinstance(v, bool) or v < lo:
-                raise ValueError(f"{self.__class__.__name__}: expecting {name} to be an int >= {lo}, got {v!r}")
-        self.nInputPlane, self.nOutputPlane = nInputPlane, nOutputPlane
-        self.kW, self.kH, self.dW, self.dH, self.padW, self.padH = kW, kH, dW, dH, padW, padH
-        shape = ((nOutputPlane, nInputPlane, kH, kW) if self._weight_4d
-                 else (nOutputPlane, nInputPlane * kH * kW))
+        self.nInputPlane, self.nOutputPlane = lua_int(self, 'nInputPlane', nInputPlane, 1), \
+            lua_int(self, 'nOutputPlane', nOutputPlane, 1)
+        self.kW, self.kH = lua_int(self, 'kW', kW, 1), lua_int(self, 'kH', kH, 1)
+        self.dW, self.dH = lua_int(self, 'dW', dW, 1), lua_int(self, 'dH', dH, 1)
+        self.padW, self.padH = lua_int(self, 'padW', padW), lua_int(self, 'padH', padH)
+        shape = ((self.nOutputPlane, self.nInputPlane, self.kH, self.kW) if self._weight_4d
+                 else (self.nOutputPlane, self.nInputPlane * self.kH * self.kW))
         dtype = torch.get_default_dtype()
         self._new_param('weight', torch.empty(shape, dtype=dtype))
-        self._new_param('bias', torch.empty(nOutputPlane, dtype=dtype))
+        self._new_param('bias', torch.empty(self.nOutputPlane, dtype=dtype))
         self.reset()
 
     def reset(self, stdv=None):
@@ -45,50 +70,36 @@ class _SpatialConv(Module):
         """Drop the bias (Lua ``noBias``); returns self."""
         return self._drop_bias()
 
-    def expected_input(self):
-        return (f"{self.nInputPlane} x H x W or a batch N x {self.nInputPlane} x H x W, "
-                f"H >= {self.kH - 2 * self.padH}, W >= {self.kW - 2 * self.padW}")
+    def _span(self):
+        """Extent of the (dilated) kernel: (height, width)."""
+        return self.dilationH * (self.kH - 1) + 1, self.dilationW * (self.kW - 1) + 1
 
-    def _check(self, input):
-        check_tensor(self, 'input', input, (3, 4), ((-3, self.nInputPlane),))
-        h, w = input.shape[-2] + 2 * self.padH, input.shape[-1] + 2 * self.padW
-        if h < self.kH or w < self.kW:
-            raise ValueError(f"{self.__class__.__name__}: input image of size {tuple(input.shape)} (padded "
-                             f"{h}x{w}) is smaller than the kernel {self.kH}x{self.kW}; expecting "
-                             f"{self.expected_input()}")
+    def _window(self):
+        kh, kw = self._span()
+        return kh - 2 * self.padH, kw - 2 * self.padW
 
     def _w4(self, w):
         return w if self._weight_4d else w.view(self.nOutputPlane, self.nInputPlane, self.kH, self.kW)
 
     def _args(self):
-        return (self.dH, self.dW), (self.padH, self.padW)
+        return (self.dH, self.dW), (self.padH, self.padW), (self.dilationH, self.dilationW)
 
-    def updateOutput(self, input):
-        self._check(input)
-        stride, pad = self._args()
-        if autograd_active():
-            self.output = F.conv2d(input, self._w4(self.weight), self.bias, stride, pad)
-            return self.output
-        with torch.no_grad():
-            self.output = F.conv2d(input, self._w4(self.weight), self.bias, stride, pad)
-        return self.output
+    def _forward(self, x):
+        stride, pad, dil = self._args()
+        return F.conv2d(x, self._w4(self.weight), self.bias, stride, pad, dil)
 
-    def _backward(self, input, gradOutput, mask):
-        stride, pad = self._args()
-        batched = input.dim() == 4
-        x = input if batched else input.unsqueeze(0)
-        g = gradOutput if batched else gradOutput.unsqueeze(0)
+    def _grads(self, x, g, mask):
+        stride, pad, dil = self._args()
         gi = None
-        if mask[0] and self.nInputPlane < _FOLD_MAX_PLANES:
-            gi, mask = self._grad_input_by_fold(x, g), [False, mask[1], mask[2]]
+        mask = list(mask)
+        if mask[0] and self.nInputPlane < _FOLD_MAX_PLANES and dil == (1, 1):
+            gi, mask[0] = self._grad_input_by_fold(x, g), False
         if any(mask):
             gi2, gw, gb = _conv_backward(g, x, self._w4(self.weight), [self.nOutputPlane], list(stride),
-                                         list(pad), [1, 1], False, [0, 0], 1, mask)
+                                         list(pad), list(dil), False, [0, 0], 1, mask)
             gi = gi2 if gi is None else gi
         else:
             gw = gb = None
-        if gi is not None and not batched:
-            gi = gi.squeeze(0)
         return gi, gw, gb
 
     def _grad_input_by_fold(self, x, g):
@@ -124,47 +135,21 @@ class _SpatialConv(Module):
             gi = gi[:, :, self.padH:hp - self.padH, self.padW:wp - self.padW].clone()
         return gi
 
-    def updateGradInput(self, input, gradOutput):
-        if self.gradInput is None:
-            return None
-        self._check(input)
-        with torch.no_grad():
-            self.gradInput = self._backward(input, gradOutput, [True, False, False])[0]
-        return self.gradInput
-
-    def _accGrad(self, input, gradOutput, scale, gw, gb):
-        """gw += scale * dL/dW (correlation of input and gradOutput); gb += scale * sum of gradOutput
-        over frames and positions."""
-        _, dw, db = self._backward(input, gradOutput, [False, True, gb is not None])
-        gw.add_(dw.view(gw.shape), alpha=scale)
-        if gb is not None:
-            gb.add_(db, alpha=scale)
-
-    def backward(self, input, gradOutput, scale=1):
-        """One ``convolution_backward`` call for gradInput and the parameter gradients (same result
-        as ``updateGradInput`` + ``accGradParameters``, only faster)."""
-        wrapped = ('updateGradInput' in self.__dict__ or 'accGradParameters' in self.__dict__
-                   or type(self).updateGradInput is not _SpatialConv.updateGradInput
-                   or type(self).accGradParameters is not Module.accGradParameters)
-        if wrapped or self.gradInput is None:   # honour per-instance wrappers and Lua's nil gradInput
-            return super().backward(input, gradOutput, scale)
-        self._check(input)
-        with torch.no_grad():
-            gw, gb = self._grad('weight'), self._grad('bias')
-            gi, dw, db = self._backward(input, gradOutput, [True, True, gb is not None])
-            gw.add_(dw.view(gw.shape), alpha=scale)
-            if gb is not None:
-                gb.add_(db, alpha=scale)
-        self.gradInput = gi
-        return gi
-
     def __tostring__(self):
-        s = f"nn.{self.__class__.__name__}({self.nInputPlane} -> {self.nOutputPlane}, {self.kW}x{self.kH}"
-        if self.dW != 1 or self.dH != 1 or self.padW or self.padH:
-            s += f", {self.dW},{self.dH}"
-        if self.padW or self.padH:
-            s += f", {self.padW},{self.padH}"
-        return s + ')'
+        return conv_tostring(self, f"{self.kW}x{self.kH}")
+
+
+def conv_tostring(m, kernel, tail=''):
+    """torch/nn's printout of a 2-D convolution: ``nn.X(nIn -> nOut, <kernel>[, dW,dH][, padW,padH]
+    <tail>)`` and ``without bias`` after a ``noBias()``."""
+    pad = getattr(m, 'padW', 0) or getattr(m, 'padH', 0)
+    s = f"nn.{type(m).__name__}({m.nInputPlane} -> {m.nOutputPlane}, {kernel}"
+    if m.dW != 1 or m.dH != 1 or pad:
+        s += f", {m.dW},{m.dH}"
+    if pad:
+        s += f", {m.padW},{m.padH}"
+    s += tail + ')'
+    return s if m._parameters.get('bias') is not None else s + ' without bias'
 
 
 class SpatialConvolutionMM(_SpatialConv):
@@ -175,3 +160,19 @@ class SpatialConvolutionMM(_SpatialConv):
 class SpatialConvolution(_SpatialConv):
     """``nn.SpatialConvolution``: weight ``nOutputPlane x nInputPlane x kH x kW``."""
     _weight_4d = True
+
+
+class SpatialDilatedConvolution(_SpatialConv):
+    """``nn.SpatialDilatedConvolution(nIn, nOut, kW, kH, dW=1, dH=1, padW=0, padH=0, dilationW=1,
+    dilationH=1)``: kernel taps ``dilation`` pixels apart (THNN's SpatialDilatedConvolution)."""
+    _t7_fields = ('nInputPlane', 'nOutputPlane', 'kW', 'kH', 'dW', 'dH', 'padW', 'padH',
+                  'dilationW', 'dilationH')
+
+    def __init__(self, nInputPlane, nOutputPlane, kW, kH, dW=1, dH=1, padW=0, padH=None,
+                 dilationW=1, dilationH=1):
+        super().__init__(nInputPlane, nOutputPlane, kW, kH, dW, dH, padW, padH)
+        self.dilationW = lua_int(self, 'dilationW', dilationW, 1)
+        self.dilationH = lua_int(self, 'dilationH', dilationH, 1)
+
+    def __tostring__(self):
+        return conv_tostring(self, f"{self.kW}x{self.kH}", f", {self.dilationW},{self.dilationH}")

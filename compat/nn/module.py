@@ -449,11 +449,12 @@ class Module(torch.nn.Module):
         self.bias = None
         return self
 
-    def _new_param(self, name, tensor):
-        """Register ``tensor`` as parameter ``name`` with a zero gradient (Lua: weight, gradWeight)."""
+    def _new_param(self, name, tensor, grad=None):
+        """Register ``tensor`` as parameter ``name`` with gradient ``grad`` (a tensor of its size and
+        dtype), or a zero one when None (Lua: weight, gradWeight)."""
         p = torch.nn.Parameter(tensor)
         self.register_parameter(name, p)
-        self._grad_bufs[name] = torch.zeros_like(tensor)
+        self._grad_bufs[name] = torch.zeros_like(tensor) if grad is None else grad.detach()
         p.grad = self._grad_bufs[name]
         self._hook(name)
         return p

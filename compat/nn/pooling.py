@@ -1,13 +1,15 @@
-"""``nn.SpatialMaxPooling(kW, kH, dW=kW, dH=kH, padW=0, padH=0)`` (torch/nn, THNN).
+"""2-D pooling of torch/nn (THNN): ``SpatialMaxPooling``, ``SpatialDilatedMaxPooling``,
+``SpatialAveragePooling``, ``SpatialAdaptiveMaxPooling`` and ``SpatialAdaptiveAveragePooling``.
 
-Each output is the maximum over a kH x kW window (stride dH, dW; implicit -inf padding).
-Output size ``floor((H + 2 padH - kH)/dH) + 1`` (``ceil`` in ceil mode, where a last window that
+``nn.SpatialMaxPooling(kW, kH, dW=kW, dH=kH, padW=0, padH=0)``: each output is the maximum over a
+kH x kW window (stride dH, dW; implicit -inf padding). Output size ``floor((H + 2 padH - kH)/dH) + 1`` (``ceil`` in ceil mode, where a last window that
 would start in the padding is dropped, as THNN does). gradInput routes each gradOutput to the argmax
 of its window; overlapping windows accumulate. ``ceil()`` / ``floor()`` switch the mode.
 """
 import torch
 import torch.nn.functional as F
 
+from compat.nn.batched import BatchedModule, lua_int
 from compat.nn.module import Module, autograd_active, check_tensor
 
 _pool = torch.ops.aten.max_pool2d_with_indices.default
@@ -24,14 +26,12 @@ class SpatialMaxPooling(Module):
 
     def __init__(self, kW, kH, dW=None, dH=None, padW=0, padH=0):
         super().__init__()
-        dW = kW if dW is None else dW
-        dH = kH if dH is None else dH
-        for name, v, lo in (('kW', kW, 1), ('kH', kH, 1), ('dW', dW, 1), ('dH', dH, 1),
-                            ('padW', padW, 0), ('padH', padH, 0)):
-            if not isinstance(v, int) or isinstance(v, bool) or v < lo:
-                raise ValueError(f"SpatialMaxPooling: expecting {name} to be an int >= {lo}, got {v!r}")
+        kW, kH = lua_int(self, 'kW', kW, 1), lua_int(self, 'kH', kH, 1)
+        dW = kW if dW is None else lua_int(self, 'dW', dW, 1)
+        dH = kH if dH is None else lua_int(self, 'dH', dH, 1)
+        padW, padH = lua_int(self, 'padW', padW), lua_int(self, 'padH', padH)
         if padW > kW // 2 or padH > kH // 2:
-            raise ValueError(f"SpatialMaxPooling: pad should be smaller than half of the kernel size, got "
+            raise ValueError(f"{type(self).__name__}: pad should be smaller than half of the kernel size, got "
                              f"pad {padW}x{padH} for kernel {kW}x{kH}")
         self.kW, self.kH, self.dW, self.dH, self.padW, self.padH = kW, kH, dW, dH, padW, padH
         self.ceil_mode = False
@@ -48,14 +48,18 @@ class SpatialMaxPooling(Module):
     def expected_input(self):
         return f"C x H x W or a batch N x C x H x W with H + 2*{self.padH} >= {self.kH}, W + 2*{self.padW} >= {self.kW}"
 
+    dilationW = dilationH = 1
+
     def _args(self):
-        return [self.kH, self.kW], [self.dH, self.dW], [self.padH, self.padW], [1, 1], bool(self.ceil_mode)
+        return ([self.kH, self.kW], [self.dH, self.dW], [self.padH, self.padW], [self.dilationH, self.dilationW],
+                bool(self.ceil_mode))
 
     def updateOutput(self, input):
         check_tensor(self, 'input', input, (3, 4))
-        if input.shape[-2] + 2 * self.padH < self.kH or input.shape[-1] + 2 * self.padW < self.kW:
-            raise ValueError(f"SpatialMaxPooling: input of size {tuple(input.shape)} is smaller than the "
-                             f"kernel {self.kH}x{self.kW}; expecting {self.expected_input()}")
+        kh, kw = self.dilationH * (self.kH - 1) + 1, self.dilationW * (self.kW - 1) + 1
+        if input.shape[-2] + 2 * self.padH < kh or input.shape[-1] + 2 * self.padW < kw:
+            raise ValueError(f"{type(self).__name__}: input of size {tuple(input.shape)} is smaller than the "
+                             f"kernel {kh}x{kw}; expecting {self.expected_input()}")
         k, d, p, dil, ceil = self._args()
         if autograd_active():
             self.output, self.indices = F.max_pool2d_with_indices(input, k, d, p, dil, ceil, True)
@@ -82,7 +86,134 @@ class SpatialMaxPooling(Module):
         return self.gradInput
 
     def __tostring__(self):
-        s = f"nn.SpatialMaxPooling({self.kW}x{self.kH}, {self.dW},{self.dH}"
-        if self.padW or self.padH:
-            s += f", {self.padW},{self.padH}"
-        return s + ')'
+        return pool_tostring(self)
+
+
+def pool_tostring(m, tail=''):
+    """torch/nn's printout of a 2-D pooling: ``nn.X(kWxkH, dW,dH[, padW,padH]<tail>)``."""
+    s = f"nn.{type(m).__name__}({m.kW}x{m.kH}, {m.dW},{m.dH}"
+    if m.padW or m.padH:
+        s += f", {m.padW},{m.padH}"
+    return s + tail + ')'
+
+
+class SpatialDilatedMaxPooling(SpatialMaxPooling):
+    """``nn.SpatialDilatedMaxPooling(kW, kH, dW=kW, dH=kH, padW=0, padH=0, dilationW=1, dilationH=1)``:
+    max pooling over windows whose taps are ``dilation`` pixels apart."""
+    _t7_fields = ('kW', 'kH', 'dW', 'dH', 'padW', 'padH', 'dilationW', 'dilationH', 'ceil_mode')
+
+    def __init__(self, kW, kH, dW=None, dH=None, padW=0, padH=0, dilationW=1, dilationH=1):
+        super().__init__(kW, kH, dW, dH, padW, padH)
+        self.dilationW = lua_int(self, 'dilationW', dilationW, 1)
+        self.dilationH = lua_int(self, 'dilationH', dilationH, 1)
+
+    def _t7_loaded(self, table):
+        self.ceil_mode = bool(self.ceil_mode)
+        self.indices = torch.empty(0, dtype=torch.long)
+
+    def __tostring__(self):
+        return pool_tostring(self, f", {self.dilationW},{self.dilationH}")
+
+
+class SpatialAveragePooling(BatchedModule):
+    """``nn.SpatialAveragePooling(kW, kH, dW=1, dH=1, padW=0, padH=0)``: the mean over each window
+    (zero padding). ``ceil()``/``floor()`` choose the output size rounding, ``setCountExcludePad()``
+    divides by the number of non-padding pixels instead of kW*kH; ``divide = False`` gives the sum."""
+    _t7_fields = ('kW', 'kH', 'dW', 'dH', 'padW', 'padH', 'ceil_mode', 'count_include_pad', 'divide')
+
+    def __init__(self, kW, kH, dW=1, dH=1, padW=0, padH=0):
+        super().__init__()
+        self.kW, self.kH = lua_int(self, 'kW', kW, 1), lua_int(self, 'kH', kH, 1)
+        self.dW, self.dH = lua_int(self, 'dW', dW, 1), lua_int(self, 'dH', dH, 1)
+        self.padW, self.padH = lua_int(self, 'padW', padW), lua_int(self, 'padH', padH)
+        if self.padW > self.kW // 2 or self.padH > self.kH // 2:
+            raise ValueError(f"SpatialAveragePooling: pad should be at most half of the kernel size, got pad "
+                             f"{self.padW}x{self.padH} for kernel {self.kW}x{self.kH}")
+        self.ceil_mode = False
+        self.count_include_pad = True
+        self.divide = True
+
+    def ceil(self):
+        self.ceil_mode = True
+        return self
+
+    def floor(self):
+        self.ceil_mode = False
+        return self
+
+    def setCountIncludePad(self):
+        self.count_include_pad = True
+        return self
+
+    def setCountExcludePad(self):
+        self.count_include_pad = False
+        return self
+
+    def _t7_loaded(self, table):
+        if 'ceil_mode' not in table:     # Lua backwardCompatible(): files older than padding support
+            self.ceil_mode, self.count_include_pad, self.padW, self.padH = False, True, 0, 0
+        self.divide = bool(table.get('divide', True))
+
+    def expected_input(self):
+        return f"C x H x W or a batch N x C x H x W with H + 2*{self.padH} >= {self.kH}, W + 2*{self.padW} >= {self.kW}"
+
+    def _check(self, input):
+        super()._check(input)
+        if input.shape[-2] + 2 * self.padH < self.kH or input.shape[-1] + 2 * self.padW < self.kW:
+            raise ValueError(f"SpatialAveragePooling: input of size {tuple(input.shape)} is smaller than the "
+                             f"kernel {self.kH}x{self.kW}; expecting {self.expected_input()}")
+
+    def _args(self):
+        return ([self.kH, self.kW], [self.dH, self.dW], [self.padH, self.padW], bool(self.ceil_mode),
+                bool(self.count_include_pad), None if self.divide else 1)
+
+    def _forward(self, x):
+        return F.avg_pool2d(x, *self._args())
+
+    def _grads(self, x, g, mask):
+        return _avg_backward(g, x, *self._args()), None, None
+
+    def __tostring__(self):
+        return pool_tostring(self)
+
+
+_avg_backward = torch.ops.aten.avg_pool2d_backward.default
+
+
+class SpatialAdaptiveMaxPooling(BatchedModule):
+    """``nn.SpatialAdaptiveMaxPooling(W, H)``: max pooling to a fixed ``H x W`` output; window i
+    spans ``floor(i*in/out) .. ceil((i+1)*in/out)`` (THNN)."""
+    _t7_fields = ('W', 'H')
+
+    def __init__(self, W, H):
+        super().__init__()
+        self.W, self.H = lua_int(self, 'W', W, 1), lua_int(self, 'H', H, 1)
+        self.indices = torch.empty(0, dtype=torch.long)
+
+    def _forward(self, x):
+        out, indices = F.adaptive_max_pool2d(x, (self.H, self.W), True)
+        self.indices = indices
+        return out
+
+    def _grads(self, x, g, mask):
+        return torch.ops.aten.adaptive_max_pool2d_backward(g, x, self.indices), None, None
+
+    def clearState(self):
+        self.indices = torch.empty(0, dtype=torch.long)
+        return super().clearState()
+
+
+class SpatialAdaptiveAveragePooling(BatchedModule):
+    """``nn.SpatialAdaptiveAveragePooling(W, H)``: average pooling to a fixed ``H x W`` output
+    (windows as for :class:`SpatialAdaptiveMaxPooling`)."""
+    _t7_fields = ('W', 'H')
+
+    def __init__(self, W, H):
+        super().__init__()
+        self.W, self.H = lua_int(self, 'W', W, 1), lua_int(self, 'H', H, 1)
+
+    def _forward(self, x):
+        return F.adaptive_avg_pool2d(x, (self.H, self.W))
+
+    def _grads(self, x, g, mask):
+        return torch.ops.aten._adaptive_avg_pool2d_backward(g, x), None, None

@@ -11,8 +11,18 @@ import logging
 import torch
 
 from compat import t7
-from compat.nn import activations, containers, conv, criterions, linear, pooling, shape
+from compat.nn import (
+    activations,
+    containers,
+    conv,
+    criterions,
+    linear,
+    pooling,
+    shape,
+    t7_checks,
+)
 from compat.nn.module import _DTYPE_NAMES, Module
+from compat.t7.reader import reserve
 
 logger = logging.getLogger(__name__)
 
@@ -25,25 +35,15 @@ def _tensor(v, dtype=None):
     return v if dtype is None else v.to(dtype)
 
 
-def _ints(v):
-    """A LongStorage (or list / number) of sizes -> tuple of ints."""
-    if isinstance(v, t7.T7Storage):
-        return tuple(int(x) for x in v.tensor.tolist())
-    if isinstance(v, torch.Tensor):
-        return tuple(int(x) for x in v.reshape(-1).tolist())
-    if isinstance(v, (list, tuple)):
-        return tuple(int(x) for x in v)
-    if isinstance(v, dict):
-        return tuple(int(v[k]) for k in sorted(v))
-    return (int(v),)
-
-
 def _storage(sizes):
     return t7.T7Storage(torch.tensor(list(sizes), dtype=torch.long))
 
 
 # ---------------------------------------------------------------------------------- loading
 def _new(cls, table):
+    """An instance of ``cls`` with the file's ``output``/``gradInput``, training flag, parameters and
+    gradients; every field is checked first (:mod:`compat.nn.t7_checks`)."""
+    t7_checks.check_fields(cls, table)
     m = cls.__new__(cls)
     Module.__init__(m)
     for f in ('output', 'gradInput'):
@@ -51,14 +51,14 @@ def _new(cls, table):
         if isinstance(v, torch.Tensor):
             setattr(m, f, v)
     if 'train' in table:          # this module only (Lua stores the flag per module)
-        m.training = bool(table['train'])
+        m.training = table['train']
     for name in m._param_names:
-        w = table.get(name)
-        if isinstance(w, torch.Tensor) and w.numel() > 0:
-            m._new_param(name, w)
-            g = table.get('grad' + name[0].upper() + name[1:])
-            if isinstance(g, torch.Tensor) and g.shape == w.shape and g.dtype == w.dtype:
-                m._set_grad(name, g)
+        w = t7_checks.parameter(cls, table, name)
+        if w is not None:
+            g = t7_checks.gradient(cls, table, name, w)
+            if g is None:         # a zero gradient the file does not hold
+                reserve(w.numel() * w.element_size(), f"the zero {t7_checks.grad_name(name)} of a {cls.__name__}")
+            m._new_param(name, w, grad=g)
         elif name not in m._parameters:
             setattr(m, name, None)
     return m
@@ -97,14 +97,14 @@ def _load_relu(table):
 
 def _load_view(table):
     m = _new(shape.View, table)
-    m.resetSize(*_ints(table['size']))
+    m.resetSize(*t7_checks.sizes(shape.View, table, 'size'))
     m.numInputDims = table.get('numInputDims')
     return m
 
 
 def _load_reshape(table):
     m = _new(shape.Reshape, table)
-    m.size = _ints(table['size'])
+    m.size = t7_checks.sizes(shape.Reshape, table, 'size')
     m.nelement = int(table.get('nelement', 0)) or int(torch.tensor(m.size).prod())
     m.batchMode = table.get('batchMode')
     return m
@@ -127,6 +127,7 @@ def _load_sequential(table):
 
     (Such containers occur inside modules whose loader rebuilds them from their settings, e.g. the
     padding/convolution helpers of nn.SpatialContrastiveNormalization; it never runs them.)"""
+    t7_checks.check_fields(containers.Sequential, table)
     mods = table.get('modules') or []
     if isinstance(mods, dict):
         mods = [mods[k] for k in sorted(mods)]
@@ -143,6 +144,7 @@ def _load_sequential(table):
 
 
 def _new_criterion(cls, table):
+    t7_checks.check_fields(cls, table)
     c = cls.__new__(cls)
     criterions.Criterion.__init__(c)
     gi = table.get('gradInput')
@@ -164,9 +166,9 @@ def _load_nll(table):
 
 def _load_cross_entropy(table):
     c = _new_criterion(criterions.CrossEntropyCriterion, table)
-    c.lsm = table['lsm'] if isinstance(table.get('lsm'), activations.LogSoftMax) else activations.LogSoftMax()
-    c.nll = table['nll'] if isinstance(table.get('nll'), criterions.ClassNLLCriterion) \
-        else criterions.ClassNLLCriterion()
+    cls = criterions.CrossEntropyCriterion
+    c.lsm = t7_checks.child(cls, table, 'lsm', activations.LogSoftMax) or activations.LogSoftMax()
+    c.nll = t7_checks.child(cls, table, 'nll', criterions.ClassNLLCriterion) or criterions.ClassNLLCriterion()
     c.sizeAverage = bool(table.get('sizeAverage', c.nll.sizeAverage))
     c.oldSizeAverage = bool(table.get('oldSizeAverage', c.sizeAverage))
     return c

@@ -3,7 +3,7 @@
 ``load(path, format='binary')`` / ``save(path, obj, format='binary')`` mirror torch7's
 ``torch.load``/``torch.save`` (File.lua ``readObject``/``writeObject`` over a ``DiskFile``):
 little-endian, ``long`` = 8 bytes, object indices and back-references, ``"V 1"`` class headers.
-``load`` hands a PyTorch file (zip or pickle) to ``torch.load``.
+``load`` hands a PyTorch file (zip or pickle) to ``torch.load(weights_only=True)``: no pickled callable runs.
 
 How Lua values come back:
 

@@ -14,7 +14,7 @@ import torch
 
 from compat._atomic import atomic_write
 from compat.t7.objects import T7FormatError
-from compat.t7.reader import Reader
+from compat.t7.reader import MAX_EXPANDED_ELEMENTS, Reader
 from compat.t7.streams import AsciiIn, AsciiOut, BinaryIn, BinaryOut
 from compat.t7.writer import Writer
 
@@ -66,7 +66,8 @@ def load(path, format: str = "binary"):
     """Read a Torch7 ``.t7`` file (``format`` 'binary' or 'ascii') or a PyTorch file.
 
     ``path`` is a file name or a binary file object. A PyTorch file (zip or pickle) is handed to
-    ``torch.load``. See :mod:`compat.t7` for how Lua values map to Python.
+    ``torch.load(weights_only=True)``, which builds no arbitrary Python object. See :mod:`compat.t7`
+    for how Lua values map to Python, and docs/api.md for what is refused.
     Raises :class:`T7FormatError` (a ValueError) for files that are not valid ``.t7`` data.
     """
     _check_format(format)
@@ -92,11 +93,7 @@ def _load_fileobj(f, format: str, name) -> object:
     f.seek(start)
     kind = sniff(head)
     if kind == "pytorch":
-        logger.debug("%s is a PyTorch file; handing it to torch.load", name)
-        try:
-            return torch.load(f)
-        except Exception as exc:
-            raise T7FormatError(f"{name} looks like a PyTorch file, but torch.load failed: {exc}") from exc
+        return _load_pytorch(f, name)
     if kind == "empty":
         raise T7FormatError(f"cannot read {name}: the file is empty")
     try:
@@ -104,8 +101,8 @@ def _load_fileobj(f, format: str, name) -> object:
         try:
             if format == "binary":
                 source = _Mapped(data, pos) if isinstance(data, mmap.mmap) else io.BytesIO(data)
-                return Reader(BinaryIn(source, size)).read()
-            return Reader(AsciiIn(data, pos)).read()
+                return Reader(BinaryIn(source, size)).load()
+            return Reader(AsciiIn(data, pos)).load()
         finally:
             if isinstance(data, mmap.mmap):
                 try:
@@ -116,6 +113,42 @@ def _load_fileobj(f, format: str, name) -> object:
         raise _with_hint(exc, kind, format, name) from None
     except RecursionError:
         raise T7FormatError(f"cannot read {name}: tables nested too deeply for Python") from None
+
+
+def _load_pytorch(f, name):
+    """A PyTorch file, through ``torch.load(weights_only=True)``: tensors, numbers, strings and
+    containers only, never a pickled callable. The argument is explicit, so PyTorch's
+    ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD`` (which only changes the default) cannot turn pickles back on."""
+    logger.debug("%s is a PyTorch file; handing it to torch.load(weights_only=True)", name)
+    try:
+        obj = torch.load(f, weights_only=True)
+    except Exception as exc:
+        raise T7FormatError(f"{name} looks like a PyTorch file, but torch.load(weights_only=True) refused "
+                            f"or failed to read it: {exc}") from exc
+    _check_expansion(obj, name)
+    return obj
+
+
+def _check_expansion(obj, name):
+    """The .t7 reader's bound on expanded views (``MAX_EXPANDED_ELEMENTS``), applied to what a
+    PyTorch file held: torch.save keeps a stride-0 view as such, so a small file can hold one."""
+    pending, seen = [obj], set()
+    while pending:
+        x = pending.pop()
+        if id(x) in seen:
+            continue
+        seen.add(id(x))
+        if isinstance(x, dict):
+            pending.extend(x.values())
+        elif isinstance(x, (list, tuple, set)):
+            pending.extend(x)
+        elif isinstance(x, torch.Tensor) and x.element_size():
+            stored = x.untyped_storage().nbytes() // x.element_size()
+            if x.numel() > stored + MAX_EXPANDED_ELEMENTS:
+                raise T7FormatError(
+                    f"{name}: a PyTorch tensor of size {list(x.shape)}, strides {list(x.stride())} views "
+                    f"{x.numel()} elements over a storage of {stored}: an expanded view more than "
+                    f"{MAX_EXPANDED_ELEMENTS} elements larger than its storage is refused")
 
 
 class _Mapped:

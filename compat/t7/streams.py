@@ -28,6 +28,7 @@ _DOUBLE = struct.Struct("<d")
 _TOKEN = re.compile(rb"\S+")
 _WS = b" \t\n\r\v\f"
 _LITTLE = sys.byteorder == "little"
+_MAX_NUMBER_BYTES = 64  # the longest number an ascii array may hold ("%.17g" writes at most 24)
 
 
 class BinaryIn:
@@ -144,10 +145,15 @@ class AsciiIn:
         start = self.pos
         while start < len(self.data) and self.data[start] in _WS:
             start += 1
-        end = self.data.find(b"\n", start)
-        end = len(self.data) if end < 0 else end
-        toks = self.data[start:end].split()
-        if len(toks) == n:  # fast path: Torch7 writes each array on one line
+        # Fast path: Torch7 writes each array on one line. Only a line that n numbers can fill is
+        # split (a hostile file holding everything on one line would make every array cost the
+        # whole line: quadratic); anything else is read token by token.
+        end = self.data.find(b"\n", start, start + n * _MAX_NUMBER_BYTES + 1)
+        toks = self.data[start:end].split() if end >= 0 else ()
+        if end < 0 and len(self.data) - start <= n * _MAX_NUMBER_BYTES:  # the last line, without "\n"
+            end = len(self.data)
+            toks = self.data[start:end].split()
+        if len(toks) == n:
             self.pos = end
         else:
             matches = list(itertools.islice(_TOKEN.finditer(self.data, self.pos), n))
@@ -155,6 +161,9 @@ class AsciiIn:
                 raise self.error(f"truncated file: {what} needs {n} numbers, found {len(matches)}")
             toks = [m.group() for m in matches]
             self.pos = matches[-1].end()
+        longest = max(map(len, toks))
+        if longest > _MAX_NUMBER_BYTES:  # before numpy makes an n x longest array of them
+            raise self.error(f"{what}: a number of {longest} characters (Torch7 writes at most 24)", at=start)
         self._eat_newline()
         return toks
 
