@@ -222,3 +222,16 @@ def test_structured_fields_still_load():
     assert view.size == (2, 3)
     reshape = roundtrip(lua("nn.Reshape", size=[6], batchMode=True))
     assert tuple(reshape.size) == (6,) and reshape.batchMode is True and reshape.nelement == 6
+
+
+def test_class_storage_fields_are_checked_as_storages():
+    """nn.Concat keeps 'outputSize' as a LongStorage and nn.ParallelCriterion 'weights' as a list
+    of numbers, where other classes use those names for a number or a tensor (_t7_storages)."""
+    concat = lua("nn.Concat", dimension=2, outputSize=T7Storage(torch.tensor([3, 7])), modules=[linear()],
+                 output=torch.empty(0), gradInput=torch.empty(0))
+    assert isinstance(roundtrip(concat), nn.Concat)
+    crit = lua("nn.ParallelCriterion", criterions=[lua("nn.MSECriterion", sizeAverage=True)], weights=[0.5],
+               gradInput=[], output=0.0)
+    assert roundtrip(crit).weights == [0.5]
+    with pytest.raises(T7FormatError, match=r"nn.Concat: field 'outputSize' must be a storage or a table of numbers"):
+        roundtrip(lua("nn.Concat", dimension=2, outputSize="abc", modules=[]))

@@ -303,6 +303,7 @@ class ParallelCriterion(Criterion):
     ``repeatTarget``); loss = the weighted sum; gradInput[i] = weight_i * its gradInput."""
 
     _t7_fields = ('criterions', 'weights', 'repeatTarget')
+    _t7_storages = ('weights',)       # a Lua list of numbers here, a DoubleStorage in MultiCriterion
 
     def __init__(self, repeatTarget=False):
         super().__init__()

@@ -116,10 +116,28 @@ _KINDS = (
 )
 
 
+def _numbers(value) -> bool:
+    """A storage, tensor or Lua list of numbers (a class's ``_t7_storages`` field)."""
+    if isinstance(value, T7Storage):
+        value = value.tensor
+    if isinstance(value, torch.Tensor):
+        return value.dim() <= 1
+    values = value.values() if isinstance(value, dict) else value if isinstance(value, list) else None
+    return values is not None and all(type(v) in (int, float) for v in values)
+
+
 def check_fields(cls, table) -> None:
-    """Refuse a field of a well-known torch/nn name whose value has the wrong type (see the module doc)."""
+    """Refuse a field of a well-known torch/nn name whose value has the wrong type (see the module doc).
+    A class whose Lua code keeps a field of such a name as a storage or a table of numbers
+    (``nn.Concat.outputSize`` is a LongStorage, ``nn.ParallelCriterion.weights`` a list) names it
+    in ``_t7_storages``; that field must then be one."""
+    own = getattr(cls, '_t7_storages', ())
     for field, value in table.items():
         if value is None or not isinstance(field, str):
+            continue
+        if field in own:
+            if not _numbers(value):
+                raise field_error(cls, field, "a storage or a table of numbers", value)
             continue
         for names, expected, fits in _KINDS:
             if field in names and not fits(value):

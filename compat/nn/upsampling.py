@@ -44,6 +44,7 @@ class _UpSampling(BatchedModule):
 class SpatialUpSamplingNearest(_UpSampling):
     """Each pixel becomes a ``scale x scale`` block; gradInput sums each block."""
     _t7_fields = ('scale_factor', 'inputSize', 'outputSize')
+    _t7_storages = ('inputSize', 'outputSize')      # LongStorages in Lua
 
     def __init__(self, scale):
         super().__init__()
@@ -61,6 +62,7 @@ class SpatialUpSamplingNearest(_UpSampling):
 class SpatialUpSamplingBilinear(_UpSampling):
     """Bilinear interpolation by an integer ``scale`` or to ``{oheight=, owidth=}`` (a dict here)."""
     _t7_fields = ('scale_factor', 'oheight', 'owidth', 'inputSize', 'outputSize')
+    _t7_storages = ('inputSize', 'outputSize')
 
     def __init__(self, params):
         super().__init__()
