@@ -22,10 +22,10 @@ from compat import torch as ctorch
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "fixtures" / "torch7_refs"))
-from spec import MODULES
+from spec import MODULES  # noqa: E402
 
 sys.path.insert(0, str(ROOT))
-from tests.test_nn_wave2 import build
+from tests.test_nn_wave2 import build  # noqa: E402
 
 
 class _LuaTorch:

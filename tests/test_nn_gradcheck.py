@@ -106,7 +106,8 @@ def _assert_autograd(leaves, lua_grads):
 #: module -> (rule, reason): the rule maps the finite differences (input part) to what backward gives.
 BY_DEFINITION = {
     'GradientReversal': (lambda m, x, fd: -_lambda(m) * fd,
-                         "backward multiplies gradOutput by -lambda (a gradient reversal layer); its forward is the identity"),
+                         "backward multiplies gradOutput by -lambda (a gradient reversal layer); its forward "
+                         "is the identity"),
     'L1Penalty': (lambda m, x, fd: fd + m.l1weight * x.sign(),
                   "backward adds the gradient of the L1 penalty l1weight*|x|, a loss its forward does not return"),
 }

@@ -15,7 +15,8 @@ import pytest
 import torch as T
 import torchfile
 
-from compat import nn, torch as ctorch
+from compat import nn
+from compat import torch as ctorch
 
 HERE = Path(__file__).parent
 REFS = HERE / "fixtures" / "t7" / "wave2" / "nn_optim_reference.t7"

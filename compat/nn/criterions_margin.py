@@ -44,7 +44,8 @@ class MultiMarginCriterion(Criterion):
             raise ValueError(f"MultiMarginCriterion: expecting {n} target(s) for input of size {tuple(input.shape)}, "
                              f"got {t.numel()}")
         if bool(((t < 0) | (t >= dim)).any()):
-            raise ValueError(f"MultiMarginCriterion: target out of range; expecting 1-based class indices in [1, {dim}]")
+            raise ValueError(f"MultiMarginCriterion: target out of range; expecting 1-based class indices in "
+                             f"[1, {dim}]")
         z = self.margin - x.gather(1, t[:, None]) + x
         z = z.scatter(1, t[:, None], 0.0)
         w = (self.weights.to(x.dtype).to(x.device)[t] if self.weights is not None else torch.ones(n, dtype=x.dtype))
