@@ -1,6 +1,7 @@
 """Containers of compat.nn (containers.py, table_containers.py): Lua behaviours the Torch7 reference
 cases do not reach (printout nesting, reset, MapTable's shared clones, .t7 round trips, errors)."""
 import io
+from pathlib import Path
 
 import pytest
 import torch as T
@@ -139,3 +140,22 @@ def _concat_mismatch():
             self.output = input[:1]
             return self.output
     nn.Concat(2).add(nn.Linear(2, 3)).add(nn.Sequential().add(nn.Linear(2, 3)).add(Half())).forward(T.randn(2, 2))
+
+
+def test_lua_fields_a_class_does_not_use_are_written_back(tmp_path):
+    """A Torch7-written module keeps the Lua fields compat.nn does not use (buffers such as
+    Normalize's 'norm'), so a resave holds what Torch7 wrote; clearState drops them, as Lua's."""
+    from compat.t7 import load, registry
+    model = ctorch.load(str(Path(__file__).parent / "fixtures" / "t7" / "wave2" / "models" / "twobranch_binary.t7"))
+    path = tmp_path / "again.t7"
+
+    def raw_fields():
+        ctorch.save(str(path), model)
+        saved, registry._loaders = registry._loaders, {}
+        try:
+            return set(load(str(path)).table['modules'][-1].table)
+        finally:
+            registry._loaders = saved
+    assert {'norm', 'normp', 'buffer'} <= raw_fields()
+    model.clearState()
+    assert not {'norm', 'normp', 'buffer'} & raw_fields()

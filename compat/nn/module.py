@@ -273,7 +273,8 @@ class Module(torch.nn.Module):
                 slots.append((m, n, p))
         if not slots:
             out = self.output
-            dtype = out.dtype if isinstance(out, torch.Tensor) and out.is_floating_point() else torch.get_default_dtype()
+            floating = isinstance(out, torch.Tensor) and out.is_floating_point()
+            dtype = out.dtype if floating else torch.get_default_dtype()
             return torch.empty(0, dtype=dtype), torch.empty(0, dtype=dtype)
         first = slots[0][2]
         for m, n, p in slots:
@@ -337,6 +338,7 @@ class Module(torch.nn.Module):
         for m in torch.nn.Module.modules(self):
             if isinstance(m, Module):
                 m.__dict__.pop('_scratch_bufs', None)
+                m.__dict__.pop('_t7_extra', None)    # Lua buffers kept from a .t7 file (Lua clears them too)
                 for k in ('output', 'gradInput'):
                     v = m.__dict__.get(k)
                     if isinstance(v, torch.Tensor):

@@ -286,7 +286,10 @@ def _load_generic(cls):
                 m._modules[str(i)] = child
         m._t7_loaded(table)
         # Lua fields this class does not use (buffers, cached sizes...) are kept and written back
-        m.__dict__['_t7_extra'] = {k: v for k, v in table.items() if isinstance(k, str) and not _module_valued(v)}
+        handled = set(cls._t7_fields) | {'output', 'gradInput', 'train', '_type', 'modules'} | {
+            n for p in getattr(cls, '_param_names', ()) for n in (p, 'grad' + p[0].upper() + p[1:])}
+        m.__dict__['_t7_extra'] = {k: v for k, v in table.items()
+                                   if isinstance(k, str) and k not in handled and not _module_valued(v)}
         return m
     return load
 
@@ -314,8 +317,11 @@ def _save_generic(lua_name):
                 d[f] = t7.T7Storage(v.detach().reshape(-1).long())     # a LongStorage in Lua
         if isinstance(m, containers.Container):
             d['modules'] = list(m._modules.values())
-        for k, v in m.__dict__.get('_t7_extra', {}).items():
-            d.setdefault(k, v)
+        extra = m.__dict__.get('_t7_extra', {})
+        if extra:         # kept Lua buffers follow the module's type (THNN wants one tensor type)
+            dtype = _empty_like_type(m).dtype
+            for k, v in extra.items():
+                d.setdefault(k, v.to(dtype) if isinstance(v, torch.Tensor) and v.is_floating_point() else v)
         hook = getattr(m, '_t7_saving', None)     # a class whose Lua field types differ from ours
         if hook is not None:
             hook(d)
