@@ -86,7 +86,7 @@ def split(text, sep):
     return pieces
 
 
-def isNaN(number):  # noqa: N802 (Lua's name)
+def isNaN(number):
     return number != number  # noqa: PLR0124 (the NaN test Lua uses)
 
 

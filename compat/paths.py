@@ -9,8 +9,8 @@ and returns True, or ``(None, message, errno)`` as Lua's ``nil, msg, code``.
 import errno as _errno
 import os
 
-__all__ = ["basename", "concat", "cwd", "dirname", "dirp", "extname", "filep", "home", "mkdir",
-           "rmdir", "dir"]
+__all__ = ["basename", "concat", "cwd", "dir", "dirname", "dirp", "extname", "filep", "home", "mkdir",
+           "rmdir"]
 
 home = os.environ.get("HOME") or "."
 
@@ -118,7 +118,7 @@ def rmdir(path):
     return True
 
 
-def dir(path):  # noqa: A001 (Lua's name)
+def dir(path):
     """The entries of a directory including '.' and '..', or None when it cannot be read."""
     path = _check("path", path, "dir")
     try:

@@ -15,7 +15,7 @@ import time
 __all__ = ["formatTime", "progress"]
 
 
-def formatTime(seconds):  # noqa: N802 (Lua's name)
+def formatTime(seconds):
     """The two largest non-zero units of a duration, e.g. ``'1m5s'``, ``'3s120ms'``, ``'0ms'``."""
     days = math.floor(seconds / 3600 / 24)
     seconds -= days * 3600 * 24
@@ -32,7 +32,7 @@ def formatTime(seconds):  # noqa: N802 (Lua's name)
 
 def _lua_number(v):
     """A number as Lua's io.write shows it (``%.14g``: 5 not 5.0)."""
-    return "%.14g" % v
+    return format(v, ".14g")
 
 
 class _Bar:

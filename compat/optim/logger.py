@@ -86,7 +86,7 @@ class Logger:
                 self.symbols[k], self.styles[k], self.names[k] = [], [self.defaultStyle], k
             self.idx = {k: k for k, _ in entries}
             self._write("".join(f"{k}\t" for k, _ in entries) + "\n")
-        row = "".join((val if isinstance(val, str) else "%11.4e" % val) + "\t" for _, val in entries)
+        row = "".join((val if isinstance(val, str) else format(val, "11.4e")) + "\t" for _, val in entries)
         self._write(row + "\n")
         for k, val in entries:
             self.symbols.setdefault(self.idx.get(k, k), []).append(val)
