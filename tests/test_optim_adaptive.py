@@ -104,3 +104,20 @@ def test_bad_arguments_name_the_contract():
         optim.rmsprop(lambda x: (0.0, torch.zeros(3)), x0.clone(), {})
     with pytest.raises(TypeError, match="adamax: x must be a torch.Tensor"):
         optim.adamax(f, [1.0, 2.0], {})
+
+
+@pytest.mark.parametrize("eps", [1e-38, 5e-39, 1e-45, 1e-8])
+def test_adamax_subnormal_epsilon_shortcut_gives_the_plain_sum(eps):
+    # |g| + eps in float32, where Torch7's default 1e-38 is subnormal: the result must be the plain sum
+    from compat.optim.adaptive import _add_tiny_
+    g = torch.randn(50_000, generator=torch.Generator().manual_seed(3)).abs()
+    g[:100] *= 1e-30
+    g[100:200] *= 1e-37
+    g[200:210] = 0
+    g[210:220] = 2.0 ** -102
+    g[220:230] = 2.0 ** -102 * (1 + 2 ** -23)
+    g[230:240] = 2.0 ** -103 * 1.5
+    g[240], g[241] = float("inf"), float("nan")
+    expected = g.clone().add_(eps)
+    assert torch.equal(_add_tiny_(g, eps).nan_to_num(), expected.nan_to_num())
+    assert torch.isnan(g).sum() == 1
