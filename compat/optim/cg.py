@@ -2,9 +2,11 @@
 C. E. Rasmussen's line search from ``minimize.m`` (quadratic/cubic interpolation and extrapolation
 under the Wolfe-Powell conditions), step for step.
 
-One call runs until ``maxEval`` (default ``1.25 * maxIter``, maxIter 20) function evaluations are
-spent. Torch7 quirk kept: Lua's ``if ls_failed or i > maxEval`` is always true (0 is true in Lua), so
-the first failed line search ends the call, x back at the last accepted point.
+One call runs while fewer than ``maxEval`` (default ``1.25 * maxIter``, maxIter 20) evaluations have
+been made. Torch7 quirks kept: Lua's ``if ls_failed or i > maxEval`` is always true (0 is true in Lua),
+so the first failed line search ends the call, x back at the last accepted point; and the
+extrapolation stops at exactly ``m == 0`` evaluations left, which a fractional ``maxEval - i`` never
+reaches, so a line search can then run past maxEval until it succeeds or fails.
 """
 import math
 
