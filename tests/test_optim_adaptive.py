@@ -7,61 +7,34 @@ import torch
 
 from compat import optim
 
-N = 257
-
-
-def _problem(seed=0):
-    """A smooth non-quadratic objective: sum log cosh(x - c) + 0.5 w x^2; gradient tanh(x - c) + w x."""
-    gen = torch.Generator().manual_seed(seed)
-    c = torch.randn(N, generator=gen, dtype=torch.float64)
-    w = torch.rand(N, generator=gen, dtype=torch.float64)
-    x0 = torch.randn(N, generator=gen, dtype=torch.float64) * 2
-
-    def f(x):
-        return float((torch.log(torch.cosh(x - c)) + 0.5 * w * x * x).sum()), torch.tanh(x - c) + w * x
-    return f, x0
-
-
-def _against_torch(algo, config, make_torch_optim, steps=25):
-    f, x0 = _problem()
-    x, state = x0.clone(), {}
-    p = torch.nn.Parameter(x0.clone())
-    reference = make_torch_optim([p])
-    for step in range(steps):
-        fx_expected = f(p.detach())[0]
-        x, fx = getattr(optim, algo)(f, x, config, state)
-        p.grad = f(p.detach())[1]
-        reference.step()
-        assert fx == [pytest.approx(fx_expected, rel=1e-12)]
-        torch.testing.assert_close(x, p.detach(), rtol=1e-10, atol=1e-12, msg=f"{algo}: step {step + 1}")
-    return state
+from ._optim_problems import N, against_torch, smooth_problem
 
 
 def test_adagrad_equals_torch_adagrad_with_decay_and_weight_decay():
-    state = _against_torch("adagrad", {"learningRate": 0.1, "learningRateDecay": 0.05, "weightDecay": 0.01},
+    state = against_torch("adagrad", {"learningRate": 0.1, "learningRateDecay": 0.05, "weightDecay": 0.01},
                            lambda p: torch.optim.Adagrad(p, lr=0.1, lr_decay=0.05, weight_decay=0.01))
     assert state["evalCounter"] == 25 and state["paramVariance"].shape == (N,)
 
 
 def test_adadelta_equals_torch_adadelta():
-    state = _against_torch("adadelta", {"rho": 0.95, "eps": 1e-6, "weightDecay": 0.001},
+    state = against_torch("adadelta", {"rho": 0.95, "eps": 1e-6, "weightDecay": 0.001},
                            lambda p: torch.optim.Adadelta(p, lr=1.0, rho=0.95, eps=1e-6, weight_decay=0.001))
     assert set(state) >= {"paramVariance", "paramStd", "delta", "accDelta", "evalCounter"}
 
 
 def test_rmsprop_equals_torch_rmsprop():
-    _against_torch("rmsprop", {"learningRate": 0.01, "alpha": 0.9, "epsilon": 1e-8},
+    against_torch("rmsprop", {"learningRate": 0.01, "alpha": 0.9, "epsilon": 1e-8},
                    lambda p: torch.optim.RMSprop(p, lr=0.01, alpha=0.9, eps=1e-8))
 
 
 def test_adamax_equals_torch_adamax():
-    state = _against_torch("adamax", {"learningRate": 0.02, "beta1": 0.8, "beta2": 0.99},
+    state = against_torch("adamax", {"learningRate": 0.02, "beta1": 0.8, "beta2": 0.99},
                            lambda p: torch.optim.Adamax(p, lr=0.02, betas=(0.8, 0.99), eps=1e-38))
     assert state["t"] == 25 and state["max"].shape == (2, N)
 
 
 def test_adam_equals_torch_adam_when_epsilon_is_zero():
-    state = _against_torch("adam", {"learningRate": 0.01, "beta1": 0.85, "epsilon": 0, "weightDecay": 0.01},
+    state = against_torch("adam", {"learningRate": 0.01, "beta1": 0.85, "epsilon": 0, "weightDecay": 0.01},
                            lambda p: torch.optim.Adam(p, lr=0.01, betas=(0.85, 0.999), eps=0,
                                                       weight_decay=0.01))
     assert state["t"] == 25 and set(state) >= {"m", "v", "denom"}
@@ -88,7 +61,7 @@ def test_adam_applies_epsilon_before_bias_correction_and_decays_the_rate():
 
 
 def test_without_state_the_config_holds_it_and_adagrad_announces_it(capsys):
-    f, x0 = _problem()
+    f, x0 = smooth_problem()
     config = {"learningRate": 0.1}
     optim.adam(f, x0.clone(), config)
     assert config["t"] == 1 and "m" in config
@@ -97,7 +70,7 @@ def test_without_state_the_config_holds_it_and_adagrad_announces_it(capsys):
 
 
 def test_bad_arguments_name_the_contract():
-    f, x0 = _problem()
+    f, x0 = smooth_problem()
     with pytest.raises(TypeError, match=r"adam: config.learningRate must be a number, got '0.1'"):
         optim.adam(f, x0.clone(), {"learningRate": "0.1"})
     with pytest.raises(ValueError, match=r"rmsprop: df/dx returned by opfunc must be a tensor of size \(257,\)"):

@@ -5,7 +5,7 @@ import torch
 
 from compat import optim
 
-from .test_optim_adaptive import N, _against_torch, _problem
+from ._optim_problems import N, against_torch, smooth_problem
 
 
 @pytest.fixture
@@ -18,7 +18,7 @@ def double_scalars():
 
 
 def test_asgd_equals_torch_asgd_including_the_average(double_scalars):
-    state = _against_torch("asgd", {"eta0": 0.05, "lambda": 1e-3, "alpha": 0.75, "t0": 5},
+    state = against_torch("asgd", {"eta0": 0.05, "lambda": 1e-3, "alpha": 0.75, "t0": 5},
                            lambda p: _keep(torch.optim.ASGD(p, lr=0.05, lambd=1e-3, alpha=0.75, t0=5)))
     reference = _keep.last
     torch.testing.assert_close(state["ax"], reference.state[reference.param_groups[0]["params"][0]]["ax"],
@@ -32,21 +32,21 @@ def _keep(opt):
 
 
 def test_asgd_writes_its_defaults_into_config_as_lua_does():
-    f, x0 = _problem()
+    f, x0 = smooth_problem()
     config = {}
     optim.asgd(f, x0.clone(), config, {})
     assert config == {"eta0": 1e-4, "lambda": 1e-4, "alpha": 0.75, "t0": 1e6}
 
 
 def test_rprop_equals_torch_rprop():
-    state = _against_torch("rprop", {"stepsize": 0.05, "etaplus": 1.3, "etaminus": 0.4,
+    state = against_torch("rprop", {"stepsize": 0.05, "etaplus": 1.3, "etaminus": 0.4,
                                      "stepsizemax": 0.2, "stepsizemin": 1e-3},
                            lambda p: torch.optim.Rprop(p, lr=0.05, etas=(0.4, 1.3), step_sizes=(1e-3, 0.2)))
     assert float(state["stepsize"].max()) <= 0.2 and float(state["stepsize"].min()) >= 1e-3
 
 
 def test_rprop_niter_returns_every_value_and_zeroes_the_reversed_gradient():
-    f, x0 = _problem()
+    f, x0 = smooth_problem()
     x, fx = optim.rprop(f, x0.clone(), {"niter": 3}, {})
     assert len(fx) == 3 and fx[0] == pytest.approx(f(x0)[0])
     g = torch.tensor([1.0, -1.0], dtype=torch.float64)
@@ -60,7 +60,7 @@ def test_rprop_niter_returns_every_value_and_zeroes_the_reversed_gradient():
 
 
 def test_nag_follows_the_nesterov_recursion():
-    f, x0 = _problem()
+    f, x0 = smooth_problem()
     lr, mu, lrd = 0.05, 0.8, 0.1
     x, config, state = x0.clone(), {"learningRate": lr, "momentum": mu, "learningRateDecay": lrd}, {}
     theta, v = x0.clone(), torch.zeros(N, dtype=torch.float64)
@@ -75,6 +75,6 @@ def test_nag_follows_the_nesterov_recursion():
 
 
 def test_nag_refuses_a_non_positive_momentum():
-    f, x0 = _problem()
+    f, x0 = smooth_problem()
     with pytest.raises(ValueError, match="nag: config.momentum must be positive .* got 0"):
         optim.nag(f, x0, {"momentum": 0})
