@@ -70,3 +70,6 @@ def test_bad_values_and_styles_are_refused(tmp_path):
         logger.add([None])
     with pytest.raises(ValueError, match="unknown style 'o' for 1"):
         logger.style(["o"])
+    logger.setNames(["loss"])
+    with pytest.raises(KeyError, match="no symbol named 'acc'; the names are \\['loss'\\]"):
+        logger.plot("acc")

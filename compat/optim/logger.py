@@ -116,6 +116,9 @@ class Logger:
     def plot(self, *names):
         """Draw every symbol (or the named ones) with more than one value into ``<filename>.png``;
         returns the PNG's path, or None when there was nothing to draw or no file (stdout logger)."""
+        unknown = [n for n in names if n not in self.idx]
+        if unknown:
+            raise KeyError(f"<Logger> plot: no symbol named {unknown[0]!r}; the names are {list(self.idx)}")
         keys = [self.idx[n] for n in names] if names else list(self.symbols)
         curves = [(k, self.symbols[k]) for k in keys if len(self.symbols.get(k, [])) > 1]
         if not curves or self.pngfile is None:
