@@ -16,57 +16,32 @@ One call, with ``n = state['evalCounter']`` (0 at first) and ``fx, g = opfunc(x)
 ``x, {fx}``. The momentum buffer is ``state['dfdx']``. Without ``state`` the ``config`` dict is
 the state (Lua: ``state = state or config``), so evalCounter/dfdx are written into it.
 """
-from collections.abc import MutableMapping
-
 import torch
+
+from compat.optim._common import begin, evaluate, number, option
 
 __all__ = ["sgd"]
 
 
-
-def _get(config, key, default):
-    # Lua ``config.key or default``: a missing key or nil takes the default (0 and false do not).
-    value = config.get(key)
-    return default if value is None else value
-
-
-def _number(key, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"sgd: config.{key} must be a number, got {value!r}")
-    return value
-
-
 def sgd(opfunc, x, config=None, state=None):
     """Lua ``optim.sgd(opfunc, x, config, state)``; returns ``(x, [fx])``. See the module docstring."""
-    config = {} if config is None else config
-    state = config if state is None else state
-    if not isinstance(config, MutableMapping) or not isinstance(state, MutableMapping):
-        raise TypeError(f"sgd: config and state must be dicts, got {type(config).__name__} and "
-                        f"{type(state).__name__}")
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"sgd: x must be a torch.Tensor (the parameters), got {type(x).__name__}")
-    lr = _number("learningRate", _get(config, "learningRate", 1e-3))
-    lrd = _number("learningRateDecay", _get(config, "learningRateDecay", 0))
-    wd = _number("weightDecay", _get(config, "weightDecay", 0))
-    mom = _number("momentum", _get(config, "momentum", 0))
-    damp = _number("dampening", _get(config, "dampening", mom))
-    nesterov = bool(_get(config, "nesterov", False))
+    config, state = begin("sgd", x, config, state)
+    lr = number("sgd", config, "learningRate", 1e-3)
+    lrd = number("sgd", config, "learningRateDecay", 0)
+    wd = number("sgd", config, "weightDecay", 0)
+    mom = number("sgd", config, "momentum", 0)
+    damp = number("sgd", config, "dampening", mom)
+    nesterov = bool(option(config, "nesterov", False))
     lrs = config.get("learningRates")
     wds = config.get("weightDecays")
-    state["evalCounter"] = _get(state, "evalCounter", 0)
+    state["evalCounter"] = option(state, "evalCounter", 0)
     nevals = state["evalCounter"]
     if nesterov and not (mom > 0 and damp == 0):
         raise ValueError(f"sgd: Nesterov momentum requires a momentum and zero dampening, got "
                          f"momentum={mom!r}, dampening={damp!r}")
 
     # (1) evaluate f(x) and df/dx
-    result = opfunc(x)
-    if not isinstance(result, (tuple, list)) or len(result) != 2:
-        raise TypeError(f"sgd: opfunc(x) must return (f(x), df/dx), got {type(result).__name__}")
-    fx, dfdx = result
-    if not isinstance(dfdx, torch.Tensor) or dfdx.shape != x.shape:
-        raise ValueError(f"sgd: df/dx returned by opfunc must be a tensor of size {tuple(x.shape)}, got "
-                         f"{getattr(dfdx, 'shape', type(dfdx).__name__)}")
+    fx, dfdx = evaluate("sgd", opfunc, x)
 
     with torch.no_grad():
         # (2) weight decay, single or per parameter

@@ -26,6 +26,7 @@ from compat import torch, nn, optim, image           # lua 18-20: require 'nn'; 
 # lua 21-22: require 'cutorch'; require 'cunn'        -> nothing: PyTorch includes CUDA (see -usegpu)
 from automatedparallelization import datamodule as automation   # lua 23: automation = require 'torchad_nn.datamodule'
 from compat import torchmpi as mpi                    # added: the rank, to print and write on rank 0 only
+from compat import luasys                             # Lua's sys package (Python's sys is sys)
 
 
 class Table(dict):
@@ -50,7 +51,7 @@ class Discard(io.TextIOBase):
 # --------------------------------------------------------------------
 # parse command-line options
 #
-dname = os.path.dirname(os.path.abspath(__file__))    # lua 28: dname,fname = sys.fpath()
+dname, fname = luasys.fpath()                         # lua 28: dname,fname = sys.fpath()
 cmd = torch.CmdLine()                                 # lua 29
 cmd.text()
 cmd.text('CIFAR Training')
@@ -81,7 +82,7 @@ sys.stdout.reconfigure(line_buffering=True, write_through=False)   # added: one 
 if rank != 0 and not opt.allranks:                    # added: only rank 0 prints (every rank would
     sys.stdout = Discard()                            # print the same lines); errors still show on stderr
 
-tic = time.perf_counter()                             # lua 45: sys.tic()
+luasys.tic()                                          # lua 45: sys.tic()
 
 # fix seed
 torch.manualSeed(opt.seed)                            # lua 48
@@ -320,18 +321,18 @@ class Progress:
 trainer.hookExample = Progress(opt.progress or max(1, trainData.size() // 10))   # added
 
 # record pre-processing time
-t1 = time.perf_counter() - tic                        # lua 252: t1 = sys.toc()
+t1 = luasys.toc()                                     # lua 252: t1 = sys.toc()
 
 # --------------------------------------------------------------------
 # train/test
 #
 
 # train
-tic = time.perf_counter()                             # lua 259: sys.tic()
+luasys.tic()                                          # lua 259: sys.tic()
 trainer.train(trainData)                              # lua 260
 
 # record training time
-t2 = time.perf_counter() - tic                        # lua 263: t2 = sys.toc()
+t2 = luasys.toc()                                     # lua 263: t2 = sys.toc()
 
 # this matrix records the current confusion across classes
 confusion = optim.ConfusionMatrix(classes)            # lua 266
