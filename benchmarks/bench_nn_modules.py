@@ -10,46 +10,18 @@ other processes only ever add time) and the ratio Lua / autograd (target: <= 1.5
 Usage: python benchmarks/bench_nn_modules.py [--batch 256] [--rounds 9] [--steps 10] [-k NAME]
 """
 import argparse
-import re
 import sys
 import time
 from pathlib import Path
 
 import torch
 
-from compat import nn
 from compat import torch as ctorch
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests" / "fixtures" / "torch7_refs"))
-from spec import MODULES  # noqa: E402
-
 sys.path.insert(0, str(ROOT))
+from tests._spec_inputs import MODULES, lua_input  # noqa: E402
 from tests.test_nn_wave2 import build  # noqa: E402
-
-
-class _LuaTorch:
-    """The names the spec's input expressions use: ``torch.randn``, ``torch.rand``,
-    ``torch.LongTensor(sizes)`` and the table literal ``torch.LongTensor{...}``."""
-
-    randn = staticmethod(torch.randn)
-    rand = staticmethod(torch.rand)
-
-    class _Long:
-        def __call__(self, *sizes):
-            return torch.zeros(sizes, dtype=torch.long)
-
-        def __getitem__(self, rows):
-            return torch.tensor(list(rows) if isinstance(rows, tuple) else rows, dtype=torch.long)
-
-    LongTensor = _Long()
-
-
-def lua_input(expr, batch):
-    """A spec input expression (Lua syntax) evaluated with batch size ``batch``."""
-    s = expr.replace("{B}", str(batch)).replace(":", ".").replace("{", "[").replace("}", "]")
-    s = re.sub(r"\.random\((\d+),\s*(\d+)\)", lambda m: f".random_({m[1]}, {int(m[2]) + 1})", s)
-    return eval(s, {"torch": _LuaTorch(), "nn": nn})
 
 
 def _floats(x, dtype):

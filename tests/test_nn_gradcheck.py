@@ -1,6 +1,8 @@
 """Finite-difference gradient check (double precision) of every module and criterion case of
 ``fixtures/torch7_refs/spec.py``, independent of Torch7's reference numbers: each case is built
-from its Lua constructor and run on its reference input (only the input is taken from the file).
+from its Lua constructor and run on its reference input (only the input is taken from the file),
+and again on an input of batch size 5 drawn from the spec's own input expression (the held-out
+references use other batch sizes and seeds).
 
 For a module with output y = f(x, w) and a random gradOutput g, ``backward`` must give
 d<g, f>/dx (gradInput) and d<g, f>/dw (the flat gradParameters of ``getParameters()``); these are
@@ -16,7 +18,22 @@ import zlib
 import pytest
 import torch as T
 
+from tests._spec_inputs import CRITERIA, MODULES, lua_input
 from tests.test_nn_wave2 import CRITERION_CASES, MODULE_CASES, _case, _double, build
+
+SPEC = {name: (expr, opts) for name, _, expr, opts in MODULES + CRITERIA}
+SOURCES = ["reference", "batch5"]
+
+
+def _inputs(part, name, source):
+    """(case, input, target) from the reference file, or drawn from the spec at batch size 5."""
+    r = _case(part, name)
+    if source == "reference":
+        return r, _double(r["input"]), _double(r.get("target"))
+    expr, opts = SPEC[name]
+    T.manual_seed(zlib.crc32(name.encode()))
+    x = _double(lua_input(expr, 5))
+    return r, x, (_double(lua_input(opts["target"], 5)) if "target" in opts else None)
 
 EPS = 1e-6
 RTOL, ATOL = 1e-5, 1e-7
@@ -115,12 +132,12 @@ BY_DEFINITION = {
 PARAM_BY_DEFINITION = {'LookupTable_pad': _paddingValue_rows_zero}
 
 
+@pytest.mark.parametrize("source", SOURCES)
 @pytest.mark.parametrize("name", MODULE_CASES)
-def test_module_gradients_match_finite_differences(name):
-    r = _case("modules", name)
+def test_module_gradients_match_finite_differences(name, source):
+    r, x, _ = _inputs("modules", name, source)
     m = build(r["ctor"]).double()
     m.evaluate() if r["mode"] == "evaluate" else m.training()
-    x = _double(r["input"])
     gen = T.Generator().manual_seed(zlib.crc32(name.encode()))
     g = _like(m.forward(x), gen)
     m.zeroGradParameters()
@@ -158,11 +175,11 @@ def test_module_gradients_match_finite_differences(name):
         _assert_close(m.getParameters()[1], gw, "autograd gradParameters")
 
 
+@pytest.mark.parametrize("source", SOURCES)
 @pytest.mark.parametrize("name", CRITERION_CASES)
-def test_criterion_gradient_matches_finite_differences(name):
-    r = _case("criteria", name)
+def test_criterion_gradient_matches_finite_differences(name, source):
+    r, x, t = _inputs("criteria", name, source)
     c = build(r["ctor"]).double()
-    x, t = _double(r["input"]), _double(r["target"])
     c.forward(x, t)
     gi = _clone(c.backward(x, t))
     leaves = _tensors(x)
