@@ -1,4 +1,8 @@
-"""Containers: ``nn.Container`` and ``nn.Sequential`` (torch/nn ``Container.lua``, ``Sequential.lua``).
+"""Containers (torch/nn ``Container.lua``, ``Sequential.lua``, ``Concat.lua``, ``DepthConcat.lua``,
+``Parallel.lua``, ``Decorator.lua``, ``Bottle.lua``): ``nn.Container``, ``nn.Sequential``, the
+tensor-concatenating branches ``nn.Concat``/``nn.DepthConcat``/``nn.Parallel`` on the common
+:class:`Branches` walk (the table ones are in :mod:`compat.nn.table_containers`), and
+``nn.Decorator``/``nn.Bottle``.
 
 Children are registered as PyTorch submodules named ``'0'``, ``'1'``, ... (as ``torch.nn.Sequential``
 does, so ``state_dict`` keys read ``0.weight``); Lua methods take 1-based indices.
