@@ -4,7 +4,7 @@ import torch
 
 import compat.nn as nn
 from compat.nn.stochastic_gradient import lua_tostring
-from tests._nn_fixtures import load_fixture
+from tests.conftest import load_fixture
 
 
 def _model():
