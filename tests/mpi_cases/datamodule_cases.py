@@ -364,3 +364,33 @@ def case_gradients_through_shared_memory_and_through_mpi():
             assert all((r is not None) == (shared and P > 1) for r in reducers), (shared, reducers)
         finally:
             comm.configure(shared_memory=True)
+
+
+def _shm_mappings():
+    with open("/proc/self/maps") as maps:
+        return {line.split(None, 5)[-1].strip() for line in maps if "/dev/shm/torchad-" in line}
+
+
+def case_dropped_model_is_freed_with_its_shared_memory():
+    """A parallelized model that the user drops is freed (weakref dead after del + gc.collect()),
+    and so is its shared-memory mapping (the torch.nn model's gradient slot); for both a torch.nn
+    and a compat.nn model (whose Lua flat gradient buffer is averaged through MPI)."""
+    import gc
+    import weakref
+    for build, dtype, mapped in ((_native, torch.float32, P > 1), (_compat, torch.float64, False)):
+        before = _shm_mappings()
+        model = build(7, dtype)
+        X, Y = _data(P * 4, dtype)
+        automation.parallelize(X, Y, model, X.shape[0], batchSize=2, sync="gradients")
+        if build is _native:
+            torch.nn.functional.mse_loss(model(X[:2]), Y[:2]).backward()
+        else:
+            model.forward(X[:2])
+            model.backward(X[:2], torch.ones(2, 3, dtype=dtype))
+        added = _shm_mappings() - before
+        assert len(added) == int(mapped), (build.__name__, added, P)
+        ref = weakref.ref(model)
+        del model
+        gc.collect()
+        assert ref() is None, f"{build.__name__}: the model survived del + gc.collect()"
+        assert not (_shm_mappings() & added), f"{build.__name__}: its shared mapping survived"
