@@ -455,6 +455,13 @@ def bcast_object(obj, root=0, comm=None):
     return comm.bcast(obj, root=root)
 
 
+def gather_object(obj, root=0, comm=None):
+    """Every rank's picklable ``obj``, as a list in rank order on ``root``; None on the others."""
+    comm = resolve(comm)
+    _check_root(root, comm)
+    return comm.gather(obj, root=root)
+
+
 def allgather_object(obj, comm=None):
     """Every rank's picklable ``obj``, as a list in rank order."""
     return resolve(comm).allgather(obj)

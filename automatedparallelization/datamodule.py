@@ -44,6 +44,7 @@ import weakref
 import torch
 
 from automatedparallelization import comm as _comm
+from automatedparallelization import guard as _guard
 from automatedparallelization import sync as _sync
 from automatedparallelization.parallel_model import DataParallel
 
@@ -220,17 +221,12 @@ def _architecture(model):
 
 
 def _agree(c, what, local_error):
-    """Gather ``what`` (a dict) and any local argument error from every rank; raise the same
-    ValueError on every rank when one rank failed or the ranks disagree."""
-    infos = _comm.allgather_object((what, None if local_error is None else
-                                    f"{type(local_error).__name__}: {local_error}"), c)
-    for r, (_, err) in enumerate(infos):
-        if err is not None:
-            if local_error is not None:
-                raise local_error
-            raise ValueError(f"parallelize failed on rank {r} of {len(infos)}: {err}")
+    """Raise on every rank when one rank's arguments failed (``local_error``) or the ranks' ``what``
+    (a dict) differ."""
+    _guard.raise_on_every_rank(local_error, c, "parallelize")
+    infos = _comm.allgather_object(what, c)
     for key in what:
-        values = [info[key] for info, _ in infos]
+        values = [info[key] for info in infos]
         if key == "architecture":
             _compare_architectures(values)
         elif any(v != values[0] for v in values):
@@ -372,7 +368,10 @@ def _save_grads(model):
             for p in _sync.unique(torch.nn.Module.parameters(model))]
 
 
-def _restore_grads(saved):
+def restore_gradients(saved):
+    """Put back gradients as ``(owner, value)`` pairs: a compat gradient buffer or a parameter's
+    existing ``.grad`` is overwritten in place (flat buffers and views stay valid), a missing one
+    is set (``value`` None: the parameter has no gradient)."""
     with torch.no_grad():
         for owner, value in saved:
             if not isinstance(owner, torch.nn.Parameter):
@@ -420,6 +419,6 @@ def comm_speed(data, targets, model, mpi=None, mpinn=None, *, criterion=None, st
     finally:
         if h is not None:
             h.suspended = False
-        _restore_grads(saved)
+        restore_gradients(saved)
     logger.info("rank %d: comm speed %.6f s per step", c.Get_rank(), speed)
     return speed
