@@ -259,10 +259,13 @@ def parallelize(data, targets, model, size, mpi=None, mpinn=None, batchSize=None
     compatibility; parameters are always synchronized (the Lua code skipped it when ``mpinn`` was
     given). ``batchSize``: see :func:`optimize_sync`. ``samples_per_backward``: samples per backward
     call (1 for Lua per-sample training; your mini-batch size for mini-batch training), used to
-    count the steps of an epoch. ``overlap``: start each bucket's allreduce as soon as autograd has
-    filled it (autograd ``loss.backward()`` path; default on: on 2 cores it is as fast as the
-    blocking path on the convnet and ~10% faster on the MLP, see the benchmark). ``bucket_bytes``:
-    None -> 1 MiB buckets with overlap, 25 MiB (one collective for most models) without.
+    count the steps of an epoch. ``overlap``: on the MPI path, start each bucket's allreduce as soon
+    as autograd has filled it (autograd ``loss.backward()`` path). It does not apply when the
+    gradients are averaged in shared memory (every rank on one machine, the default there) nor to
+    compat.nn models; ``handle(model).path`` says which path runs (``'shared-memory'``,
+    ``'mpi-overlap'`` or ``'mpi'``; the policy and its benchmark figures: docs/design.md, "Which path
+    runs"). ``bucket_bytes``: None -> 1 MiB buckets with overlap, 25 MiB (one collective for most
+    models) without.
     ``nonfinite`` (opt-in guard, the same decision on every rank): ``'raise'`` -- a synchronization
     that finds NaN/Inf raises FloatingPointError on every rank; ``'skip'`` (gradients mode) -- the
     averaged gradients are zeroed on every rank, so the following optimizer step applies no

@@ -40,9 +40,20 @@ def _is_compat(model):
     return getattr(type(model), "getParameters", None) is not None
 
 
+# How a synchronization averages the gradients of a model (DataParallel.path):
+#   "shared-memory": every rank on one machine, a torch.nn model's float32/64 CPU gradients: each
+#       rank's gradient buffer is its slot of a shared mapping, averaged in place between two barriers;
+#   "mpi-overlap": otherwise, with overlap=True: each bucket's non-blocking allreduce starts as soon
+#       as autograd has filled it, and the last ones are completed at the end of the backward pass;
+#   "mpi": blocking allreduces after the backward call (compat.nn models, overlap=False, nonfinite
+#       in model mode).
+PATHS = ("shared-memory", "mpi-overlap", "mpi")
+
+
 class DataParallel:
     """Synchronization state of one model. ``schedule``: when to synchronize (None: only by
-    :meth:`synchronize_model`); ``syncs`` counts the synchronizations performed."""
+    :meth:`synchronize_model`); ``syncs`` counts the synchronizations performed; ``path`` is how the
+    gradients are averaged, one of :data:`PATHS`."""
 
     def __init__(self, model, comm, *, schedule, sync, overlap=False,
                  bucket_bytes=_sync.DEFAULT_BUCKET_BYTES, nonfinite=None):
@@ -89,12 +100,26 @@ class DataParallel:
             self.grads = self.gradflats
         self._anchor = (self.params[0], self.params[0].data_ptr()) if self.params else None
         self._order = [(g, b) for g, f in enumerate(self.gradflats) for b in range(len(f.buckets))]
-        # MPI never matches a non-blocking collective with a blocking one: with overlap, EVERY
+        self.path, why = self._choose_path()
+        if self.overlap and self.path != "mpi-overlap":
+            logger.info("overlap=True does not apply to this model: %s", why)
+        # MPI never matches a non-blocking collective with a blocking one: on the overlap path EVERY
         # gradient reduction of this model is non-blocking (also the pending ones of a short shard)
-        # (model mode's nonfinite check needs each rank's own gradients: no reduction in flight then)
-        self._nonblocking = (self.overlap and bool(self.gradflats)
-                             and not (self.nonfinite and self.mode == "model")
-                             and not any(f.reducer is not None for f in self.gradflats))
+        self._nonblocking = self.path == "mpi-overlap"
+
+    def _choose_path(self):
+        """The one policy for how gradients are averaged (docs/design.md, "Which path runs"):
+        ``(path, reason)`` with ``path`` one of :data:`PATHS`."""
+        if any(f.reducer is not None for f in self.gradflats):
+            return "shared-memory", ("every rank runs on this machine, so the gradients are averaged in "
+                                     "shared memory, in place between two barriers (no non-blocking form)")
+        if not self.gradflats:
+            return "mpi", "a compat.nn model's flat Lua buffers are averaged after each backward call"
+        if self.nonfinite and self.mode == "model":
+            return "mpi", "nonfinite in model mode checks each rank's own gradients before averaging"
+        if self.overlap:
+            return "mpi-overlap", ""
+        return "mpi", "overlap=False"
 
     def _reducer(self, params):
         """The shared-memory reducer for a gradient buffer of ``params`` (None: MPI collectives).
