@@ -51,6 +51,7 @@ import logging
 import os
 import random
 import secrets
+from collections import OrderedDict
 
 import numpy as np
 import torch
@@ -123,7 +124,6 @@ def _check_stateful(obj, name, optional):
                         f"got {type(obj).__name__}")
 
 
-
 # --- what a rank saves -------------------------------------------------------------------------
 
 def _params(model):
@@ -131,13 +131,14 @@ def _params(model):
 
 
 def _local_state(model, optimizer):
-    """This rank's state: what may differ from rank 0's (PER_RANK), its RNGs and its schedule."""
+    """This rank's state: what may differ from rank 0's (PER_RANK), its RNGs and its schedule.
+    Gradients are copied: they may be views of a shared mapping that holds every rank's slot."""
     handle = _datamodule.handle(model)
     schedule = None
     if handle is not None and handle.schedule is not None:
         schedule = {"schedule": handle.schedule.state_dict(), "syncs": handle.syncs, "skipped": handle.skipped}
     return {"model": model.state_dict(), "optimizer": None if optimizer is None else optimizer.state_dict(),
-            "grads": [None if p.grad is None else p.grad.detach() for p in _params(model)],
+            "grads": [None if p.grad is None else p.grad.detach().clone() for p in _params(model)],
             "rng": rng_state(), "schedule": schedule}
 
 
@@ -172,8 +173,11 @@ def _compact(obj):
     otherwise carry the whole buffer through pickling)."""
     if isinstance(obj, torch.Tensor):
         return obj.detach().clone()
-    if isinstance(obj, dict):
-        return {k: _compact(v) for k, v in obj.items()}
+    if isinstance(obj, dict):                   # a state_dict's OrderedDict keeps its _metadata
+        out = (OrderedDict if isinstance(obj, OrderedDict) else dict)((k, _compact(v)) for k, v in obj.items())
+        if hasattr(obj, "_metadata"):
+            out._metadata = obj._metadata
+        return out
     if isinstance(obj, (list, tuple)):
         return type(obj)(_compact(v) for v in obj)
     return obj

@@ -10,7 +10,6 @@ from compat import image
 from tests.conftest import t7_fixture
 
 
-
 @pytest.fixture(scope="module")
 def scn():
     ref = torchfile.load(t7_fixture("scn_reference.t7"), use_list_heuristic=False)

@@ -10,7 +10,6 @@ import torchfile
 from compat import nn
 from tests.conftest import t7_fixture
 
-
 NAMES = ["SpatialContrastiveNormalization", "SpatialSubtractiveNormalization", "SpatialDivisiveNormalization"]
 
 

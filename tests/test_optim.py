@@ -11,7 +11,6 @@ from compat import optim
 from tests.conftest import t7_fixture
 
 
-
 def _plain(obj):
     """torchfile objects -> str keys, tensors, Lua lists (1..n keys) as Python lists."""
     if isinstance(obj, dict):

@@ -13,8 +13,8 @@ import copy
 import torch
 import torch.nn.functional as F
 
-from compat.nn.activations import LogSoftMax
 from compat._lua import FLOAT_TYPES
+from compat.nn.activations import LogSoftMax
 from compat.nn.module import autograd_active, call_tracked, check_tensor
 
 _nll = torch.ops.aten.nll_loss_forward.default

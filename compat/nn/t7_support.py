@@ -11,8 +11,8 @@ import logging
 import torch
 
 from compat import t7
-from compat.nn import activations, containers, conv, criterions, linear, pooling, shape
 from compat._lua import type_name
+from compat.nn import activations, containers, conv, criterions, linear, pooling, shape
 from compat.nn.module import Module
 
 logger = logging.getLogger(__name__)

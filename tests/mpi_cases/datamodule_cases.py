@@ -252,7 +252,7 @@ def case_bad_arguments():
 def case_manual_synchronize_model_and_unparallelize():
     N = 4 * P
     X, Y = _data(N, torch.float64, seed=9)
-    from compat import torchmpi as mpi              # TorchMPI handles, as a migrated Lua script passes them
+    from compat import torchmpi as mpi  # TorchMPI handles, as a migrated Lua script passes them
     mpi.start(withCuda=False)
     model = _compat(1100 + R)
     x, y, n = automation.parallelize(X, Y, model, N, mpi, mpi.nn, -1)
