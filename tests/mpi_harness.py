@@ -32,6 +32,27 @@ def case_names(path):
             if isinstance(node, ast.FunctionDef) and node.name.startswith("case_")]
 
 
+def _rank_counts(node):
+    """The rank counts of a ``@needs_ranks(...)`` decorator on ``node``, or None."""
+    for deco in node.decorator_list:
+        if isinstance(deco, ast.Call) and getattr(deco.func, "id", None) == "needs_ranks":
+            return {ast.literal_eval(arg) for arg in deco.args}
+    return None
+
+
+def case_runs(path, counts=(1, 2, 3)):
+    """``(case, nprocs)`` pairs for ``pytest.mark.parametrize("case,nprocs", ...)``: every case of
+    ``path`` at every count in ``counts`` that its ``@needs_ranks`` allows (so nothing is skipped)."""
+    tree = ast.parse(Path(path).read_text())
+    runs = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("case_"):
+            allowed = _rank_counts(node)
+            runs += [pytest.param(node.name, n, id=f"{node.name}-{n}") for n in counts
+                     if allowed is None or n in allowed]
+    return runs
+
+
 def launch(path, nprocs, timeout=DEFAULT_TIMEOUT, extra_env=None, cases=None):
     """Run the cases of ``path`` (all, or the names in ``cases``) on ``nprocs`` ranks in ONE launch;
     returns (results, output).

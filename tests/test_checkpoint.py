@@ -11,15 +11,14 @@ import pytest
 import torch
 
 from automatedparallelization.checkpoint import CheckpointError, atomic_save, load_checkpoint, save_checkpoint
-from tests.mpi_harness import case_names, check
+from tests.mpi_harness import case_runs, check
 
 REPO = Path(__file__).resolve().parent.parent
 CASES = Path(__file__).parent / "mpi_cases" / "checkpoint_cases.py"
 
 
 @pytest.mark.mpi
-@pytest.mark.parametrize("nprocs", [1, 2, 3])
-@pytest.mark.parametrize("case", case_names(CASES))
+@pytest.mark.parametrize("case,nprocs", case_runs(CASES))
 def test_checkpoint(case, nprocs):
     check(CASES, nprocs, case)
 
