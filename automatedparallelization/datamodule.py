@@ -12,7 +12,7 @@ at ``r * (N // P) + min(r, N % P)``; the first ``N % P`` ranks get ``N // P + 1`
 ``N // P``. No sample is dropped (the Lua original dropped the remainder although its comment said
 the last rank gets it).
 
-Synchronization schedule: a rank counts its "backward calls" (``model.backward``,
+Synchronization schedule (:class:`Schedule`): a rank counts its "backward calls" (``model.backward``,
 ``model.accUpdateGradParameters`` -- what ``StochasticGradient`` calls per sample -- or a
 ``loss.backward()`` reaching the model's parameters). An epoch is ``E_r = ceil(shard_r /
 samples_per_backward)`` calls (Lua: one call per sample). Step ``c`` (1-based within the epoch)
