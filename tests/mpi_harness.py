@@ -92,6 +92,9 @@ def run_all(path, nprocs, timeout=DEFAULT_TIMEOUT):
     while remaining:
         found, output = launch(path, nprocs, timeout, cases=remaining)
         results.update(found)
+        if not found:                   # nothing ran at all (start-up failed): relaunching won't help
+            outputs.update(dict.fromkeys(remaining, output))
+            break
         complete = [len(found.get(name, {})) == nprocs for name in remaining]
         culprit = complete.index(False) if False in complete else len(remaining)
         for name in remaining[:culprit + 1]:
