@@ -69,9 +69,14 @@ def raise_on_every_rank(error, comm, what):
     if error is not None:
         raise error
     module, qualname, family, _ = failed[0][1]
-    cls = _error_class(module, qualname, {"TypeError": TypeError, "ValueError": ValueError}.get(family, RuntimeError))
+    family = {"TypeError": TypeError, "ValueError": ValueError}.get(family, RuntimeError)
     detail = "; ".join(f"rank {r}: {rep[1]}: {rep[3]}" for r, rep in failed)
-    raise cls(f"{what} failed on rank(s) {[r for r, _ in failed]} of {len(reports)}: {detail}")
+    message = f"{what} failed on rank(s) {[r for r, _ in failed]} of {len(reports)}: {detail}"
+    try:
+        exc = _error_class(module, qualname, family)(message)
+    except Exception:                            # a constructor taking other arguments (UnicodeError...)
+        exc = family(message)
+    raise exc
 
 
 def _locally_finite(tensors):

@@ -110,7 +110,8 @@ def case_raise_on_every_rank():
     assert _outcome(lambda: guard.raise_on_every_rank(None, None, "nothing")) == (None, "")
     for error, others in ((CheckpointError("file x is damaged"), CheckpointError),
                           (TypeError("size: expected an int"), TypeError),
-                          (FileNotFoundError("no such file"), RuntimeError)):
+                          (FileNotFoundError("no such file"), RuntimeError),
+                          (UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte"), ValueError)):
         mine = error if R == BAD else None
         cls, text = _outcome(lambda: guard.raise_on_every_rank(mine, None, "loading"))
         if R == BAD:
