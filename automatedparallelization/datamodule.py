@@ -12,7 +12,7 @@ at ``r * (N // P) + min(r, N % P)``; the first ``N % P`` ranks get ``N // P + 1`
 ``N // P``. No sample is dropped (the Lua original dropped the remainder although its comment said
 the last rank gets it).
 
-Synchronization schedule: a rank counts its "backward calls" (``model.backward``,
+Synchronization schedule (:class:`Schedule`): a rank counts its "backward calls" (``model.backward``,
 ``model.accUpdateGradParameters`` -- what ``StochasticGradient`` calls per sample -- or a
 ``loss.backward()`` reaching the model's parameters). An epoch is ``E_r = ceil(shard_r /
 samples_per_backward)`` calls (Lua: one call per sample). Step ``c`` (1-based within the epoch)
@@ -44,13 +44,15 @@ import weakref
 import torch
 
 from automatedparallelization import comm as _comm
+from automatedparallelization import guard as _guard
 from automatedparallelization import sync as _sync
+from automatedparallelization.parallel_model import DataParallel
 
 logger = logging.getLogger(__name__)
 
 SYNC_MODES = ("model", "gradients")
 NONFINITE_POLICIES = (None, "raise", "skip")
-_handles = weakref.WeakKeyDictionary()
+_handles = weakref.WeakKeyDictionary()   # model -> DataParallel (which holds the model weakly)
 
 
 # ---------------------------------------------------------------------------------------- sharding
@@ -66,6 +68,71 @@ def shard_sizes(n, parts):
     """The block sizes of :func:`shard_range`, in rank order."""
     base, extra = divmod(n, parts)
     return [base + (1 if r < extra else 0) for r in range(parts)]
+
+
+class Schedule:
+    """Which backward call of an epoch synchronizes (pure: no communication, no model).
+
+    ``every``: the interval (``batchSize``); ``lengths``: every rank's backward calls per epoch, in
+    rank order; ``rank``: this rank. Step ``c`` (1-based within the epoch) is due when
+    ``c % every == 0`` or ``c == max(lengths)``; :meth:`step` advances this rank by one call and
+    returns the synchronizations it performs then, including, at its last call, the *pending* ones
+    of the steps its shorter shard lacks. ``position`` (calls done in the current epoch) is the
+    whole mutable state: :meth:`state_dict` / :meth:`load_state_dict` carry it in a checkpoint.
+    """
+
+    def __init__(self, every, lengths, rank):
+        lengths = list(lengths)
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ValueError(f"every: expected an int >= 1, got {every!r}")
+        if not lengths or any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in lengths):
+            raise ValueError(f"lengths: expected one int >= 1 per rank, got {lengths!r}")
+        if not 0 <= rank < len(lengths):
+            raise ValueError(f"rank: expected an int in range({len(lengths)}), got {rank!r}")
+        self.every, self.lengths, self.rank = every, lengths, rank
+        self.own, self.longest = lengths[rank], max(lengths)
+        self._contributors = [sum(1 for n in lengths if n >= c) for c in range(self.longest + 1)]
+        self.position = 0
+
+    def due(self, c):
+        """Whether step ``c`` of the epoch synchronizes."""
+        return c % self.every == 0 or c == self.longest
+
+    def due_next(self):
+        """Whether this rank's next backward call synchronizes (as a step of its own, not pending)."""
+        return self.due(self.position + 1)
+
+    def contributors(self, c):
+        """How many ranks have a step ``c`` in their epoch (the divisor of a gradient mean)."""
+        return self._contributors[c]
+
+    def step(self):
+        """One backward call done: the synchronizations to perform now, in order, as ``(c, pending)``
+        pairs (``pending``: step ``c`` belongs to the longer shards, this rank has no sample for it)."""
+        self.position += 1
+        c = self.position
+        out = [(c, False)] if self.due(c) else []
+        if c >= self.own:
+            out += [(extra, True) for extra in range(self.own + 1, self.longest + 1) if self.due(extra)]
+            self.position = 0
+        return out
+
+    def state_dict(self):
+        return {"every": self.every, "lengths": list(self.lengths), "rank": self.rank,
+                "position": self.position}
+
+    def load_state_dict(self, state):
+        """Continue from a saved position; the interval and the shards must be the same."""
+        mine = {k: v for k, v in self.state_dict().items() if k != "position"}
+        theirs = {k: state.get(k) for k in mine}
+        if theirs != mine:
+            raise ValueError(f"schedule: the saved schedule {theirs} does not match this one {mine} "
+                             f"(resume with the same data size, batchSize and number of ranks)")
+        position = state.get("position")
+        if isinstance(position, bool) or not isinstance(position, int) or not 0 <= position < self.own:
+            raise ValueError(f"schedule: saved position {position!r} is outside this rank's epoch "
+                             f"of {self.own} backward calls")
+        self.position = position
 
 
 def default_batch_size(shard_size):
@@ -154,17 +221,12 @@ def _architecture(model):
 
 
 def _agree(c, what, local_error):
-    """Gather ``what`` (a dict) and any local argument error from every rank; raise the same
-    ValueError on every rank when one rank failed or the ranks disagree."""
-    infos = _comm.allgather_object((what, None if local_error is None else
-                                    f"{type(local_error).__name__}: {local_error}"), c)
-    for r, (_, err) in enumerate(infos):
-        if err is not None:
-            if local_error is not None:
-                raise local_error
-            raise ValueError(f"parallelize failed on rank {r} of {len(infos)}: {err}")
+    """Raise on every rank when one rank's arguments failed (``local_error``) or the ranks' ``what``
+    (a dict) differ."""
+    _guard.raise_on_every_rank(local_error, c, "parallelize")
+    infos = _comm.allgather_object(what, c)
     for key in what:
-        values = [info[key] for info, _ in infos]
+        values = [info[key] for info in infos]
         if key == "architecture":
             _compare_architectures(values)
         elif any(v != values[0] for v in values):
@@ -197,10 +259,13 @@ def parallelize(data, targets, model, size, mpi=None, mpinn=None, batchSize=None
     compatibility; parameters are always synchronized (the Lua code skipped it when ``mpinn`` was
     given). ``batchSize``: see :func:`optimize_sync`. ``samples_per_backward``: samples per backward
     call (1 for Lua per-sample training; your mini-batch size for mini-batch training), used to
-    count the steps of an epoch. ``overlap``: start each bucket's allreduce as soon as autograd has
-    filled it (autograd ``loss.backward()`` path; default on: on 2 cores it is as fast as the
-    blocking path on the convnet and ~10% faster on the MLP, see the benchmark). ``bucket_bytes``:
-    None -> 1 MiB buckets with overlap, 25 MiB (one collective for most models) without.
+    count the steps of an epoch. ``overlap``: on the MPI path, start each bucket's allreduce as soon
+    as autograd has filled it (autograd ``loss.backward()`` path). It does not apply when the
+    gradients are averaged in shared memory (every rank on one machine, the default there) nor to
+    compat.nn models; ``handle(model).path`` says which path runs (``'shared-memory'``,
+    ``'mpi-overlap'`` or ``'mpi'``; the policy and its benchmark figures: docs/design.md, "Which path
+    runs"). ``bucket_bytes``: None -> 1 MiB buckets with overlap, 25 MiB (one collective for most
+    models) without.
     ``nonfinite`` (opt-in guard, the same decision on every rank): ``'raise'`` -- a synchronization
     that finds NaN/Inf raises FloatingPointError on every rank; ``'skip'`` (gradients mode) -- the
     averaged gradients are zeroed on every rank, so the following optimizer step applies no
@@ -254,9 +319,9 @@ def optimize_sync(speed, size, model, mpinn=None, mpi=None, batchSize=None, *, s
                          f"synchronization; shard sizes are {sizes} (size {sum(sizes)} < {len(sizes)} "
                          f"ranks); use fewer ranks or batchSize=-1 with synchronizeModel")
     unparallelize(model)
-    from automatedparallelization.parallel_model import DataParallel
-    handle = DataParallel(model, c, every=None if batchSize == -1 else batchSize, sync=sync,
-                          lengths=lengths, overlap=overlap, bucket_bytes=bucket_bytes, nonfinite=nonfinite)
+    schedule = None if batchSize == -1 else Schedule(batchSize, lengths, c.Get_rank())
+    handle = DataParallel(model, c, schedule=schedule, sync=sync, overlap=overlap,
+                          bucket_bytes=bucket_bytes, nonfinite=nonfinite)
     handle.broadcast_parameters(0)
     _handles[model] = handle
     return batchSize
@@ -306,7 +371,10 @@ def _save_grads(model):
             for p in _sync.unique(torch.nn.Module.parameters(model))]
 
 
-def _restore_grads(saved):
+def restore_gradients(saved):
+    """Put back gradients as ``(owner, value)`` pairs: a compat gradient buffer or a parameter's
+    existing ``.grad`` is overwritten in place (flat buffers and views stay valid), a missing one
+    is set (``value`` None: the parameter has no gradient)."""
     with torch.no_grad():
         for owner, value in saved:
             if not isinstance(owner, torch.nn.Parameter):
@@ -354,6 +422,6 @@ def comm_speed(data, targets, model, mpi=None, mpinn=None, *, criterion=None, st
     finally:
         if h is not None:
             h.suspended = False
-        _restore_grads(saved)
+        restore_gradients(saved)
     logger.info("rank %d: comm speed %.6f s per step", c.Get_rank(), speed)
     return speed

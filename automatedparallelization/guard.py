@@ -1,4 +1,5 @@
-"""Opt-in guard against non-finite (NaN/Inf) values that acts identically on every rank.
+"""Decisions taken identically on every rank: the opt-in guard against non-finite (NaN/Inf)
+values, and :func:`raise_on_every_rank` (one rank's failure becomes every rank's error).
 
 A NaN on one rank must not make that rank alone skip an optimizer step (its parameters would
 drift from the others') nor raise alone (the others would wait forever in the next collective).
@@ -15,6 +16,7 @@ Typical use, before (or instead of) ``optimizer.step()``::
         comm.allreduce_(p.grad, "mean")
     guard.skip_nonfinite_step(optimizer, model)        # steps, or zeroes the grads on every rank
 """
+import importlib
 import logging
 
 import torch
@@ -38,6 +40,43 @@ def _tensor_list(tensors, name="tensors"):
         if t is not None and not isinstance(t, torch.Tensor):
             raise TypeError(f"{name}[{i}]: expected a torch.Tensor or None, got {type(t).__name__}")
     return [t for t in items if t is not None]
+
+
+def _error_class(module, qualname, family):
+    """The class ``module.qualname`` if it imports here and belongs to ``family``, else ``family``."""
+    try:
+        cls = importlib.import_module(module)
+        for part in qualname.split("."):
+            cls = getattr(cls, part)
+    except (ImportError, AttributeError):
+        return family
+    return cls if isinstance(cls, type) and issubclass(cls, family) else family
+
+
+def raise_on_every_rank(error, comm, what):
+    """Collective "agree or raise": ``error`` is this rank's exception or None. When any rank has
+    one, every rank raises: a failing rank its own exception, the others one naming the failing
+    ranks and their messages, of the same class when it is a TypeError or ValueError (e.g.
+    ``CheckpointError``), else RuntimeError. So no rank goes on into a collective alone."""
+    report = None
+    if error is not None:
+        family = next((f for f in (TypeError, ValueError) if isinstance(error, f)), RuntimeError)
+        report = (type(error).__module__, type(error).__qualname__, family.__name__, f"{error}")
+    reports = _comm.allgather_object(report, comm)
+    failed = [(r, rep) for r, rep in enumerate(reports) if rep is not None]
+    if not failed:
+        return
+    if error is not None:
+        raise error
+    module, qualname, family, _ = failed[0][1]
+    family = {"TypeError": TypeError, "ValueError": ValueError}.get(family, RuntimeError)
+    detail = "; ".join(f"rank {r}: {rep[1]}: {rep[3]}" for r, rep in failed)
+    message = f"{what} failed on rank(s) {[r for r, _ in failed]} of {len(reports)}: {detail}"
+    try:
+        exc = _error_class(module, qualname, family)(message)
+    except Exception:                            # a constructor taking other arguments (UnicodeError...)
+        exc = family(message)
+    raise exc
 
 
 def _locally_finite(tensors):

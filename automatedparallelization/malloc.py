@@ -4,10 +4,8 @@ glibc's malloc serves blocks above ``M_MMAP_THRESHOLD`` with fresh ``mmap`` page
 of its heap back to the kernel beyond ``M_TRIM_THRESHOLD``; both thresholds move with the sizes the
 process frees. A training step allocates and frees the same large tensors every step (activations,
 autograd's gradients, MPI's temporary buffers), and once the thresholds settle badly every one of
-them comes back as freshly mapped memory: the kernel zero-fills it page by page. Measured on this
-project's 2-core machines, a 2-rank MLP step (1024-2048-10, batch 64, one 8 MB allreduce) took 3000
-page faults and 19 ms instead of 14 ms; a plain single-process PyTorch CIFAR convnet step took
-3500 page faults and 27 ms instead of 20 ms.
+them comes back as freshly mapped memory: the kernel zero-fills it page by page (what that costs
+per step is measured in docs/design.md, "Measured figures").
 
 Fixing the thresholds (mmap above 16 MiB, trim beyond 64 MiB) keeps such blocks in the heap, warm
 and mapped. ``torchad-run`` sets them for every rank through glibc's ``MALLOC_MMAP_THRESHOLD_`` and

@@ -3,6 +3,7 @@
 Both walk the model in ``torch.nn.Module.modules()`` order (the same on every rank, so every rank
 makes the same collective calls) and return a deep copy in which each layer to convert is
 replaced (any container, compat or PyTorch, keeps its structure; other modules are copied).
+This module builds on :mod:`automatedparallelization.nodemodule`, which knows nothing of it.
 """
 import copy
 
@@ -53,11 +54,15 @@ def _detached_memo(model):
     return memo
 
 
-def _dense_plain(m):
-    dense = copy.deepcopy(m, _detached_memo(m))   # keeps every field of Tanh / Reshape
-    dense.__class__ = _nm._DENSE[type(m)]
-    dense.__dict__.pop('comm', None)
-    return dense
+def _retyped(m, cls, **fields):
+    """A deep copy of module ``m`` as an instance of ``cls``, a class with the same fields (MPTanh and
+    nn.Tanh, MP*Reshape and nn.Reshape differ only in communication): built as copy and pickle
+    build objects, ``cls.__new__`` then ``__setstate__`` with the copied state (``comm`` left out)."""
+    state = {k: v for k, v in vars(m).items() if k != "comm"}
+    out = cls.__new__(cls)
+    out.__setstate__(copy.deepcopy(state, _detached_memo(m)))
+    out.__dict__.update(fields)
+    return out
 
 
 def gather_model(model, root=None):
@@ -74,7 +79,7 @@ def gather_model(model, root=None):
             first_comm = m.comm if first_comm is None else first_comm
             memo[id(m)] = _gather_linear(m)
         elif type(m) in _nm._DENSE:
-            memo[id(m)] = _dense_plain(m)
+            memo[id(m)] = _retyped(m, _nm._DENSE[type(m)])
     if root is not None:
         n = _comm.size(first_comm)
         if isinstance(root, bool) or not isinstance(root, int) or not 0 <= root < n:
@@ -116,11 +121,8 @@ def shard_model(dense, comm=None):
                     mp.gradBias.copy_(m.gradBias)
             memo[id(m)] = _copy_state(m, mp)
         elif t in (nn.Tanh, nn.Reshape):
-            mp = copy.deepcopy(m, _detached_memo(m))
-            mp.__class__ = (_nm.MPTanh if t is nn.Tanh else
-                            _nm.MPBaseReshape if seen_linear else _nm.MPInitialReshape)
-            mp.comm = comm
-            memo[id(m)] = mp
+            cls = _nm.MPTanh if t is nn.Tanh else _nm.MPBaseReshape if seen_linear else _nm.MPInitialReshape
+            memo[id(m)] = _retyped(m, cls, comm=comm)
     if id(dense) in memo:
         return memo[id(dense)]
     return copy.deepcopy(dense, memo)

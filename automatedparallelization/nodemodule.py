@@ -44,8 +44,7 @@ from compat.nn.module import autograd_active, check_tensor
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["MPInitialReshape", "MPInitialLinear", "MPTanh", "MPBaseLinear", "MPBaseReshape",
-           "gather_model", "shard_model"]
+__all__ = ["MPInitialReshape", "MPInitialLinear", "MPTanh", "MPBaseLinear", "MPBaseReshape"]
 
 
 class _CommMixin:
@@ -207,7 +206,7 @@ _DENSE = {MPTanh: nn.Tanh, MPInitialReshape: nn.Reshape, MPBaseReshape: nn.Resha
 
 def _refuse_t7(m):
     raise TypeError(f"{m.__class__.__name__} holds one shard of a model-parallel layer and cannot be "
-                    f"written to a .t7 file; save automatedparallelization.nodemodule.gather_model(model)")
+                    f"written to a .t7 file; save automatedparallelization.mp_convert.gather_model(model)")
 
 
 def _register():
@@ -218,5 +217,3 @@ def _register():
 
 
 _register()
-
-from automatedparallelization.mp_convert import gather_model, shard_model  # noqa: E402,F401

@@ -1,7 +1,9 @@
-"""``DataParallel``: automatic synchronization attached to ONE model instance (schedule + wiring).
+"""``DataParallel``: automatic synchronization attached to ONE model instance (hooks and buffers).
 
-Built by :func:`automatedparallelization.datamodule.optimize_sync`; the schedule and what is averaged
-are documented in :mod:`automatedparallelization.datamodule`. Wiring, all removable (:meth:`remove`):
+Built by :func:`automatedparallelization.datamodule.optimize_sync`; the schedule
+(:class:`~automatedparallelization.datamodule.Schedule`, which step synchronizes) and what is
+averaged are documented in :mod:`automatedparallelization.datamodule`. Wiring, all removable
+(:meth:`remove`):
 
 - compat.nn model: the instance's ``backward`` and ``accUpdateGradParameters`` are wrapped by
   instance attributes (the class, e.g. ``nn.Sequential``, is untouched); its parameters are used
@@ -10,8 +12,12 @@ are documented in :mod:`automatedparallelization.datamodule`. Wiring, all remova
   claims the gradient into the flat buffer and, on the first one of a backward pass, queues a
   callback that the autograd engine runs when the pass is complete; the callback advances the
   schedule (and, with ``overlap``, buckets were already started as they filled up).
+
+The model is held weakly: a model the user drops is freed with its buffers, hooks and shared-memory
+mapping (nothing here, nor the registry in ``datamodule``, keeps it alive).
 """
 import logging
+import weakref
 
 import torch
 
@@ -34,15 +40,27 @@ def _is_compat(model):
     return getattr(type(model), "getParameters", None) is not None
 
 
-class DataParallel:
-    """Synchronization state of one model. ``syncs`` counts the synchronizations performed."""
+# How a synchronization averages the gradients of a model (DataParallel.path):
+#   "shared-memory": every rank on one machine, a torch.nn model's float32/64 CPU gradients: each
+#       rank's gradient buffer is its slot of a shared mapping, averaged in place between two barriers;
+#   "mpi-overlap": otherwise, with overlap=True: each bucket's non-blocking allreduce starts as soon
+#       as autograd has filled it, and the last ones are completed at the end of the backward pass;
+#   "mpi": blocking allreduces after the backward call (compat.nn models, overlap=False, nonfinite
+#       in model mode).
+PATHS = ("shared-memory", "mpi-overlap", "mpi")
 
-    def __init__(self, model, comm, *, every, sync, lengths, overlap=False,
+
+class DataParallel:
+    """Synchronization state of one model. ``schedule``: when to synchronize (None: only by
+    :meth:`synchronize_model`); ``syncs`` counts the synchronizations performed; ``path`` is how the
+    gradients are averaged, one of :data:`PATHS`."""
+
+    def __init__(self, model, comm, *, schedule, sync, overlap=False,
                  bucket_bytes=_sync.DEFAULT_BUCKET_BYTES, nonfinite=None):
-        self.model, self.comm, self.mode = model, comm, sync
+        self._model, self.comm, self.mode = weakref.ref(model), comm, sync
         self.nonfinite, self.skipped = nonfinite, 0
         self.size = comm.Get_size()
-        self._init_schedule(every, lengths, comm.Get_rank())
+        self.schedule, self.syncs, self._started = schedule, 0, False
         self.overlap, self.bucket_bytes = bool(overlap), bucket_bytes
         self.suspended = False
         self.compat = _is_compat(model)
@@ -50,8 +68,15 @@ class DataParallel:
         self._task = None                         # autograd graph task being counted
         self._reducers = {}
         self._build()
-        if every is not None:
+        if schedule is not None:
             self._install()
+
+    @property
+    def model(self):
+        model = self._model()
+        if model is None:
+            raise RuntimeError("the model of this DataParallel has been freed")
+        return model
 
     # ------------------------------------------------------------------ flat buffers
     def _build(self):
@@ -75,12 +100,26 @@ class DataParallel:
             self.grads = self.gradflats
         self._anchor = (self.params[0], self.params[0].data_ptr()) if self.params else None
         self._order = [(g, b) for g, f in enumerate(self.gradflats) for b in range(len(f.buckets))]
-        # MPI never matches a non-blocking collective with a blocking one: with overlap, EVERY
+        self.path, why = self._choose_path()
+        if self.overlap and self.path != "mpi-overlap":
+            logger.info("overlap=True does not apply to this model: %s", why)
+        # MPI never matches a non-blocking collective with a blocking one: on the overlap path EVERY
         # gradient reduction of this model is non-blocking (also the pending ones of a short shard)
-        # (model mode's nonfinite check needs each rank's own gradients: no reduction in flight then)
-        self._nonblocking = (self.overlap and bool(self.gradflats)
-                             and not (self.nonfinite and self.mode == "model")
-                             and not any(f.reducer is not None for f in self.gradflats))
+        self._nonblocking = self.path == "mpi-overlap"
+
+    def _choose_path(self):
+        """The one policy for how gradients are averaged (docs/design.md, "Which path runs"):
+        ``(path, reason)`` with ``path`` one of :data:`PATHS`."""
+        if any(f.reducer is not None for f in self.gradflats):
+            return "shared-memory", ("every rank runs on this machine, so the gradients are averaged in "
+                                     "shared memory, in place between two barriers (no non-blocking form)")
+        if not self.gradflats:
+            return "mpi", "a compat.nn model's flat Lua buffers are averaged after each backward call"
+        if self.nonfinite and self.mode == "model":
+            return "mpi", "nonfinite in model mode checks each rank's own gradients before averaging"
+        if self.overlap:
+            return "mpi-overlap", ""
+        return "mpi", "overlap=False"
 
     def _reducer(self, params):
         """The shared-memory reducer for a gradient buffer of ``params`` (None: MPI collectives).
@@ -117,7 +156,7 @@ class DataParallel:
                 self._hooks.append(p.register_post_accumulate_grad_hook(self._make_hook(None, None)))
 
     def _wrap(self, name, kind):
-        original = getattr(self.model, name)
+        original = getattr(self.model, name)    # model -> wrapper -> model: a cycle gc collects
 
         def wrapper(*args, **kwargs):
             out = original(*args, **kwargs)
@@ -130,27 +169,36 @@ class DataParallel:
         self._wrapped.append(name)
 
     def _make_hook(self, gi, i):
+        # The hook lives on the parameter, which this object holds: it refers back weakly, since
+        # a cycle through a tensor's hooks is one that Python's gc cannot collect.
+        owner = weakref.ref(self)
+
         def hook(param):
-            if self.suspended:
-                return
-            task = _graph_task()
-            if task != self._task:                   # first hook of this backward pass
-                self._task = task
-                self._started = self._nonblocking and self._due_next()
-                if self._started:
-                    self._left = [list(f.bucket_sizes) for f in self.gradflats]
-                    self._next = 0
-                torch.autograd.Variable._execution_engine.queue_callback(self._end_backward)
-            if gi is None:
-                return
-            f = self.gradflats[gi]
-            if param.grad is not f.views[i]:
-                f.claim(i)
-            if self._started:
-                for b in f.buckets_of[i]:
-                    self._left[gi][b] -= 1
-                self._launch_ready()
+            me = owner()
+            if me is not None:
+                me._on_grad(gi, i, param)
         return hook
+
+    def _on_grad(self, gi, i, param):
+        if self.suspended:
+            return
+        task = _graph_task()
+        if task != self._task:                   # first hook of this backward pass
+            self._task = task
+            self._started = self._nonblocking and self.schedule.due_next()
+            if self._started:
+                self._left = [list(f.bucket_sizes) for f in self.gradflats]
+                self._next = 0
+            torch.autograd.Variable._execution_engine.queue_callback(self._end_backward)
+        if gi is None:
+            return
+        f = self.gradflats[gi]
+        if param.grad is not f.views[i]:
+            f.claim(i)
+        if self._started:
+            for b in f.buckets_of[i]:
+                self._left[gi][b] -= 1
+            self._launch_ready()
 
     def _launch_ready(self, everything=False):
         while self._next < len(self._order):
@@ -172,41 +220,19 @@ class DataParallel:
         """Take the hooks and wrappers off the model (its flat buffers stay, harmlessly)."""
         for h in self._hooks:
             h.remove()
-        for name in self._wrapped:
-            self.model.__dict__.pop(name, None)
+        model = self._model()
+        for name in self._wrapped if model is not None else ():
+            model.__dict__.pop(name, None)
         self._hooks, self._wrapped = [], []
 
     # ------------------------------------------------------------------ schedule
-    def _init_schedule(self, every, lengths, rank):
-        self.every, self.rank, self.lengths = every, rank, list(lengths)
-        self.own, self.longest = self.lengths[rank], max(self.lengths)
-        self._contributors = [sum(1 for n in self.lengths if n >= c) for c in range(self.longest + 1)]
-        self.position, self.syncs, self._started = 0, 0, False
-
-    def _due(self, c):
-        return c % self.every == 0 or c == self.longest
-
-    def _due_next(self):
-        return self._due(self.position + 1)
-
-    def contributors(self, c):
-        """How many ranks have a step ``c`` in their epoch."""
-        return self._contributors[c]
-
     def tick(self, kind):
-        """One backward call done: synchronize if step ``c`` is due, and at the rank's last step
-        also for the steps it lacks (uneven shards)."""
-        self.position += 1
-        c = self.position
-        if self._due(c):
-            self._synchronize(kind, c, pending=False)
-        elif self._started:
+        """One backward call done: perform the synchronizations the schedule says are due now."""
+        due = self.schedule.step()
+        if self._started and not (due and not due[0][1]):
             raise RuntimeError("internal error: buckets started on a step that is not due")
-        if c >= self.own:
-            for extra in range(self.own + 1, self.longest + 1):
-                if self._due(extra):
-                    self._synchronize(kind, extra, pending=True)
-            self.position = 0
+        for c, pending in due:
+            self._synchronize(kind, c, pending)
 
     def _synchronize(self, kind, c, pending):
         self.syncs += 1
@@ -224,7 +250,7 @@ class DataParallel:
                 f.average(self.comm, self.size)
             self._reduce_grads(started, self.size)
             return
-        n = self.contributors(c)
+        n = self.schedule.contributors(c)
         if not pending:
             self._reduce_grads(started, n)
             if self.nonfinite and not _guard.all_finite([f.flat for f in self.grads], synchronized=True):

@@ -21,14 +21,13 @@ How the tensors come to be views of one buffer:
 
 Shared memory: when every rank runs on one machine, a :class:`GradFlat`'s buffer is the rank's slot
 of a shared mapping (``comm.shared_reducer``) and averaging is done there: each rank sums 1/P of
-the buffer over all slots and writes the result into every slot, between two barriers. An 8 MB
-mean of 2 ranks: 0.34 ms instead of 3.2 ms for MPI ``Allreduce`` + divide (buckets and
-overlap do not apply then).
+the buffer over all slots and writes the result into every slot, between two barriers (buckets
+and overlap do not apply then).
 
 Overlap: :meth:`Flat.start_bucket` starts a non-blocking allreduce of one bucket (``comm.iallreduce_``)
-and :meth:`Flat.finish` waits for all of them. Measured on 2 cores (benchmarks/bench_data_parallel.py)
-it is as fast as the blocking path on the convnet and about 10% faster on the MLP, so
-``parallelize`` uses it by default on the autograd path, with 1 MiB buckets.
+and :meth:`Flat.finish` waits for all of them; ``parallelize`` uses it on the MPI path with 1 MiB
+buckets. Which path runs, and the benchmark figures behind the choice: docs/design.md, "Which path
+runs".
 """
 import logging
 

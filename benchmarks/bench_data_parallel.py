@@ -20,6 +20,9 @@ Native methods all run forward, loss, backward, gradient averaging and an SGD st
 on one machine) the gradients are averaged through shared memory; "library MPI overlap" = the
 same with shared memory switched off (``comm.configure(shared_memory=False)``), i.e. the path of
 a job that spans several machines: MPI collectives, 1 MiB buckets started as autograd fills them;
+"library MPI blocking" = the MPI path with ``overlap=False`` (one 25 MiB-bucket allreduce after the
+backward pass). Each library row checks that its model runs the path it names
+(``automation.handle(model).path``);
 "DDP" = ``DistributedDataParallel`` (gloo);
 "flat mpi4py" = preallocated flat buffer, ``torch.cat(grads, out=buf)``, one in-place
 ``Allreduce``, divide, copy back; "no sync (bound)" = the same steps with no gradient exchange at
@@ -189,17 +192,22 @@ def worker_mpi(rounds, port):
     for name, b in MODELS.items():
         factory = mlp if name == "mlp" else convnet
         x, y = batch(name, b * size, 1)
-        for method in ("library", "library MPI overlap", "DDP", "flat mpi4py", "no sync (bound)"):
+        for method in ("library", "library MPI overlap", "library MPI blocking", "DDP", "flat mpi4py",
+                       "no sync (bound)"):
             torch.manual_seed(0)
             model = factory()
             xs, ys = x[rank * b:(rank + 1) * b], y[rank * b:(rank + 1) * b]
             hook = None
             if method.startswith("library"):
                 shared = os.environ.get("TORCHAD_SHARED_MEMORY", "1") != "0"
-                C.configure(shared_memory=shared and not method.endswith("MPI overlap"))
+                C.configure(shared_memory=shared and method == "library")
                 xs, ys, _ = automation.parallelize(x, y, model, b * size, batchSize=1, sync="gradients",
-                                                   samples_per_backward=b, overlap=True)
+                                                   samples_per_backward=b, overlap=method != "library MPI blocking")
                 C.configure(shared_memory=shared)
+                path = automation.handle(model).path
+                expected = {"library MPI overlap": "mpi-overlap", "library MPI blocking": "mpi"}.get(
+                    method, "shared-memory" if shared and size > 1 else "mpi-overlap")
+                assert path == expected, f"{method}: runs the {path!r} path, not {expected!r}"
             elif method == "DDP":
                 model = torch.nn.parallel.DistributedDataParallel(model)
             elif method == "flat mpi4py":

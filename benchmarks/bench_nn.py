@@ -9,8 +9,8 @@
 Every method runs in a fresh process of its own, and the processes of the two sides alternate
 (lua, torch, torch, lua, ...). One process per method matters: glibc's malloc adapts its mmap and
 trim thresholds to the sizes a process has freed, so a method timed after another in the same
-process inherits a heap that can cost it thousands of page faults per step (the PyTorch step went
-from 20 to 33 ms that way). Prints ms per step (median over all rounds of all processes, with the
+process inherits a heap that can cost it thousands of page faults per step (docs/design.md,
+"Measured figures behind the code"). Prints ms per step (median over all rounds of all processes, with the
 min and max) and the ratio compat / PyTorch, twice: with glibc's default malloc (what a user's
 script gets) and with its thresholds fixed (MALLOC_MMAP_THRESHOLD_/MALLOC_TRIM_THRESHOLD_ = 1 GiB:
 no page faults on either side, i.e. compute only).

@@ -1,4 +1,5 @@
 """Write a file so that its path holds the old or the new content, never a torn one."""
+import glob
 import os
 import tempfile
 
@@ -16,6 +17,25 @@ def _fsync_dir(directory):
         os.close(fd)
 
 
+def _temporary_pattern(path):
+    directory, base = os.path.split(os.path.abspath(path))
+    return directory, f".{base}.", ".tmp"
+
+
+def remove_stale_temporaries(path):
+    """Remove the temporary files that writers of ``path`` killed mid-way (SIGKILL, power loss)
+    left beside it; call it only where no other writer of ``path`` can be running. Returns them."""
+    directory, prefix, suffix = _temporary_pattern(path)
+    name = glob.escape(prefix) + "?" * 8 + glob.escape(suffix)      # mkstemp's 8 random characters
+    stale = glob.glob(os.path.join(glob.escape(directory), name))
+    for name in stale:
+        try:
+            os.remove(name)
+        except FileNotFoundError:
+            pass
+    return stale
+
+
 def atomic_write(path, write, durable=True):
     """Call ``write(binary_file)`` on a temporary file beside ``path``, then rename it over ``path``.
 
@@ -28,8 +48,8 @@ def atomic_write(path, write, durable=True):
             write(f)
         return
     path = os.path.abspath(path)
-    directory, base = os.path.split(path)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{base}.", suffix=".tmp")
+    directory, prefix, suffix = _temporary_pattern(path)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=prefix, suffix=suffix)
     try:
         umask = os.umask(0)
         os.umask(umask)

@@ -21,6 +21,7 @@ import time
 
 import torch
 
+from compat.t7.objects import DTYPE_KIND, TORCH_CLASSES, tensor_class
 from compat.t7.objects import T7Table as LuaTable  # a Lua table: a dict with attribute access
 
 logger = logging.getLogger(__name__)
@@ -32,13 +33,23 @@ __all__ = [
 
 
 def lua_tostring(value):
-    """Format ``value`` like LuaJIT's ``tostring`` (numbers as C ``%.14g``; ``true``/``false``/``nil``)."""
+    """Format ``value`` like Lua's ``tostring`` (and ``..``): the one formatter of Lua values here.
+
+    Lua 5.1 / LuaJIT numbers are doubles printed with C's ``%.14g`` (``LUAI_NUMFFORMAT``), so
+    integral values have no ``.0`` (``1``), 15 or more significant digits switch to an exponent
+    (``123456789012345`` -> ``1.2345678901234e+14``) and a Python int is first made the double Lua
+    would hold. Booleans are ``true``/``false``, None is ``nil``, NaN ``nan`` or ``-nan`` (glibc's
+    printf shows the sign bit); anything else is ``str(value)``.
+    """
     if value is None:
         return "nil"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
-        return "%.14g" % value if abs(value) >= 2 ** 53 else str(value)
+        try:
+            value = float(value)
+        except OverflowError:                    # beyond any double: Lua would hold +-inf
+            value = math.inf if value > 0 else -math.inf
     if isinstance(value, float):
         if math.isnan(value):
             return "nan" if math.copysign(1.0, value) > 0 else "-nan"
@@ -77,15 +88,19 @@ def getnumthreads():
     return torch.get_num_threads()
 
 
-# Floating Torch7 tensor types that PyTorch can use as its default dtype.
-_DEFAULT_TYPES = {
-    "torch.FloatTensor": torch.float32,
-    "torch.DoubleTensor": torch.float64,
-    "torch.HalfTensor": torch.float16,
-}
-_TYPE_NAMES = {dtype: name for name, dtype in _DEFAULT_TYPES.items()}
-_OTHER_TYPES = ("torch.ByteTensor", "torch.CharTensor", "torch.ShortTensor", "torch.IntTensor",
-                "torch.LongTensor")
+# Torch7 tensor type names, all read from the one table of Torch7 class names
+# (compat.t7.objects.TORCH_CLASSES, torch7 Tensor.lua / Storage.c).
+TENSOR_TYPES = {name: dtype for name, (dtype, what) in TORCH_CLASSES.items() if what == "tensor"}
+FLOAT_TYPES = {name: dtype for name, dtype in TENSOR_TYPES.items() if dtype.is_floating_point}
+_CPU_TYPES = {name: dtype for name, dtype in TENSOR_TYPES.items() if not name.startswith("torch.Cuda")}
+# the floating ones PyTorch can use as its default dtype
+_DEFAULT_TYPES = {name: dtype for name, dtype in _CPU_TYPES.items() if dtype.is_floating_point}
+
+
+def type_name(dtype, default=None):
+    """Torch7 class name of a tensor of ``dtype`` (``torch.float32`` -> ``'torch.FloatTensor'``);
+    ``default`` (or ``str(dtype)`` when None) for a dtype Torch7 has no tensor type for."""
+    return tensor_class(dtype) if dtype in DTYPE_KIND else (str(dtype) if default is None else default)
 
 
 def setdefaulttensortype(typename):
@@ -100,7 +115,7 @@ def setdefaulttensortype(typename):
         raise TypeError(f"typename must be a string such as 'torch.DoubleTensor', got {typename!r}")
     dtype = _DEFAULT_TYPES.get(typename)
     if dtype is None:
-        if typename in _OTHER_TYPES or typename.startswith("torch.Cuda"):
+        if typename in TENSOR_TYPES:
             raise ValueError(
                 f"typename must be one of {sorted(_DEFAULT_TYPES)}: PyTorch's default dtype is floating "
                 f"point on the CPU, so {typename!r} cannot be the default tensor type")
@@ -110,14 +125,7 @@ def setdefaulttensortype(typename):
 
 def getdefaulttensortype():
     """Lua ``torch.getdefaulttensortype()``: the Torch7 name of ``torch.get_default_dtype()``."""
-    dtype = torch.get_default_dtype()
-    return _TYPE_NAMES.get(dtype, str(dtype))
-
-
-_TENSOR_TYPES = dict(_DEFAULT_TYPES, **{
-    "torch.ByteTensor": torch.uint8, "torch.CharTensor": torch.int8, "torch.ShortTensor": torch.int16,
-    "torch.IntTensor": torch.int32, "torch.LongTensor": torch.int64,
-})
+    return type_name(torch.get_default_dtype())
 
 
 def randperm(n, typename=None):
@@ -132,10 +140,10 @@ def randperm(n, typename=None):
     n = _check_int("n", n, 1)
     if typename is None:
         dtype = torch.int64
-    elif typename in _TENSOR_TYPES:
-        dtype = _TENSOR_TYPES[typename]
+    elif typename in _CPU_TYPES:
+        dtype = _CPU_TYPES[typename]
     else:
-        raise ValueError(f"typename must be one of {sorted(_TENSOR_TYPES)} or None, got {typename!r}")
+        raise ValueError(f"typename must be one of {sorted(_CPU_TYPES)} or None, got {typename!r}")
     return (torch.randperm(n) + 1).to(dtype)  # the one 0-based -> 1-based shift
 
 

@@ -4,7 +4,9 @@ A case file (tests/mpi_cases/*.py) holds plain functions named ``case_*`` that e
 definition order; ``@needs_ranks(...)`` (from tests.mpi_cases) limits a case to some rank counts.
 Each rank appends one JSON line per case to its own result file, so a case that fails, and a
 launch that hangs and is killed by the hard timeout, are reported with the rank and the traceback.
-A pytest test asks for one case's result with :func:`check`; the launch runs once and is cached.
+A case that fails on one rank ends its launch at once (the worker aborts the job, so no rank waits
+for it until the timeout); the cases after it run in a new launch (:func:`run_all`).
+A pytest test asks for one case's result with :func:`check`; the launches run once and are cached.
 """
 import ast
 import json
@@ -30,14 +32,38 @@ def case_names(path):
             if isinstance(node, ast.FunctionDef) and node.name.startswith("case_")]
 
 
-def launch(path, nprocs, timeout=DEFAULT_TIMEOUT, extra_env=None):
-    """Run every case of ``path`` on ``nprocs`` ranks; returns (results, output).
+def _rank_counts(node):
+    """The rank counts of a ``@needs_ranks(...)`` decorator on ``node``, or None."""
+    for deco in node.decorator_list:
+        if isinstance(deco, ast.Call) and getattr(deco.func, "id", None) == "needs_ranks":
+            return {ast.literal_eval(arg) for arg in deco.args}
+    return None
+
+
+def case_runs(path, counts=(1, 2, 3)):
+    """``(case, nprocs)`` pairs for ``pytest.mark.parametrize("case,nprocs", ...)``: every case of
+    ``path`` at every count in ``counts`` that its ``@needs_ranks`` allows (so nothing is skipped)."""
+    tree = ast.parse(Path(path).read_text())
+    runs = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("case_"):
+            allowed = _rank_counts(node)
+            runs += [pytest.param(node.name, n, id=f"{node.name}-{n}") for n in counts
+                     if allowed is None or n in allowed]
+    return runs
+
+
+def launch(path, nprocs, timeout=DEFAULT_TIMEOUT, extra_env=None, cases=None):
+    """Run the cases of ``path`` (all, or the names in ``cases``) on ``nprocs`` ranks in ONE launch;
+    returns (results, output).
 
     results: {case: {rank: {"status": "pass"|"fail"|"skip", "message": str}}}
     """
     out_dir = Path(tempfile.mkdtemp(prefix="torchad-mpi-"))
     cmd = [sys.executable, "-m", "automatedparallelization.launcher", "-np", str(nprocs),
            "--timeout", str(timeout), "python", str(WORKER), str(path), str(out_dir)]
+    if cases is not None:
+        cmd.append(",".join(cases))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
                OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1", **(extra_env or {}))
     started = time.monotonic()
@@ -57,12 +83,33 @@ def launch(path, nprocs, timeout=DEFAULT_TIMEOUT, extra_env=None):
     return results, f"{summary}\n{output[-6000:]}"
 
 
+def run_all(path, nprocs, timeout=DEFAULT_TIMEOUT):
+    """Every case of ``path`` on ``nprocs`` ranks, in as few launches as the failures allow: when a
+    launch ends before all its cases ran (a case failed and aborted it, or it crashed or hung), the
+    first case without a result on every rank is the culprit, and the cases after it are launched
+    again. Returns (results, {case: output of the launch that ran it})."""
+    results, outputs, remaining = {}, {}, case_names(path)
+    while remaining:
+        found, output = launch(path, nprocs, timeout, cases=remaining)
+        results.update(found)
+        if not found:                   # nothing ran at all (start-up failed): relaunching won't help
+            outputs.update(dict.fromkeys(remaining, output))
+            break
+        complete = [len(found.get(name, {})) == nprocs for name in remaining]
+        culprit = complete.index(False) if False in complete else len(remaining)
+        for name in remaining[:culprit + 1]:
+            outputs[name] = output
+        remaining = remaining[culprit + 1:]
+    return results, outputs
+
+
 def check(path, nprocs, case, timeout=DEFAULT_TIMEOUT):
-    """Fail (naming the rank) unless ``case`` passed on every rank of the cached launch."""
+    """Fail (naming the rank) unless ``case`` passed on every rank (launches cached per file)."""
     key = (str(path), nprocs)
     if key not in _launches:
-        _launches[key] = launch(path, nprocs, timeout)
-    results, output = _launches[key]
+        _launches[key] = run_all(path, nprocs, timeout)
+    results, outputs = _launches[key]
+    output = outputs.get(case, "")
     per_rank = results.get(case, {})
     failures = [(r, e["message"]) for r, e in sorted(per_rank.items()) if e["status"] == "fail"]
     if failures:

@@ -10,16 +10,15 @@ from pathlib import Path
 import pytest
 import torch
 
-from automatedparallelization.checkpoint import atomic_save, load_checkpoint, save_checkpoint
-from tests.mpi_harness import case_names, check
+from automatedparallelization.checkpoint import CheckpointError, atomic_save, load_checkpoint, save_checkpoint
+from tests.mpi_harness import case_runs, check
 
 REPO = Path(__file__).resolve().parent.parent
 CASES = Path(__file__).parent / "mpi_cases" / "checkpoint_cases.py"
 
 
 @pytest.mark.mpi
-@pytest.mark.parametrize("nprocs", [1, 2, 3])
-@pytest.mark.parametrize("case", case_names(CASES))
+@pytest.mark.parametrize("case,nprocs", case_runs(CASES))
 def test_checkpoint(case, nprocs):
     check(CASES, nprocs, case)
 
@@ -40,7 +39,8 @@ def test_file_loads_with_weights_only_and_holds_what_was_given(tmp_path):
     assert torch.equal(raw["model"]["weight"], model.weight)
     assert torch.equal(raw["optimizer"]["state"][0]["momentum_buffer"],
                        opt.state[model.weight]["momentum_buffer"])
-    assert torch.equal(raw["rng"][0]["torch"], torch.get_rng_state())
+    assert torch.equal(raw["ranks"][0]["rng"]["torch"], torch.get_rng_state())
+    assert raw["ranks"][0]["schedule"] is None                      # not a parallelized model
     assert [p.name for p in tmp_path.iterdir()] == ["c.pt"]  # no temporary file left behind
 
 
@@ -55,7 +55,7 @@ def test_bad_arguments_are_named(tmp_path):
     with pytest.raises(TypeError, match="path: expected"):
         load_checkpoint(3, model)
     torch.save({"weight": torch.zeros(1)}, tmp_path / "plain.pt")
-    with pytest.raises(ValueError, match="not a checkpoint written by save_checkpoint"):
+    with pytest.raises(CheckpointError, match="not a checkpoint written by save_checkpoint"):
         load_checkpoint(tmp_path / "plain.pt", model)
     save_checkpoint(tmp_path / "no_opt.pt", model)
     with pytest.raises(ValueError, match="holds no optimizer state"):
@@ -121,3 +121,65 @@ def test_sigkill_while_writing_leaves_previous_checkpoint_loadable(tmp_path):
     expected = _small(0)
     assert iteration == 1
     assert torch.equal(fresh.weight, expected.weight) and torch.equal(fresh.bias, expected.bias)
+    # the stale temporary of the killed write goes with the next save to the same path
+    save_checkpoint(path, fresh, iteration=2)
+    assert [p.name for p in tmp_path.iterdir()] == ["ckpt.pt"]
+
+
+def _damaged_copies(good):
+    """(label, bytes) of damaged versions of a checkpoint file: truncations, flipped bytes, junk."""
+    yield "empty", b""
+    yield "text", b"not a checkpoint at all\n"
+    for cut in (1, 10, 100, len(good) // 2, len(good) - 22, len(good) - 1):
+        yield f"truncated to {cut} bytes", good[:cut]
+    for at in (0, 40, len(good) // 3, len(good) // 2, len(good) - 30):
+        flipped = bytearray(good)
+        flipped[at] ^= 0xFF
+        yield f"byte {at} flipped", bytes(flipped)
+
+
+def test_damaged_file_raises_checkpoint_error_naming_file_and_rank(tmp_path):
+    model = _small(0)
+    opt = torch.optim.Adam(model.parameters())
+    model(torch.ones(2, 8)).sum().backward()
+    opt.step()
+    good_path = tmp_path / "good.pt"
+    save_checkpoint(good_path, model, opt, iteration=3)
+    good = good_path.read_bytes()
+    raised = 0
+    for label, data in _damaged_copies(good):
+        path = tmp_path / "damaged.pt"
+        path.write_bytes(data)
+        try:
+            load_checkpoint(path, _small(1), torch.optim.Adam(_small(1).parameters()))
+        except CheckpointError as exc:
+            assert str(path) in str(exc) and "rank 0" in str(exc), (label, str(exc))
+            raised += 1
+        except Exception as exc:                               # any other type is the bug
+            raise AssertionError(f"{label}: {type(exc).__name__}: {exc}") from exc
+    # a flipped byte inside a tensor's data may leave a loadable file: every other damage is refused
+    assert raised >= 10
+
+
+def test_version_and_field_damage_raise_checkpoint_error(tmp_path):
+    model = _small(0)
+    path = tmp_path / "c.pt"
+    save_checkpoint(path, model)
+    raw = torch.load(path, weights_only=True)
+    for change in ({"version": 99}, {"ranks": "x"}, {"world_size": "1"}, {"model": None}):
+        torch.save(dict(raw, **change), path)
+        with pytest.raises(CheckpointError, match=rf"{path}.*rank 0"):
+            load_checkpoint(path, model)
+    torch.save(dict(raw, ranks=[{"rng": {}}]), path)              # an entry that unpickles but is empty
+    with pytest.raises(CheckpointError, match="damaged entry"):
+        load_checkpoint(path, model)
+
+
+def test_next_save_removes_temporaries_of_a_killed_save(tmp_path):
+    path = tmp_path / "c.pt"
+    stale = tmp_path / ".c.pt.k1ll3d_x.tmp"                     # the name mkstemp gives atomic_write
+    stale.write_bytes(b"partial")
+    other = tmp_path / ".c.pt.other.tmp"                        # not one of ours (not 8 characters)
+    other.write_bytes(b"keep")
+    save_checkpoint(path, _small(0))
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".c.pt.other.tmp", "c.pt"]

@@ -3,13 +3,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.mpi_harness import case_names, check
+from tests.mpi_harness import case_runs, check
 
 CASES = Path(__file__).parent / "mpi_cases" / "datamodule_cases.py"
 
 
 @pytest.mark.mpi
-@pytest.mark.parametrize("nprocs", [1, 2, 3])
-@pytest.mark.parametrize("case", case_names(CASES))
+@pytest.mark.parametrize("case,nprocs", case_runs(CASES))
 def test_datamodule(case, nprocs):
     check(CASES, nprocs, case)

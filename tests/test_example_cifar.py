@@ -15,11 +15,10 @@ import pytest
 import torch
 
 from compat import torch as t7torch
-from tests.mpi_harness import REPO
+from tests.conftest import REPO, t7_fixture
 
 EXAMPLE = REPO / "examples" / "cifar"
 SCRIPT = EXAMPLE / "sgd_torchad_nn_cifar.py"
-FIXTURES = Path(os.environ.get("TORCHAD_FIXTURES", "/work/shared/fixtures/t7"))
 FILES = [f"data_batch_{i}.t7" for i in range(1, 6)] + ["test_batch.t7"]
 
 sys.path.insert(0, str(EXAMPLE))
@@ -42,9 +41,7 @@ def test_generator_writes_the_cifar10_torch_layout(tmp_path):
 def test_write_batch_is_byte_identical_to_torch7(tmp_path):
     """A file Torch7 wrote (torch.save(..., 'ascii') of {data=ByteTensor(3072,64), labels=ByteTensor(1,64)})
     is reproduced byte for byte from its own tensors."""
-    fixture = FIXTURES / "cifar_like_ascii" / "data_batch_1.t7"
-    if not fixture.exists():
-        pytest.skip(f"Torch7 fixture not found: {fixture}")
+    fixture = t7_fixture("cifar_like_ascii/data_batch_1.t7")
     subset = t7torch.load(str(fixture), "ascii")
     out = tmp_path / "data_batch_1.t7"
     gen.write_batch(str(out), subset.data, subset.labels)

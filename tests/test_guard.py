@@ -5,14 +5,13 @@ import pytest
 import torch
 
 from automatedparallelization import guard
-from tests.mpi_harness import case_names, check
+from tests.mpi_harness import case_runs, check
 
 CASES = Path(__file__).parent / "mpi_cases" / "guard_cases.py"
 
 
 @pytest.mark.mpi
-@pytest.mark.parametrize("nprocs", [1, 2, 3])
-@pytest.mark.parametrize("case", case_names(CASES))
+@pytest.mark.parametrize("case,nprocs", case_runs(CASES))
 def test_guard(case, nprocs):
     check(CASES, nprocs, case)
 

@@ -1,34 +1,27 @@
 """compat.image against Torch7 (scn_reference.t7: kernel_raw, rgb -> yuv) and numpy formulas."""
 import math
-import os
 
 import numpy as np
 import pytest
 import torch
+import torchfile
 
 from compat import image
-
-_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_CANDIDATES = [os.path.join(_REPO, "..", "shared", "fixtures", "t7"), "/work/shared/fixtures/t7"]
-FIXTURES = next((p for p in _CANDIDATES if os.path.isdir(p)), None)
-needs_fixtures = pytest.mark.skipif(FIXTURES is None, reason="Torch7 fixtures (shared/fixtures/t7) not found")
+from tests.conftest import t7_fixture
 
 
 @pytest.fixture(scope="module")
 def scn():
-    torchfile = pytest.importorskip("torchfile")
-    ref = torchfile.load(os.path.join(FIXTURES, "scn_reference.t7"), use_list_heuristic=False)
+    ref = torchfile.load(t7_fixture("scn_reference.t7"), use_list_heuristic=False)
     return {k.decode(): v for k, v in ref.items()}
 
 
-@needs_fixtures
 def test_gaussian1D_matches_torch7(scn):
     k = image.gaussian1D(7, tensor=torch.empty(7, dtype=torch.float64))
     np.testing.assert_allclose(k.numpy(), scn["kernel_raw"], rtol=0, atol=1e-15)
     assert image.gaussian1D(7).dtype == torch.get_default_dtype()
 
 
-@needs_fixtures
 def test_rgb2yuv_matches_torch7(scn):
     rgb = torch.from_numpy(scn["rgb"].copy())
     np.testing.assert_allclose(image.rgb2yuv(rgb).numpy(), scn["yuv"], rtol=0, atol=1e-12)

@@ -86,6 +86,15 @@ def test_lua_tostring():
     assert lua_tostring(0.001) == "0.001"
     assert lua_tostring(1 / 3) == "0.33333333333333"
     assert lua_tostring(True) == "true" and lua_tostring(None) == "nil"
+    assert lua_tostring(False) == "false"                      # not "0": a boolean, not a number
+    assert lua_tostring(1e20) == "1e+20" and lua_tostring(-0.0) == "-0"
+    assert lua_tostring(float("inf")) == "inf" and lua_tostring(float("-nan")) == "-nan"
+    # Lua numbers are doubles printed with %.14g: 15+ significant digits take an exponent, ints too
+    assert lua_tostring(12345678901234) == "12345678901234"
+    assert lua_tostring(123456789012345) == "1.2345678901234e+14"
+    assert lua_tostring(2 ** 53 + 1) == lua_tostring(float(2 ** 53)) == "9.007199254741e+15"
+    assert lua_tostring(10 ** 400) == "inf"
+    assert lua_tostring("abc") == "abc"
 
 
 def _cifar_cmd():

@@ -1,18 +1,14 @@
 """compat.nn Spatial{Subtractive,Divisive,Contrastive}Normalization against Torch7 (scn_reference.t7)
 and a direct numpy transcription of the formulas (several planes, 2-D kernels)."""
 import math
-import os
 
 import numpy as np
 import pytest
 import torch
+import torchfile
 
 from compat import nn
-
-_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_CANDIDATES = [os.path.join(_REPO, "..", "shared", "fixtures", "t7"), "/work/shared/fixtures/t7"]
-FIXTURES = next((p for p in _CANDIDATES if os.path.isdir(p)), None)
-needs_fixtures = pytest.mark.skipif(FIXTURES is None, reason="Torch7 fixtures (shared/fixtures/t7) not found")
+from tests.conftest import t7_fixture
 
 NAMES = ["SpatialContrastiveNormalization", "SpatialSubtractiveNormalization", "SpatialDivisiveNormalization"]
 
@@ -27,11 +23,9 @@ def _plain(obj):
 
 @pytest.fixture(scope="module")
 def scn():
-    torchfile = pytest.importorskip("torchfile")
-    return _plain(torchfile.load(os.path.join(FIXTURES, "scn_reference.t7"), use_list_heuristic=False))
+    return _plain(torchfile.load(t7_fixture("scn_reference.t7"), use_list_heuristic=False))
 
 
-@needs_fixtures
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("case", ["single", "batch", "nonbatch"])
 def test_matches_torch7(scn, name, case):
@@ -147,10 +141,9 @@ def test_bad_input():
         m.forward([[1.0]])
 
 
-@needs_fixtures
 @pytest.mark.parametrize("name", NAMES)
 def test_t7_loader_rebuilds_from_lua_fields(scn, name):
-    t7 = pytest.importorskip("compat.t7")
+    from compat import t7
     from compat.t7 import registry
     ref = scn[name]["batch"]
     table = t7.T7Table()
@@ -164,14 +157,13 @@ def test_t7_loader_rebuilds_from_lua_fields(scn, name):
     torch.testing.assert_close(m.backward(ref["input"], ref["gradOutput"]), ref["gradInput"], rtol=0, atol=1e-12)
 
 
-@needs_fixtures
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("case", ["single", "batch", "nonbatch"])
 def test_modules_stored_by_torch7_load_as_working_modules(scn, name, case):
     """compat.torch.load of the Torch7 file: its internal helper Sequentials (padding, convolution
     maps, which compat.nn does not model) must not stop the module from loading and running."""
     from compat import torch as ctorch
-    stored = ctorch.load(os.path.join(FIXTURES, "scn_reference.t7"))[name][case]
+    stored = ctorch.load(t7_fixture("scn_reference.t7"))[name][case]
     m, ref = stored["module"], scn[name][case]
     assert isinstance(m, getattr(nn, name))
     torch.testing.assert_close(m.forward(ref["input"]), ref["output"], rtol=0, atol=1e-12)

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import compat.nn as nn
-from tests._nn_fixtures import load_fixture
+from tests.conftest import load_fixture
 
 TOL = 1e-12
 

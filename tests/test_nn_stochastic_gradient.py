@@ -3,8 +3,7 @@ dataset handling, hooks and printed lines."""
 import torch
 
 import compat.nn as nn
-from compat.nn.stochastic_gradient import lua_tostring
-from tests._nn_fixtures import load_fixture
+from tests.conftest import load_fixture
 
 
 def _model():
@@ -80,9 +79,3 @@ def test_hook_example_and_shuffle_visits_every_sample_once_per_epoch():
     trainer.train(LuaDataset(x, y))
     ids = [int(v.mul(1e6).round().item()) for v in x[:, 0]]
     assert sorted(seen[:7]) == sorted(ids) and seen[:7] == seen[7:]   # one permutation, reused
-
-
-def test_lua_tostring():
-    assert lua_tostring(1.0) == '1'
-    assert lua_tostring(1 / 3) == '0.33333333333333'
-    assert lua_tostring(1e20) == '1e+20'

@@ -4,7 +4,7 @@ import torch
 
 import compat.nn as nn
 from compat import t7
-from tests._nn_fixtures import load_fixture
+from tests.conftest import load_fixture
 
 
 def cifar_like():

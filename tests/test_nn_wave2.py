@@ -8,19 +8,17 @@ flat parameters into ``getParameters()``, then compare forward, backward, gradie
 forward and the printout to 1e-9 relative.
 """
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch as T
 import torchfile
 
-from compat import nn
-from compat import torch as ctorch
+from compat import nn, torch as ctorch
+from tests.conftest import T7_FIXTURES
 
-HERE = Path(__file__).parent
-REFS = HERE / "fixtures" / "t7" / "wave2" / "nn_optim_reference.t7"
-MODELS = HERE / "fixtures" / "t7" / "wave2" / "models"
+REFS = T7_FIXTURES / "wave2" / "nn_optim_reference.t7"
+MODELS = T7_FIXTURES / "wave2" / "models"
 TOL = 1e-9
 
 

@@ -7,15 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.mpi_harness import case_names, check
+from tests.mpi_harness import case_names, case_runs, check
 
 HERE = Path(__file__).parent / "mpi_cases"
 REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.mpi
-@pytest.mark.parametrize("nprocs", [1, 2, 3])
-@pytest.mark.parametrize("case", case_names(HERE / "nodemodule_cases.py"))
+@pytest.mark.parametrize("case,nprocs", case_runs(HERE / "nodemodule_cases.py"))
 def test_nodemodule(case, nprocs):
     check(HERE / "nodemodule_cases.py", nprocs, case)
 

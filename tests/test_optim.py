@@ -1,18 +1,14 @@
 """compat.optim.sgd and ConfusionMatrix against Torch7 (optim_reference.t7, confusion_reference.t7,
 confusion_print.txt; see the fixture README) and hand arithmetic."""
 import math
-import os
 
 import numpy as np
 import pytest
 import torch
+import torchfile
 
 from compat import optim
-
-_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_CANDIDATES = [os.path.join(_REPO, "..", "shared", "fixtures", "t7"), "/work/shared/fixtures/t7"]
-FIXTURES = next((p for p in _CANDIDATES if os.path.isdir(p)), None)
-needs_fixtures = pytest.mark.skipif(FIXTURES is None, reason="Torch7 fixtures (shared/fixtures/t7) not found")
+from tests.conftest import t7_fixture
 
 
 def _plain(obj):
@@ -28,8 +24,7 @@ def _plain(obj):
 
 
 def _load(name):
-    torchfile = pytest.importorskip("torchfile")
-    return _plain(torchfile.load(os.path.join(FIXTURES, name), use_list_heuristic=False))
+    return _plain(torchfile.load(t7_fixture(name), use_list_heuristic=False))
 
 
 # ------------------------------------------------------------------ sgd
@@ -45,7 +40,6 @@ def _opfunc(A, b):
     return f
 
 
-@needs_fixtures
 @pytest.mark.parametrize("name", ["lr", "momentum", "nesterov", "weightDecay", "learningRateDecay",
                                   "momentum_dampening"])
 def test_sgd_matches_torch7(optim_ref, name):
@@ -65,7 +59,6 @@ def test_sgd_matches_torch7(optim_ref, name):
         assert "dfdx" not in state
 
 
-@needs_fixtures
 def test_sgd_config_is_the_state_without_state(optim_ref):
     run = next(r for r in optim_ref["runs"] if r["name"] == "momentum")
     opfunc = _opfunc(optim_ref["A"], optim_ref["b"])
@@ -119,7 +112,6 @@ def _check_fields(cm, ref):
         assert abs(getattr(cm, field) - ref[field]) < 1e-15, field
 
 
-@needs_fixtures
 def test_confusion_matrix_matches_torch7():
     ref = _load("confusion_reference.t7")
     cm = optim.ConfusionMatrix(ref["classes"])
@@ -128,7 +120,7 @@ def test_confusion_matrix_matches_torch7():
     _check_fields(cm, ref["after_add"])
     cm.batchAdd(ref["batch_scores"], ref["batch_targets"])
     _check_fields(cm, ref)
-    with open(os.path.join(FIXTURES, "confusion_print.txt"), encoding="utf-8") as f:
+    with open(t7_fixture("confusion_print.txt"), encoding="utf-8") as f:
         assert str(cm) + "\n" == f.read()
 
 

@@ -4,7 +4,6 @@ import torch
 
 from automatedparallelization import datamodule as automation
 from automatedparallelization import sync
-from automatedparallelization.parallel_model import DataParallel
 
 
 @pytest.mark.parametrize("parts", [1, 2, 3, 4])
@@ -26,31 +25,58 @@ def test_default_batch_size_is_the_lua_heuristic():
         assert automation.default_batch_size(size) == expected
 
 
-class _Recorder(DataParallel):
-    """The schedule of DataParallel without communication: records (step, contributors, pending)."""
-
-    def __init__(self, every, lengths, rank):
-        self._init_schedule(every, lengths, rank)
-        self.log = []
-
-    def _synchronize(self, kind, c, pending):
-        self.log.append((c, self.contributors(c), pending))
-
-
 @pytest.mark.parametrize("lengths", [[3, 2, 2], [4, 3], [5, 5], [2, 1, 1, 1], [7, 7, 6]])
 @pytest.mark.parametrize("every", [1, 2, 3, 10])
 def test_schedule_same_collectives_on_every_rank(lengths, every):
     longest = max(lengths)
     expected = [c for c in range(1, longest + 1) if c % every == 0 or c == longest]
     for rank, own in enumerate(lengths):
-        rec = _Recorder(every, lengths, rank)
+        schedule = automation.Schedule(every, lengths, rank)
+        log = []
         for _ in range(2 * own):                               # two epochs
-            rec.tick("grad")
-        steps = [c for c, _, _ in rec.log]
-        assert steps == expected * 2                           # same sequence on every rank
-        for c, n, pending in rec.log:
+            log += [(c, schedule.contributors(c), pending) for c, pending in schedule.step()]
+        assert [c for c, _, _ in log] == expected * 2          # same sequence on every rank
+        for c, n, pending in log:
             assert n == sum(1 for length in lengths if length >= c)
             assert pending == (c > own)
+
+
+def test_schedule_due_next_and_position():
+    schedule = automation.Schedule(3, [5, 4], 1)               # steps 3 and 5 synchronize
+    seen = []
+    for _ in range(4):
+        seen.append((schedule.position, schedule.due_next()))
+        schedule.step()
+    assert seen == [(0, False), (1, False), (2, True), (3, False)]
+    assert schedule.position == 0                              # the epoch wrapped after call 4
+
+
+def test_schedule_state_round_trip_continues_the_same_sequence():
+    a = automation.Schedule(4, [10, 9, 9], 2)
+    for _ in range(6):
+        a.step()
+    b = automation.Schedule(4, [10, 9, 9], 2)
+    b.load_state_dict(a.state_dict())
+    assert [a.step() for _ in range(12)] == [b.step() for _ in range(12)]
+
+
+def test_schedule_refuses_a_state_of_another_schedule():
+    state = automation.Schedule(4, [10, 9], 0).state_dict()
+    with pytest.raises(ValueError, match="does not match"):
+        automation.Schedule(5, [10, 9], 0).load_state_dict(state)
+    with pytest.raises(ValueError, match="does not match"):
+        automation.Schedule(4, [10, 9], 1).load_state_dict(state)
+    with pytest.raises(ValueError, match="position 10 is outside"):
+        automation.Schedule(4, [10, 9], 0).load_state_dict(dict(state, position=10))
+
+
+def test_schedule_bad_arguments_are_named():
+    with pytest.raises(ValueError, match="every: expected an int >= 1, got 0"):
+        automation.Schedule(0, [3], 0)
+    with pytest.raises(ValueError, match="lengths: expected one int >= 1 per rank"):
+        automation.Schedule(1, [3, 0], 0)
+    with pytest.raises(ValueError, match=r"rank: expected an int in range\(2\), got 2"):
+        automation.Schedule(1, [3, 3], 2)
 
 
 def test_flat_alias_detects_back_to_back_views():

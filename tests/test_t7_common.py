@@ -3,33 +3,23 @@
 (No tests here; pytest collects the module and finds none.)
 """
 import math
-import os
 import struct
 from pathlib import Path
 
 import numpy as np
-import pytest
 import torch
 
 from compat.t7 import LuaFunction, T7Object, T7Storage
-
-REPO = Path(__file__).resolve().parent.parent
+from tests.conftest import T7_FIXTURES, t7_fixture
 
 
 def fixtures_dir() -> Path:
-    """The Torch7 fixtures: $TORCHAD_FIXTURES, else <repo>/../shared/fixtures/t7, else /work/shared/..."""
-    candidates = []
-    if os.environ.get("TORCHAD_FIXTURES"):
-        candidates.append(Path(os.environ["TORCHAD_FIXTURES"]))
-    candidates += [REPO.parent / "shared" / "fixtures" / "t7", Path("/work/shared/fixtures/t7")]
-    for c in candidates:
-        if (c / "tensors_binary.t7").is_file():
-            return c
-    pytest.skip(f"Torch7 fixtures not found (looked in {', '.join(map(str, candidates))}; set TORCHAD_FIXTURES)")
+    """The Torch7 fixtures (resolved once, in tests/conftest.py)."""
+    return T7_FIXTURES
 
 
 def fixture(name: str) -> Path:
-    return fixtures_dir() / name
+    return t7_fixture(name)
 
 
 def fixture_format(path: Path) -> str:
@@ -38,14 +28,7 @@ def fixture_format(path: Path) -> str:
 
 
 def all_fixture_names():
-    d = None
-    for c in [os.environ.get("TORCHAD_FIXTURES"), REPO.parent / "shared" / "fixtures" / "t7", "/work/shared/fixtures/t7"]:
-        if c and (Path(c) / "tensors_binary.t7").is_file():
-            d = Path(c)
-            break
-    if d is None:
-        return ["<fixtures missing>"]
-    return sorted(str(p.relative_to(d)) for p in d.rglob("*.t7"))
+    return sorted(str(p.relative_to(T7_FIXTURES)) for p in T7_FIXTURES.rglob("*.t7"))
 
 
 def same_float(a: float, b: float) -> bool:

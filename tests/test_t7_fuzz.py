@@ -33,6 +33,7 @@ from compat.nn.t7_checks import overlaps
 from compat.t7 import T7FormatError, T7Object, T7Table, load, save
 from compat.t7.api import sniff
 from compat.t7.reader import MAX_EXPANDED_ELEMENTS
+from tests.conftest import T7_FIXTURES
 
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE / "t7_corpus"
@@ -41,17 +42,8 @@ MAX_SECONDS = 1.0
 HEAP_FACTOR, HEAP_CONSTANT = 32, 32 << 20
 
 
-def _fixture_dir():
-    for candidate in (HERE.parent.parent / "shared" / "fixtures" / "t7", Path("/work/shared/fixtures/t7")):
-        if candidate.is_dir():
-            return candidate
-    return None
-
-
-FIXTURES = _fixture_dir()
-FILES = sorted(p for p in FIXTURES.rglob("*.t7") if p.name not in SKIP) if FIXTURES else []
-DATA = {p.relative_to(FIXTURES).as_posix(): p.read_bytes() for p in FILES}
-needs_fixtures = pytest.mark.skipif(not DATA, reason="Torch7 fixtures (shared/fixtures/t7) not found")
+FILES = sorted(p for p in T7_FIXTURES.rglob("*.t7") if p.name not in SKIP)
+DATA = {p.relative_to(T7_FIXTURES).as_posix(): p.read_bytes() for p in FILES}
 
 
 def own_format(data):
@@ -180,12 +172,10 @@ def _fuzz(names):
     run()
 
 
-@needs_fixtures
 def test_fuzz_binary_fixtures():
     _fuzz(sorted(n for n, d in DATA.items() if own_format(d) == "binary"))
 
 
-@needs_fixtures
 def test_fuzz_ascii_fixtures():
     _fuzz(sorted(n for n, d in DATA.items() if own_format(d) == "ascii"))
 
@@ -216,7 +206,6 @@ SAMPLE = textwrap.dedent("""
 """)
 
 
-@needs_fixtures
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS and /proc: Linux only")
 def test_sample_under_address_space_limit():
     """A sample loaded with the address space capped at current use + 256 MB (torch allocations

@@ -103,17 +103,17 @@ class _SpatialConv(Conv2dShape):
         return gi, gw, gb
 
     def _grad_input_by_fold(self, x, g):
-        """gradInput = col2im(W^T gradOutput_cols), as Torch7's THNN does: for few input planes this is
-        2-3x faster than oneDNN's backward-data kernel (measured for the CIFAR net's first layer).
+        """gradInput = col2im(W^T gradOutput_cols), as Torch7's THNN does: for few input planes this
+        beats oneDNN's backward-data kernel (docs/design.md, "Measured figures").
 
         col2im is done as kH*kW strided adds: first the kW column shifts of each kernel row into a
-        row buffer, then the kH row shifts into the (padded) gradInput; 1.6x faster than F.fold here.
+        row buffer, then the kH row shifts into the (padded) gradInput (cheaper than F.fold).
         The batch goes through in chunks whose columns fit in about 4 MiB, so that the adds read
-        what the matmul has just written from cache (CIFAR conv1: 4.5 -> 4.0 ms)."""
+        what the matmul has just written from cache."""
         n, (h, w) = g.shape[0], g.shape[-2:]
         cin, kh, kw, dh, dw = self.nInputPlane, self.kH, self.kW, self.dH, self.dW
         hp, wp = x.shape[-2] + 2 * self.padH, x.shape[-1] + 2 * self.padW
-        # a contiguous W^T (19 KB for the CIFAR net): matmul on the transposed view ran 4x slower
+        # a contiguous W^T (small): the matmul on a transposed view is much slower
         wt = self.weight.view(self.nOutputPlane, -1).t().contiguous()
         gcols = g.reshape(n, self.nOutputPlane, h * w)
         chunk = max(1, min(n, _FOLD_CHUNK_BYTES // (cin * kh * kw * h * w * g.element_size())))

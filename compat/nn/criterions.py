@@ -13,8 +13,9 @@ import copy
 import torch
 import torch.nn.functional as F
 
+from compat._lua import FLOAT_TYPES
 from compat.nn.activations import LogSoftMax
-from compat.nn.module import _TYPE_NAMES, autograd_active, call_tracked, check_tensor
+from compat.nn.module import autograd_active, call_tracked, check_tensor
 from compat.t7 import T7Storage
 
 _nll = torch.ops.aten.nll_loss_forward.default
@@ -57,9 +58,9 @@ class Criterion(torch.nn.Module):
     def type(self, dst_type=None):
         if dst_type is None:
             raise ValueError("Criterion.type: must provide a type to convert to (Lua semantics)")
-        dtype = _TYPE_NAMES.get(dst_type, dst_type)
+        dtype = FLOAT_TYPES.get(dst_type, dst_type)
         if not isinstance(dtype, torch.dtype):
-            raise ValueError(f"Criterion.type: expecting a Lua type name {sorted(_TYPE_NAMES)} or a torch.dtype, "
+            raise ValueError(f"Criterion.type: expecting a Lua type name {sorted(FLOAT_TYPES)} or a torch.dtype, "
                              f"got {dst_type!r}")
         return self.to(dtype=dtype)
 

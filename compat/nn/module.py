@@ -47,19 +47,12 @@ import weakref
 
 import torch
 
+from compat._lua import FLOAT_TYPES, type_name
+
 logger = logging.getLogger(__name__)
 
 _state = threading.local()
 
-_TYPE_NAMES = {
-    'torch.DoubleTensor': torch.float64,
-    'torch.FloatTensor': torch.float32,
-    'torch.HalfTensor': torch.float16,
-    'torch.CudaTensor': torch.float32,
-    'torch.CudaDoubleTensor': torch.float64,
-}
-_DTYPE_NAMES = {torch.float64: 'torch.DoubleTensor', torch.float32: 'torch.FloatTensor',
-                torch.float16: 'torch.HalfTensor'}
 
 
 def autograd_active():
@@ -364,15 +357,15 @@ class Module(torch.nn.Module):
             t = ps[0] if ps else self.output
             if not isinstance(t, torch.Tensor):        # a table output: the default type
                 t = torch.empty(0)
-            name = _DTYPE_NAMES.get(t.dtype, str(t.dtype))
+            name = type_name(t.dtype)
             if t.is_cuda:   # Lua: CudaTensor is float32, CudaDoubleTensor float64, ...
                 name = 'torch.CudaTensor' if t.dtype == torch.float32 else name.replace('torch.', 'torch.Cuda')
             return name
         if isinstance(dst_type, str):
-            if dst_type not in _TYPE_NAMES:
-                raise ValueError(f"type(): expecting one of {sorted(_TYPE_NAMES)} or a torch.dtype, "
+            if dst_type not in FLOAT_TYPES:
+                raise ValueError(f"type(): expecting one of {sorted(FLOAT_TYPES)} or a torch.dtype, "
                                  f"got {dst_type!r}")
-            dtype = _TYPE_NAMES[dst_type]
+            dtype = FLOAT_TYPES[dst_type]
             if dst_type.startswith('torch.Cuda'):
                 return self.to(device='cuda', dtype=dtype)
             return self.to(dtype=dtype)

@@ -11,16 +11,14 @@ import logging
 
 import torch
 
+from compat._lua import lua_tostring
+
 logger = logging.getLogger(__name__)
 
 
-def lua_tostring(x):
-    """Lua's ``tostring`` of a number (LuaJIT: ``%.14g``)."""
-    if isinstance(x, torch.Tensor):
-        x = x.item()
-    if isinstance(x, bool) or not isinstance(x, (int, float)):
-        return str(x)
-    return '%.14g' % x
+def _error_text(error):
+    """The printed error: a number (a criterion run under autograd returns a 0-d tensor)."""
+    return lua_tostring(error.item() if isinstance(error, torch.Tensor) else error)
 
 
 class _Dataset:
@@ -88,11 +86,11 @@ class StochasticGradient:
             if self.hookIteration:
                 self.hookIteration(self, iteration, current_error)
             if self.verbose:
-                print("# current error = " + lua_tostring(current_error))
+                print("# current error = " + _error_text(current_error))
             iteration += 1
             lr = self.learningRate / (1 + iteration * self.learningRateDecay)
             if self.maxIteration > 0 and iteration > self.maxIteration:
                 print("# StochasticGradient: you have reached the maximum number of iterations")
-                print("# training error = " + lua_tostring(current_error))
+                print("# training error = " + _error_text(current_error))
                 break
         return current_error

@@ -11,6 +11,7 @@ import logging
 import torch
 
 from compat import t7
+from compat._lua import type_name
 from compat.nn import (
     activations,
     containers,
@@ -21,7 +22,7 @@ from compat.nn import (
     shape,
     t7_checks,
 )
-from compat.nn.module import _DTYPE_NAMES, Module
+from compat.nn.module import Module
 from compat.t7.reader import reserve
 
 logger = logging.getLogger(__name__)
@@ -184,7 +185,7 @@ def _load_mse(table):
 def _type_name(m):
     ps = list(torch.nn.Module.parameters(m))
     t = ps[0] if ps else m.output if isinstance(m.output, torch.Tensor) else torch.empty(0)
-    return _DTYPE_NAMES.get(t.dtype, 'torch.DoubleTensor')
+    return type_name(t.dtype, 'torch.DoubleTensor') if t.is_floating_point() else 'torch.DoubleTensor'
 
 
 def _empty_like_type(m):

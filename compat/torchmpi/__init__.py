@@ -15,6 +15,7 @@ TorchMPI.
 import logging
 
 from automatedparallelization import comm as _comm
+from compat.torchmpi import nn  # noqa: F401  (mpi.nn, as require('torchmpi.nn'))
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +84,3 @@ def allgatherTensor(input, output=None):
                          "as in TorchMPI)")
     output.resize_(gathered.shape).copy_(gathered)
     return output
-
-
-from compat.torchmpi import nn  # noqa: E402,F401  (mpi.nn, as require('torchmpi.nn'))

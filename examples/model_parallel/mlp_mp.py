@@ -16,7 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import automatedparallelization  # noqa: E402  (Lua: require 'automatedparallelization')
 from automatedparallelization import comm  # noqa: E402
-from automatedparallelization.nodemodule import gather_model  # noqa: E402
+from automatedparallelization.mp_convert import gather_model  # noqa: E402
 from compat import nn  # noqa: E402
 from compat import torch  # noqa: E402
 from mlp_dense import arguments, build, make_data, train  # noqa: E402

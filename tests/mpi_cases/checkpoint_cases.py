@@ -8,7 +8,10 @@ import numpy as np
 import torch
 
 from automatedparallelization import comm
-from automatedparallelization.checkpoint import load_checkpoint, save_checkpoint
+from automatedparallelization import datamodule as automation
+from automatedparallelization.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from compat import nn
+from tests.mpi_cases import needs_ranks
 
 R, P = comm.rank(), comm.size()
 STEPS, AT = 8, 3
@@ -129,7 +132,7 @@ def case_other_world_size_is_refused_on_every_rank():
     if R == 0:
         raw = torch.load(more, weights_only=True)
         raw["world_size"] = P + 1
-        raw["rng"].append(raw["rng"][0])
+        raw["ranks"].append(raw["ranks"][0])
         torch.save(raw, more)
     comm.barrier()
     _raises_everywhere(ValueError, lambda: load_checkpoint(more, model, opt),
@@ -149,4 +152,101 @@ def case_failed_save_and_load_raise_on_every_rank():
     path = os.path.join(d, "other_model.pt")
     save_checkpoint(path, torch.nn.Linear(3, 3))
     _raises_everywhere(RuntimeError, lambda: load_checkpoint(path, model), "state_dict")
+    _cleanup(d)
+
+
+# --- data-parallel training (parallelize): per-rank state and the schedule position ---------------
+DP_TOTAL, DP_AT, DP_EVERY = 17, 8, 3        # 8 % 3 != 0: the checkpoint falls between synchronizations
+
+
+def _dp_model(init_seed, optimizer, sync):
+    """A parallelized model over an uneven split (the last rank has one sample fewer), its optimizer
+    (None for the Lua way: compat.nn, ``updateParameters``) and this rank's shard."""
+    torch.manual_seed(init_seed)
+    if optimizer == "lua":
+        model = nn.Sequential().add(nn.Linear(6, 8)).add(nn.Tanh()).add(nn.Linear(8, 2))
+    else:
+        model = torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.Tanh(), torch.nn.Linear(8, 2))
+    g = torch.Generator().manual_seed(4321)
+    n = 7 * P - 1
+    X, Y = torch.randn(n, 6, generator=g), torch.randn(n, 2, generator=g)
+    x, y, size = automation.parallelize(X, Y, model, n, batchSize=DP_EVERY, sync=sync)
+    opt = (None if optimizer == "lua" else torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+           if optimizer == "sgd" else torch.optim.Adam(model.parameters(), lr=0.01))
+    return model, opt, (x, y, size)
+
+
+def _dp_train(model, opt, shard, start, stop):
+    """Per-sample steps ``start``..``stop - 1`` over the shard; the input noise draws on this rank's RNG."""
+    x, y, size = shard
+    criterion = nn.MSECriterion()
+    for i in range(start, stop):
+        j = i % size
+        xj = x[j:j + 1] + 0.1 * torch.randn(1, 6)
+        if opt is None:                          # Lua: zeroGradParameters, forward, backward, update
+            model.zeroGradParameters()
+            out = model.forward(xj)
+            criterion.forward(out, y[j:j + 1])
+            model.backward(xj, criterion.backward(out, y[j:j + 1]))
+            model.updateParameters(0.05)
+            continue
+        opt.zero_grad()
+        torch.nn.functional.mse_loss(model(xj), y[j:j + 1]).backward()
+        opt.step()
+
+
+@needs_ranks(2, 3)
+def case_data_parallel_resume_is_exact_mid_interval():
+    """sync='model' (ranks differ between synchronizations) and 'gradients', SGD with momentum and
+    Adam on a torch.nn model, and a compat.nn model trained the Lua way: resuming from a checkpoint
+    taken between two synchronizations gives, on every rank, the same bits as the uninterrupted
+    run, and the same number of synchronizations."""
+    d = _shared_dir()
+    for sync in ("model", "gradients"):
+        for optimizer in ("sgd", "adam", "lua"):
+            path = os.path.join(d, f"{sync}-{optimizer}.pt")
+            ref, ref_opt, shard = _dp_model(0, optimizer, sync)
+            _seed_everything(2000 + R)
+            _dp_train(ref, ref_opt, shard, 0, DP_TOTAL)
+            model, opt, shard = _dp_model(0, optimizer, sync)
+            _seed_everything(2000 + R)
+            _dp_train(model, opt, shard, 0, DP_AT)
+            if sync == "model":              # the point of the test: the ranks differ right now
+                flat = torch.cat([p.detach().reshape(-1) for p in torch.nn.Module.parameters(model)])
+                assert not torch.equal(comm.allgather(flat.unsqueeze(0)), flat.expand(P, -1))
+            save_checkpoint(path, model, opt, iteration=DP_AT)
+            _dp_train(model, opt, shard, DP_AT, DP_AT + 2)      # progress the resume must forget
+            fresh, fresh_opt, shard = _dp_model(55, optimizer, sync)
+            _seed_everything(9)
+            iteration, _ = load_checkpoint(path, fresh, fresh_opt)
+            _dp_train(fresh, fresh_opt, shard, iteration, DP_TOTAL)
+            for (name, a), b in zip(torch.nn.Module.named_parameters(ref), torch.nn.Module.parameters(fresh)):
+                assert torch.equal(a, b), (f"{sync}/{optimizer} rank {R}: {name} differs from the "
+                                           f"uninterrupted run by {(a - b).abs().max()}")
+            assert automation.handle(fresh).syncs == automation.handle(ref).syncs
+            for m in (ref, model, fresh):
+                automation.unparallelize(m)
+    _cleanup(d)
+
+
+def case_damaged_checkpoint_raises_checkpoint_error_on_every_rank():
+    d = _shared_dir()
+    model, opt = _build(0)
+    path = os.path.join(d, "ckpt.pt")
+    save_checkpoint(path, model, opt, iteration=1)
+    if R == 0:
+        with open(path, "r+b") as f:
+            f.truncate(os.path.getsize(path) // 2)
+    comm.barrier()
+    _raises_everywhere(CheckpointError, lambda: load_checkpoint(path, model, opt), path, f"rank {R}")
+    # one rank alone sees a damaged file (a path that differs per rank): every rank raises the same type
+    save_checkpoint(os.path.join(d, "whole.pt"), model, opt)
+    mine = os.path.join(d, f"rank{R}.pt")
+    if R == P - 1:
+        with open(mine, "wb") as f:
+            f.write(b"junk")
+    else:
+        shutil.copyfile(os.path.join(d, "whole.pt"), mine)
+    comm.barrier()
+    _raises_everywhere(CheckpointError, lambda: load_checkpoint(mine, model, opt), f"rank {P - 1}")
     _cleanup(d)

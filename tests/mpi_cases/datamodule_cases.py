@@ -4,7 +4,6 @@ Expected values come from independent computations: a single process training on
 the ranks' mini-batches (plain PyTorch / a compat.nn clone fed the whole batch), the mean of the
 ranks' pre-synchronization tensors gathered with comm.allgather, and schedule arithmetic.
 """
-import time
 
 import torch
 
@@ -54,12 +53,21 @@ def case_sharding_partitions_exactly():
         assert max(sizes) - min(sizes) <= 1 and sum(sizes) == n, sizes
 
 
-def _native_gradients_run(dtype, tol, set_to_none, overlap=False, bucket_bytes=25 * 2 ** 20):
+def _native_gradients_run(dtype, tol, set_to_none, path, bucket_bytes=None):
+    """Synchronous SGD on ``path`` ('shared-memory', 'mpi-overlap' or 'mpi', named explicitly and
+    checked: one rank has nothing to share, so 'shared-memory' is then the plain MPI overlap path)."""
     B, steps = 2, 3
     X, Y = _data(P * B * steps, dtype)
     model = _native(100 + R, dtype)              # different on every rank: parallelize broadcasts rank 0's
-    x, y, n = automation.parallelize(X, Y, model, X.shape[0], batchSize=1, sync="gradients",
-                                     samples_per_backward=B, overlap=overlap, bucket_bytes=bucket_bytes)
+    comm.configure(shared_memory=path == "shared-memory")
+    try:
+        x, y, n = automation.parallelize(X, Y, model, X.shape[0], batchSize=1, sync="gradients",
+                                         samples_per_backward=B, overlap=path != "mpi",
+                                         bucket_bytes=bucket_bytes)
+    finally:
+        comm.configure(shared_memory=True)
+    expected = "mpi-overlap" if path == "shared-memory" and P == 1 else path
+    assert automation.handle(model).path == expected, (automation.handle(model).path, expected)
     assert n == B * steps
     ref = _native(100, dtype)
     assert torch.equal(_flat(model), _flat(ref))
@@ -78,16 +86,19 @@ def _native_gradients_run(dtype, tol, set_to_none, overlap=False, bucket_bytes=2
     assert automation.handle(model).syncs == steps
 
 
-def case_gradients_native_sgd_equals_union_float32():
-    _native_gradients_run(torch.float32, 1e-6, set_to_none=True)
+def case_gradients_native_path_shared_memory():
+    _native_gradients_run(torch.float32, 1e-6, set_to_none=True, path="shared-memory")
+    _native_gradients_run(torch.float64, 1e-12, set_to_none=False, path="shared-memory")
 
 
-def case_gradients_native_sgd_equals_union_float64():
-    _native_gradients_run(torch.float64, 1e-12, set_to_none=False)
+def case_gradients_native_path_mpi_blocking():
+    _native_gradients_run(torch.float32, 1e-6, set_to_none=True, path="mpi")
+    _native_gradients_run(torch.float64, 1e-12, set_to_none=False, path="mpi", bucket_bytes=64)
 
 
-def case_gradients_native_overlap_small_buckets():
-    _native_gradients_run(torch.float64, 1e-12, set_to_none=True, overlap=True, bucket_bytes=64)
+def case_gradients_native_path_mpi_overlap_small_buckets():
+    _native_gradients_run(torch.float64, 1e-12, set_to_none=True, path="mpi-overlap", bucket_bytes=64)
+    _native_gradients_run(torch.float32, 1e-6, set_to_none=False, path="mpi-overlap")
 
 
 def case_gradients_compat_update_parameters_equals_union():
@@ -193,7 +204,6 @@ def case_uneven_shards_no_hang_and_exact():
 @needs_ranks(2, 3)
 def case_architecture_mismatch_raises_on_every_rank():
     model = torch.nn.Linear(3, 5 if R == P - 1 else 4)
-    started = time.monotonic()
     try:
         automation.parallelize(torch.zeros(6, 3), torch.zeros(6), model, 6)
     except ValueError as exc:
@@ -201,7 +211,6 @@ def case_architecture_mismatch_raises_on_every_rank():
         assert "differs between ranks" in text and f"rank {P - 1}" in text and "weight" in text, text
     else:
         raise AssertionError("no error for different architectures")
-    assert time.monotonic() - started < 10
 
 
 def case_bad_arguments():
@@ -243,7 +252,7 @@ def case_bad_arguments():
 def case_manual_synchronize_model_and_unparallelize():
     N = 4 * P
     X, Y = _data(N, torch.float64, seed=9)
-    from compat import torchmpi as mpi              # TorchMPI handles, as a migrated Lua script passes them
+    from compat import torchmpi as mpi  # TorchMPI handles, as a migrated Lua script passes them
     mpi.start(withCuda=False)
     model = _compat(1100 + R)
     x, y, n = automation.parallelize(X, Y, model, N, mpi, mpi.nn, -1)
@@ -350,17 +359,55 @@ def case_nonfinite_guard_acts_alike_on_every_rank():
         raise AssertionError("nonfinite='skip' with sync='model' accepted")
 
 
-def case_gradients_through_shared_memory_and_through_mpi():
-    """On one machine the gradients are averaged in shared memory; configure(shared_memory=False)
-    takes the MPI-collective path. Both equal one process training on the union."""
-    for shared in (True, False):
+def case_path_policy_is_reported():
+    """The path each model gets, per the documented policy: shared memory for a torch.nn model's
+    float gradients on one machine (overlap does not apply there), the MPI collectives for
+    compat.nn models and when shared memory is off, blocking for nonfinite in model mode."""
+    X, Y = _data(P * 2, torch.float64)
+    cases = [(_native, dict(), True, "shared-memory" if P > 1 else "mpi-overlap"),
+             (_native, dict(overlap=False), True, "shared-memory" if P > 1 else "mpi"),
+             (_native, dict(), False, "mpi-overlap"),
+             (_native, dict(overlap=False), False, "mpi"),
+             (_native, dict(sync="model", nonfinite="raise"), False, "mpi"),
+             (_compat, dict(), True, "mpi")]
+    for build, kwargs, shared, expected in cases:
         comm.configure(shared_memory=shared)
         try:
-            _native_gradients_run(torch.float32, 1e-6, set_to_none=True)
-            _native_gradients_run(torch.float64, 1e-12, set_to_none=False, overlap=True, bucket_bytes=64)
-            model = _native(7, torch.float64)
-            automation.parallelize(*_data(P * 2, torch.float64), model, P * 2, batchSize=1, sync="gradients")
-            reducers = [f.reducer for f in automation.handle(model).gradflats]
-            assert all((r is not None) == (shared and P > 1) for r in reducers), (shared, reducers)
+            model = build(7, torch.float64)
+            automation.parallelize(X, Y, model, P * 2, batchSize=1, **dict(dict(sync="gradients"), **kwargs))
         finally:
             comm.configure(shared_memory=True)
+        got = automation.handle(model).path
+        assert got == expected, (build.__name__, kwargs, shared, got, expected)
+        reducers = [f.reducer for f in automation.handle(model).gradflats]
+        assert all((r is not None) == (got == "shared-memory") for r in reducers), (got, reducers)
+
+
+def _shm_mappings():
+    with open("/proc/self/maps") as maps:
+        return {line.split(None, 5)[-1].strip() for line in maps if "/dev/shm/torchad-" in line}
+
+
+def case_dropped_model_is_freed_with_its_shared_memory():
+    """A parallelized model that the user drops is freed (weakref dead after del + gc.collect()),
+    and so is its shared-memory mapping (the torch.nn model's gradient slot); for both a torch.nn
+    and a compat.nn model (whose Lua flat gradient buffer is averaged through MPI)."""
+    import gc
+    import weakref
+    for build, dtype, mapped in ((_native, torch.float32, P > 1), (_compat, torch.float64, False)):
+        before = _shm_mappings()
+        model = build(7, dtype)
+        X, Y = _data(P * 4, dtype)
+        automation.parallelize(X, Y, model, X.shape[0], batchSize=2, sync="gradients")
+        if build is _native:
+            torch.nn.functional.mse_loss(model(X[:2]), Y[:2]).backward()
+        else:
+            model.forward(X[:2])
+            model.backward(X[:2], torch.ones(2, 3, dtype=dtype))
+        added = _shm_mappings() - before
+        assert len(added) == int(mapped), (build.__name__, added, P)
+        ref = weakref.ref(model)
+        del model
+        gc.collect()
+        assert ref() is None, f"{build.__name__}: the model survived del + gc.collect()"
+        assert not (_shm_mappings() & added), f"{build.__name__}: its shared mapping survived"

@@ -93,3 +93,29 @@ def case_raise_policy_raises_on_every_rank():
     else:
         raise AssertionError(f"rank {R}: expected FloatingPointError")
     assert torch.equal(_flat(model), before)
+
+
+def _outcome(fn):
+    try:
+        fn()
+    except Exception as exc:
+        return type(exc), str(exc)
+    return None, ""
+
+
+def case_raise_on_every_rank():
+    """One rank's error becomes every rank's: its own exception there, elsewhere one of the same
+    class for TypeError/ValueError families (an importable subclass kept), else RuntimeError."""
+    from automatedparallelization.checkpoint import CheckpointError
+    assert _outcome(lambda: guard.raise_on_every_rank(None, None, "nothing")) == (None, "")
+    for error, others in ((CheckpointError("file x is damaged"), CheckpointError),
+                          (TypeError("size: expected an int"), TypeError),
+                          (FileNotFoundError("no such file"), RuntimeError),
+                          (UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte"), ValueError)):
+        mine = error if R == BAD else None
+        cls, text = _outcome(lambda: guard.raise_on_every_rank(mine, None, "loading"))
+        if R == BAD:
+            assert cls is type(error) and text == str(error), (cls, text)
+        else:
+            assert cls is others, (cls, others)
+            assert text == f"loading failed on rank(s) [{BAD}] of {P}: rank {BAD}: {type(error).__name__}: {error}"

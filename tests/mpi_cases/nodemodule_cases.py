@@ -11,7 +11,7 @@ import torch
 
 import automatedparallelization  # noqa: F401  (registers nn.MP*)
 from automatedparallelization import comm
-from automatedparallelization.nodemodule import gather_model, shard_model
+from automatedparallelization.mp_convert import gather_model, shard_model
 from compat import nn, optim
 from compat import torch as ltorch
 from tests.mpi_cases import needs_ranks

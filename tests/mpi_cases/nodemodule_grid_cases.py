@@ -8,7 +8,7 @@ import torch
 
 import automatedparallelization  # noqa: F401
 from automatedparallelization import comm
-from automatedparallelization.nodemodule import gather_model
+from automatedparallelization.mp_convert import gather_model
 from compat import nn, optim
 from tests.mpi_cases import needs_ranks
 
