@@ -20,7 +20,6 @@ import struct
 import subprocess
 import sys
 import textwrap
-import time
 import tracemalloc
 from pathlib import Path
 
@@ -38,7 +37,6 @@ from tests.conftest import T7_FIXTURES
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE / "t7_corpus"
 SKIP = {"more_modules_reference.t7"}  # 3.8 MB: too slow to mutate thousands of times
-MAX_SECONDS = 1.0
 HEAP_FACTOR, HEAP_CONSTANT = 32, 32 << 20
 
 
@@ -139,9 +137,9 @@ def random_mutations(rng):
 # --- the property ------------------------------------------------------------------------------
 
 def load_checked(data, format):
-    """Load ``data``; fail on any exception but T7FormatError, on > 1 s, or on an unbounded heap peak."""
+    """Load ``data``; fail on any exception but T7FormatError, or on an unbounded heap peak. (Time is
+    not asserted: parse cost is checked as a count in test_t7_errors, timed in benchmarks/bench_t7.py.)"""
     tracemalloc.start()
-    started = time.monotonic()
     try:
         load(io.BytesIO(data), format)
     except T7FormatError:
@@ -150,10 +148,8 @@ def load_checked(data, format):
         raise AssertionError(f"{type(exc).__name__} escaped compat.t7.load({format!r}) on a "
                              f"{len(data)}-byte input: {exc}") from exc
     finally:
-        elapsed = time.monotonic() - started
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
-    assert elapsed < MAX_SECONDS, f"load took {elapsed:.2f} s on a {len(data)}-byte input"
     bound = HEAP_FACTOR * len(data) + HEAP_CONSTANT
     assert peak <= bound, f"heap peak {peak} bytes > {bound} for a {len(data)}-byte input"
 
