@@ -1,0 +1,69 @@
+"""Lua's meaning in Python, for code translated from Lua Torch7 (by ``torchad-migrate`` or by hand).
+
+    from compat import lua
+    lua.index(t, 1)          # Lua t[1]: list -> t[0]; Table -> t[1]; 1-D tensor -> a number
+    lua.concat('n=', 3.0)    # Lua 'n=' .. 3.0 -> 'n=3'
+    lua.truth(0)             # True: only nil and false are false in Lua
+    lua.invoke(x, 'max', 1)  # Lua x:max(1): values and 1-based indices for a tensor
+
+Every helper dispatches on the value it receives (a string, a Lua table, a tensor, any object), so
+it keeps Lua's meaning where the type cannot be known before running. ``Table`` and ``LuaDataset``
+stand for Lua tables; ``string``, ``table``, ``math``, ``os``, ``io`` are Lua's libraries;
+``torch.<name>`` are Torch7's functions whose PyTorch namesakes differ (``torch.max(x, 2)`` gives
+1-based indices, ``torch.range`` is inclusive). Importing this module changes nothing global.
+"""
+import sys as _sys
+import types as _types
+
+import torch as _torch
+
+from compat.lua.values import (  # noqa: F401
+    LuaError, and_, assert_, concat, error, first, or_, pcall, print, range, select, tonumber,
+    tostring, truth, type, unpack,
+)
+from compat.lua.tables import (  # noqa: F401
+    LuaDataset, Table, getmetatable, index, insert, ipairs, length, pairs, remove, setindex,
+    setmetatable, table,
+)
+from compat.lua.strings import string  # noqa: F401
+from compat.lua.system import File, io, math, os  # noqa: F401
+from compat.lua.tensors import LUA_TENSOR_METHODS, TORCH as _TORCH
+
+torch = _types.SimpleNamespace(**_TORCH)
+torch.__doc__ = "Torch7 functions whose PyTorch namesakes differ (1-based dims and indices, numbers)."
+
+#: Lua's global ``arg``: the command-line words after the script (``arg[0]`` was the script).
+arg = _sys.argv[1:]
+
+
+def invoke(obj, name, *args):
+    """Lua's method call ``obj:name(...)`` on any value.
+
+    - a tensor: Torch7's method where it differs from PyTorch's (see ``compat.lua.tensors``),
+      else PyTorch's method of that name;
+    - a string: the ``string`` library (``s:format(...)``, ``s:sub(2, 4)``);
+    - a Lua table (dict): the function stored at ``obj[name]`` called with ``obj`` first, as Lua does;
+    - any other object: its Python method ``obj.name(...)``.
+    """
+    if isinstance(obj, _torch.Tensor):
+        method = LUA_TENSOR_METHODS.get(name)
+        if method is not None:
+            return method(obj, *args)
+        return getattr(obj, name)(*args)
+    if isinstance(obj, str):
+        return getattr(string, name)(obj, *args)
+    if isinstance(obj, dict):
+        function = obj[name] if isinstance(obj, Table) else obj.get(name)
+        if function is None:
+            raise TypeError(f"attempt to call method {name!r} (a nil value) of a Lua table")
+        return function(obj, *args)
+    if obj is None:
+        raise TypeError(f"attempt to index a nil value (calling method {name!r})")
+    return getattr(obj, name)(*args)
+
+
+def call(function, *args):
+    """Lua's call ``f(...)``, with Lua's error when ``f`` is nil."""
+    if function is None:
+        raise TypeError("attempt to call a nil value")
+    return function(*args)
