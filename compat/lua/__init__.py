@@ -12,6 +12,8 @@ stand for Lua tables; ``string``, ``table``, ``math``, ``os``, ``io`` are Lua's 
 ``torch.<name>`` are Torch7's functions whose PyTorch namesakes differ (``torch.max(x, 2)`` gives
 1-based indices, ``torch.range`` is inclusive). Importing this module changes nothing global.
 """
+import gc as _gc
+import os as _os
 import sys as _sys
 import types as _types
 
@@ -19,11 +21,11 @@ import torch as _torch
 
 from compat.lua.values import (  # noqa: F401
     LuaError, and_, assert_, concat, error, first, or_, pcall, print, range, select, tonumber,
-    tostring, truth, type, unpack,
+    tostring, truth, type, unpack, values, iterate,
 )
 from compat.lua.tables import (  # noqa: F401
     LuaDataset, Table, getmetatable, index, insert, ipairs, length, pairs, remove, setindex,
-    setmetatable, table,
+    setmetatable, table, next, rawget, rawset, rawequal,
 )
 from compat.lua.strings import string  # noqa: F401
 from compat.lua.system import File, io, math, os  # noqa: F401
@@ -67,3 +69,38 @@ def call(function, *args):
     if function is None:
         raise TypeError("attempt to call a nil value")
     return function(*args)
+
+
+def collectgarbage(option="collect", *args):
+    """Lua ``collectgarbage()``: a collection (``'count'`` gives 0: Python does not expose it)."""
+    if option == "count":
+        return 0
+    _gc.collect()
+    return 0
+
+
+_LOADED = {}
+
+
+def dofile(path, env):
+    """Lua ``dofile('x.lua')``, translated: runs the translated ``x.py`` in the globals ``env`` (Lua
+    files share one global table) and returns its ``lua_return``. The path is looked up next to the
+    running script first, then in the working folder."""
+    here = _os.path.dirname(_os.path.abspath(env.get("__file__", "."))) if env.get("__file__") else "."
+    found = next_to = _os.path.join(here, path)
+    if not _os.path.isfile(next_to):
+        found = path
+    with open(found, encoding="utf-8") as f:
+        code = compile(f.read(), found, "exec")
+    env.pop("lua_return", None)
+    exec(code, env)  # noqa: S102 (Lua's dofile runs a file in the same global table)
+    return env.pop("lua_return", None)
+
+
+def require_file(path, env):
+    """Lua ``require 'name'`` of a local module, translated: :func:`dofile` once, then its value."""
+    key = _os.path.abspath(path)
+    if key not in _LOADED:
+        value = dofile(path, env)
+        _LOADED[key] = True if value is None else value
+    return _LOADED[key]

@@ -252,3 +252,27 @@ class _TableLibrary:
 
 
 table = _TableLibrary()
+
+
+def next(t, key=None):  # noqa: A001 (Lua's name)
+    """Lua ``next(t [, key])``: the entry after ``key`` (the first when nil), or None."""
+    entries = pairs(t)
+    keys = [k for k, _ in entries]
+    position = 0 if key is None else keys.index(key) + 1
+    return entries[position] if position < len(entries) else None
+
+
+def rawget(t, key):
+    """Lua ``rawget``: ``t[key]`` without the metatable."""
+    return dict.get(t, key) if isinstance(t, dict) else index(t, key)
+
+
+def rawset(t, key, value):
+    """Lua ``rawset``: ``t[key] = value`` without the metatable."""
+    setindex(t, key, value)
+    return t
+
+
+def rawequal(a, b):
+    """Lua ``rawequal``: identity for tables, equality for other values."""
+    return a is b if isinstance(a, (dict, list)) else a == b

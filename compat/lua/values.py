@@ -159,3 +159,26 @@ def assert_(value, message=None, *rest):
         raise LuaError(message if message is not None else "assertion failed!")
     return value
 
+
+
+def values(result, count):
+    """``count`` values of a call, as Lua adjusts them (missing ones nil, extra ones dropped)."""
+    if isinstance(result, tuple) and not isinstance(result, torch.Size):
+        items = list(result)
+    else:
+        items = [result]
+    return tuple(items[:count] + [None] * (count - len(items)))
+
+
+def iterate(function, state=None, control=None):
+    """Lua's generic ``for`` over ``f, s, c`` (call ``f(s, c)`` until nil), or over a Python iterable."""
+    if not callable(function):
+        yield from function
+        return
+    while True:
+        result = function(state, control)
+        first_value = result[0] if isinstance(result, tuple) else result
+        if first_value is None:
+            return
+        control = first_value
+        yield result
