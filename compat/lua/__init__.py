@@ -21,7 +21,7 @@ import torch as _torch
 
 from compat.lua.values import (  # noqa: F401
     LuaError, and_, assert_, concat, error, first, or_, pcall, print, range, select, tonumber,
-    tostring, truth, type, unpack, values, iterate,
+    tostring, truth, type, unpack, values, expand, iterate,
 )
 from compat.lua.tables import (  # noqa: F401
     LuaDataset, Table, getmetatable, index, insert, ipairs, length, pairs, remove, setindex,

@@ -28,7 +28,7 @@ class Table(T7Table):
     __slots__ = ("_metatable",)
 
     def __missing__(self, key):
-        meta = getattr(self, "_metatable", None)
+        meta = getmetatable(self)
         handler = None if meta is None else meta.get("__index")
         if handler is None:
             return None
@@ -77,7 +77,10 @@ def setmetatable(t, metatable):
 
 def getmetatable(t):
     """Lua ``getmetatable(t)``: the metatable given to :func:`setmetatable`, or None."""
-    return getattr(t, "_metatable", None)
+    try:
+        return object.__getattribute__(t, "_metatable")
+    except AttributeError:
+        return None
 
 
 def _position(key, what):

@@ -11,7 +11,7 @@ import torch
 from compat._lua import lua_tostring
 
 __all__ = ["LuaError", "and_", "assert_", "concat", "error", "first", "or_", "pcall", "print", "range",
-           "select", "tonumber", "tostring", "truth", "type", "unpack"]
+           "select", "tonumber", "tostring", "truth", "type", "unpack", "values", "expand", "iterate"]
 
 
 class LuaError(RuntimeError):
@@ -168,6 +168,11 @@ def values(result, count):
     else:
         items = [result]
     return tuple(items[:count] + [None] * (count - len(items)))
+
+
+def expand(result):
+    """Every value of a call as a tuple (a function of several results gives a tuple, others one)."""
+    return tuple(result) if isinstance(result, tuple) and not isinstance(result, torch.Size) else (result,)
 
 
 def iterate(function, state=None, control=None):

@@ -128,12 +128,12 @@ class CallMixin:
     def params(self, args, anonymous=False, self_param=False):
         out = ["self=None"] if self_param else []
         for a in args:
-            if isinstance(a, ast.Varargs):
+            if isinstance(a, (ast.Varargs, ast.Dots)):
                 out.append("*varargs")
             else:
                 out.append(names.python_name(a.id) + "=None")
-        if anonymous and not any(isinstance(a, ast.Varargs) for a in args):
-            out.append("*_")
+        if not any(isinstance(a, (ast.Varargs, ast.Dots)) for a in args):
+            out.append("*_")  # Lua drops extra arguments
         return ", ".join(out)
 
     @staticmethod

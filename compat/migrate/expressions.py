@@ -81,6 +81,10 @@ class ExpressionMixin:
             return "tensor"
         if head in ("nn", "optim") and last[:1].isupper() or dotted in ("torch.CmdLine", "torch.Timer"):
             return "object"
+        if dotted == "assert" and node.args:
+            return self.kind(node.args[0])
+        if dotted in ("io.open", "torch.Timer", "torch.CmdLine"):
+            return "object"
         if dotted in ("tostring", "string.format", "string.rep", "string.sub", "string.upper", "string.lower"):
             return "str"
         return None
@@ -107,10 +111,10 @@ class ExpressionMixin:
         out = [self.expr(n) for n in nodes[:-1]]
         if nodes:
             last = nodes[-1]
-            if isinstance(last, ast.Varargs):
+            if isinstance(last, (ast.Varargs, ast.Dots)):
                 out.append("*varargs")
             elif self.is_multi(last):
-                out.append("*" + wrap(self._expr(last), ATOM))
+                out.append(f"*lua.expand({self._expr(last)[0]})")
             else:
                 out.append(self.expr(last))
         return out
@@ -232,7 +236,8 @@ class ExpressionMixin:
             if sliced is not None:
                 return f"{self.expr(source, ATOM)}[{sliced}]", ATOM
         kind = self.kind(source)
-        if kind == "list" and isinstance(node.idx, ast.Number) and isinstance(node.idx.n, int) and node.idx.n >= 1:
+        if kind == "list" and isinstance(node.idx, ast.Number) and isinstance(node.idx.n, int) \
+                and 1 <= node.idx.n <= self.analysis.literal_lengths.get(getattr(source, "id", None), 0):
             return f"{self.expr(source, ATOM)}[{node.idx.n - 1}]", ATOM
         if kind == "table":
             return f"{self.expr(source, ATOM)}[{self.expr(node.idx)}]", ATOM

@@ -105,6 +105,7 @@ class Analysis:
                 assignments.extend((t.id, "number" if isinstance(node, ast.Fornum) else None) for t in targets)
             elif isinstance(node, (ast.Function, ast.LocalFunction, ast.Method, ast.AnonymousFunction)):
                 assignments.extend((a.id, None) for a in node.args if isinstance(a, ast.Name))
+        self.literal_lengths = self._literal_lengths(chunk, assignments)
         self.kinds = {}
         seen = {}
         for name, value in assignments:
@@ -112,6 +113,26 @@ class Analysis:
             seen.setdefault(name, set()).add(kind)
             self.kinds[name] = kind if seen[name] == {kind} else None
         self.kinds = {k: v for k, v in self.kinds.items() if v is not None}
+
+    @staticmethod
+    def _literal_lengths(chunk, assignments):
+        """Names assigned once, from a sequence literal, that no statement shrinks: name -> length."""
+        counts = {}
+        for name, value in assignments:
+            counts[name] = counts.get(name, 0) + 1
+        lengths = {name: len(value.fields) for name, value in assignments
+                   if counts[name] == 1 and isinstance(value, ast.Table) and value.fields
+                   and all(f.key is None for f in value.fields)
+                   and not isinstance(value.fields[-1].value, (ast.Call, ast.Invoke, ast.Varargs, ast.Dots))}
+        for node in walk(chunk):
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    if isinstance(target, ast.Index) and isinstance(target.value, ast.Name):
+                        lengths.pop(target.value.id, None)
+            elif isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Name) \
+                    and isinstance(node.func, ast.Index) and getattr(node.func.value, "id", None) == "table":
+                lengths.pop(node.args[0].id, None)
+        return lengths
 
     @staticmethod
     def _assignments(node, out):

@@ -186,7 +186,7 @@ class Translator(ExpressionMixin, CallMixin):
             codes = [self.multi_value(values[0], len(targets))]
         else:
             codes = [self.rvalue(t, v) for t, v in zip(targets, values)]
-            if values and isinstance(values[-1], (ast.Call, ast.Invoke)) or any(isinstance(v, ast.Varargs) for v in values):
+            if values and isinstance(values[-1], (ast.Call, ast.Invoke)) or any(isinstance(v, (ast.Varargs, ast.Dots)) for v in values):
                 tail = self.multi_value(values[-1], len(targets) - len(values) + 1)
                 codes = codes[:-1] + ["*" + tail]
             else:
@@ -210,7 +210,7 @@ class Translator(ExpressionMixin, CallMixin):
             self.empty_as_list = False
 
     def multi_value(self, value, count):
-        if isinstance(value, ast.Varargs):
+        if isinstance(value, (ast.Varargs, ast.Dots)):
             return f"lua.values(varargs, {count})"
         dotted = self.dotted(value.func) if isinstance(value, ast.Call) else None
         library = isinstance(value, ast.Invoke) and self.kind(value.source) == "object" or (
