@@ -170,6 +170,9 @@ class ExpressionMixin:
             return package, ATOM
         if node.id in names.LUA_LIBRARIES and not self.scope.is_local(node.id):
             return "lua." + node.id, ATOM
+        if node.id in names.BASE_FUNCTIONS and not self.scope.is_local(node.id) \
+                and node.id not in self.defined_functions:
+            return names.BASE_FUNCTIONS[node.id], ATOM
         return names.python_name(node.id), ATOM
 
     def expr_AnonymousFunction(self, node):
