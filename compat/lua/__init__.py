@@ -20,7 +20,7 @@ import types as _types
 import torch as _torch
 
 from compat.lua.values import (  # noqa: F401
-    LuaError, and_, assert_, concat, error, first, or_, pcall, print, range, select, tonumber,
+    LuaError, and_, assert_, eq, concat, error, first, or_, pcall, print, range, select, tonumber,
     tostring, truth, type, unpack, values, expand, iterate,
 )
 from compat.lua.tables import (  # noqa: F401

@@ -10,7 +10,7 @@ import torch
 
 from compat._lua import lua_tostring
 
-__all__ = ["LuaError", "and_", "assert_", "concat", "error", "first", "or_", "pcall", "print", "range",
+__all__ = ["LuaError", "and_", "eq", "assert_", "concat", "error", "first", "or_", "pcall", "print", "range",
            "select", "tonumber", "tostring", "truth", "type", "unpack", "values", "expand", "iterate"]
 
 
@@ -35,6 +35,15 @@ def and_(a, b):
 def or_(a, b):
     """Lua ``a or b``: ``a`` when it is true in Lua's sense, else ``b()`` (``b`` is a thunk)."""
     return a if truth(a) else b()
+
+
+def eq(a, b):
+    """Lua ``a == b``: tables, tensors and objects are equal only to themselves; numbers and strings
+    by value."""
+    if isinstance(a, (int, float, str, bool)) or a is None:
+        return type(a) == type(b) and a == b if isinstance(a, str) or isinstance(b, str) else a == b \
+            if isinstance(b, (int, float, bool)) or b is None else False
+    return a is b
 
 
 def tostring(value):

@@ -284,6 +284,9 @@ class ExpressionMixin:
                                                               or isinstance(node.left, ast.Nil)):
             other = node.left if isinstance(node.right, ast.Nil) else node.right
             return f"{self.expr(other, CMP + 1)} {'is' if op == '==' else 'is not'} None", CMP
+        if op in ("==", "!=") and not ({self.kind(node.left), self.kind(node.right)} & {"number", "str", "bool"}):
+            test = f"lua.eq({self.expr(node.left)}, {self.expr(node.right)})"
+            return (test, ATOM) if op == "==" else ("not " + test, NOT)
         if prec == CMP:
             return f"{self.expr(node.left, prec + 1)} {op} {self.expr(node.right, prec + 1)}", prec
         if op == "**":

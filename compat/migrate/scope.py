@@ -93,6 +93,11 @@ class Analysis:
             if isinstance(node, ast.Index) and isinstance(node.value, ast.Name) and (
                     node.notation == ast.IndexNotation.DOT or isinstance(node.idx, ast.String)):
                 self.records.add(node.value.id)
+            if isinstance(node, ast.Method) and isinstance(node.source, ast.Name):
+                self.records.add(node.source.id)  # function t:m() makes t a record
+            if isinstance(node, ast.Function) and isinstance(node.name, ast.Index) \
+                    and isinstance(node.name.value, ast.Name):
+                self.records.add(node.name.value.id)
             if isinstance(node, (ast.Function, ast.LocalFunction)) and isinstance(node.name, ast.Name):
                 self.defined_functions.add(node.name.id)
                 assignments.append((node.name.id, "function"))
