@@ -242,12 +242,15 @@ class ExpressionMixin:
         if kind == "list" and isinstance(node.idx, ast.Number) and isinstance(node.idx.n, int) \
                 and 1 <= node.idx.n <= self.analysis.literal_lengths.get(getattr(source, "id", None), 0):
             return f"{self.expr(source, ATOM)}[{node.idx.n - 1}]", ATOM
+        key = self.index_key(node.idx, node.notation)
         if kind == "table":
-            return f"{self.expr(source, ATOM)}[{self.expr(node.idx)}]", ATOM
-        return f"lua.index({self.expr(source)}, {self.index_key(node.idx)})", ATOM
+            return f"{self.expr(source, ATOM)}[{key}]", ATOM
+        return f"lua.index({self.expr(source)}, {key})", ATOM
 
-    def index_key(self, idx):
+    def index_key(self, idx, notation=None):
         """The key of ``t[key]``; in a tensor's ``{ {}, 2 }`` every ``{}`` is an empty sequence."""
+        if notation == ast.IndexNotation.DOT:
+            return repr(idx.id)
         saved, self.empty_as_list = self.empty_as_list, isinstance(idx, ast.Table)
         try:
             return self.expr(idx)

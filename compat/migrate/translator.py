@@ -129,15 +129,16 @@ class Translator(ExpressionMixin, CallMixin):
         for i, node in enumerate(statements):
             self.current_line = node.line
             self.flush_comments(node.line or 0)
-            self.pending_todo = []
+            outer, self.pending_todo = self.pending_todo, []
             start = len(self.lines)
             try:
                 self.statement(node, last=top and i == len(statements) - 1)
             except Exception as error:  # never crash on valid Lua: leave the statement to do by hand
                 del self.lines[start:]
                 self.note(node, f"could not translate this statement ({type(error).__name__}: {error})")
-            if self.pending_todo:
-                todo = "# TODO(migrate): " + "; ".join(self.pending_todo)
+            pending, self.pending_todo = self.pending_todo, outer
+            if pending:
+                todo = "# TODO(migrate): " + "; ".join(pending)
                 if len(self.lines) > start:
                     self.lines[start] = self.lines[start] + "  " + todo
                 else:
@@ -232,9 +233,10 @@ class Translator(ExpressionMixin, CallMixin):
         if self.plain_target(target):
             self.emit(f"{self.target(target)} = {code}", line)
         elif isinstance(target, ast.Index) and self.kind(target.value) == "table":
-            self.emit(f"{self.expr(target.value, ATOM)}[{self.expr(target.idx)}] = {code}", line)
+            self.emit(f"{self.expr(target.value, ATOM)}[{self.index_key(target.idx, target.notation)}] = {code}", line)
         else:
-            self.emit(f"lua.setindex({self.expr(target.value)}, {self.index_key(target.idx)}, {code})", line)
+            self.emit(f"lua.setindex({self.expr(target.value)}, {self.index_key(target.idx, target.notation)}, {code})",
+                      line)
 
     def require_statement(self, call, bound, line):
         module = string_value(call.args[0])
