@@ -7,8 +7,14 @@ be translated becomes compilable Python with ``# TODO(migrate): ...`` at that li
 import contextlib
 import dataclasses
 
+from antlr4 import CommonTokenStream, InputStream
+from antlr4.error.ErrorStrategy import BailErrorStrategy
+from antlr4.error.Errors import ParseCancellationException
 from luaparser import ast as luaast
 from luaparser import astnodes as ast
+from luaparser.builder import BuilderVisitor
+from luaparser.parser.LuaLexer import LuaLexer
+from luaparser.parser.LuaParser import LuaParser
 
 from compat.migrate import names
 from compat.migrate.calls import CallMixin, string_value
@@ -38,7 +44,7 @@ class Translation:
 
 class Translator(ExpressionMixin, CallMixin):
 
-    def __init__(self, source, filename):
+    def __init__(self, tokens, filename):
         self.filename = filename
         self.lines = []
         self.depth = 0
@@ -50,7 +56,7 @@ class Translator(ExpressionMixin, CallMixin):
         self.sets_default_type = False
         self.comments = {}
         self.code_lines = set()
-        self._read_comments(source)
+        self._read_comments(tokens)
 
     # ------------------------------------------------------------------ output
     def emit(self, code, line=None, comment=None):
@@ -92,11 +98,10 @@ class Translator(ExpressionMixin, CallMixin):
             self.lines.append("    " * self.depth + "pass")
         self.depth -= 1
 
-    def _read_comments(self, source):
-        stream = luaast.get_token_stream(source)
-        stream.fill()
-        for token in stream.tokens:
-            if token.channel == 2:
+    def _read_comments(self, tokens):
+        comment_types = (LuaLexer.COMMENT, LuaLexer.LINE_COMMENT)  # the builder may move their channel
+        for token in tokens:
+            if token.type in comment_types:
                 text = token.text[2:]
                 if text.startswith("[") and "[" in text[1:]:
                     text = text[text.index("[", 1) + 1:].rsplit("]", 2)[0]
@@ -411,11 +416,8 @@ class Translator(ExpressionMixin, CallMixin):
 def translate(source, filename="<lua>"):
     """Translate Lua source to Python source. Raises :class:`LuaSyntaxError` (``file:line: ...``)
     on invalid Lua; what cannot be translated is listed in ``Translation.todos``."""
-    try:
-        chunk = luaast.parse(source)
-    except luaast.SyntaxException as error:
-        raise LuaSyntaxError(_syntax_message(filename, str(error))) from None
-    translator = Translator(source, filename)
+    chunk, tokens = parse(source, filename)
+    translator = Translator(tokens, filename)
     translator.current_line = 1
     translator.pending_todo = []
     body = translator.translate(chunk)
@@ -428,6 +430,27 @@ def translate(source, filename="<lua>"):
     if not translator.sets_default_type:
         head.append(DEFAULT_TYPE)
     return Translation("\n".join(head + [""] + body) + "\n", translator.todos)
+
+
+def parse(source, filename):
+    """luaparser's parse (its Lua grammar and AST builder) on one token stream, which also gives the
+    comments: ``(chunk, tokens)``."""
+    lexer = LuaLexer(InputStream(source))
+    lexer.removeErrorListeners()
+    lexer.addErrorListener(luaast.BailErrorListener())
+    stream = CommonTokenStream(lexer)
+    parser = LuaParser(stream)
+    parser.removeErrorListeners()
+    parser.addErrorListener(luaast.BailErrorListener())
+    parser._errHandler = BailErrorStrategy()
+    try:
+        tree = parser.start_()
+    except ParseCancellationException as error:
+        raise LuaSyntaxError(_syntax_message(filename, f"syntax errors: {error}")) from None
+    except luaast.SyntaxException as error:
+        raise LuaSyntaxError(_syntax_message(filename, str(error))) from None
+    stream.fill()
+    return BuilderVisitor(stream).visit(tree), stream.tokens
 
 
 def _syntax_message(filename, text):
