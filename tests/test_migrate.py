@@ -191,3 +191,20 @@ VALID_LUA = [
 @pytest.mark.parametrize("source", VALID_LUA)
 def test_valid_lua_never_crashes_and_compiles(source):
     compile(translate(source + "\n", "v.lua").code, "v.py", "exec")
+
+
+def test_globals_read_before_any_assignment_are_nil(tmp_path):
+    code = translate(textwrap.dedent("""\
+        function stop() stopped = true end
+        print(stopped, undefinedGlobal)
+        stop()
+        print(stopped)
+        """), "g.lua").code
+    proc = run_python(code, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "nil\tnil\ntrue\n"
+
+
+def test_torch_class_is_a_todo_item():
+    result = translate("local Foo, parent = torch.class('nn.Foo', 'nn.Module')\n", "c.lua")
+    assert [t.line for t in result.todos] == [1] and "torch.class" in result.todos[0].message

@@ -144,6 +144,10 @@ class _Io:
         return File(_sys.stdin).read(fmt)
 
     @staticmethod
+    def flush():
+        _sys.stdout.flush()
+
+    @staticmethod
     def lines(name=None):
         return File(builtins.open(name)).lines() if name else File(_sys.stdin).lines()
 

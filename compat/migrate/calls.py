@@ -47,6 +47,8 @@ class CallMixin:
             return f"{mapped}({', '.join(args)})", ATOM
         if dotted is not None and "." in dotted:
             self.check_known(dotted, node)
+        if dotted == "torch.class" and not self.scope.is_local("torch"):
+            self.note(node, "torch.class: write the class in Python (a compat.nn.Module subclass for an nn module)")
         return f"{self.expr(func, ATOM)}({', '.join(args)})", ATOM
 
     def check_known(self, dotted, node):
@@ -133,7 +135,7 @@ class CallMixin:
             else:
                 out.append(names.python_name(a.id) + "=None")
         if not any(isinstance(a, (ast.Varargs, ast.Dots)) for a in args):
-            out.append("*_")  # Lua drops extra arguments
+            out.append("*_extra")  # Lua drops extra arguments
         return ", ".join(out)
 
     @staticmethod

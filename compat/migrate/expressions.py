@@ -173,6 +173,9 @@ class ExpressionMixin:
         if node.id in names.BASE_FUNCTIONS and not self.scope.is_local(node.id) \
                 and node.id not in self.defined_functions:
             return names.BASE_FUNCTIONS[node.id], ATOM
+        if node.id not in self.analysis.assigned and not self.scope.is_local(node.id):
+            # a global this file never sets: nil, unless another file (dofile/require) set it
+            return f"globals().get({node.id!r})", ATOM
         return names.python_name(node.id), ATOM
 
     def expr_AnonymousFunction(self, node):

@@ -61,6 +61,8 @@ class Translator(ExpressionMixin, CallMixin):
     # ------------------------------------------------------------------ output
     def emit(self, code, line=None, comment=None):
         marker = f"# lua {line}" if line else ""
+        if comment and comment.startswith("# ") and not marker:
+            marker, comment = comment, None
         trailing = self.comments.pop(line, None) if line in self.code_lines else None
         if trailing:
             marker = (marker + ": " if marker else "# ") + trailing
@@ -120,9 +122,25 @@ class Translator(ExpressionMixin, CallMixin):
                          and self.dotted(n.func) == "require" and n.args and isinstance(n.args[0], ast.String)}
         self.sets_default_type = any(self.dotted(n.func) == "torch.setdefaulttensortype"
                                      for n in luaast.walk(chunk) if isinstance(n, ast.Call))
+        for name in self.globals_set_in_functions(chunk):
+            self.emit(f"{names.python_name(name)} = globals().get({name!r})", None,
+                      "# a Lua global set in a function: nil until then")
         self.block_body(chunk.body.body, top=True)
         self.flush_comments(float("inf"))
         return self.lines
+
+    def globals_set_in_functions(self, chunk):
+        """Globals that only functions assign: Python needs them to exist before the first read."""
+        functions = [n for n in luaast.walk(chunk) if isinstance(n, (ast.Function, ast.LocalFunction, ast.Method,
+                                                                        ast.AnonymousFunction))]
+        declared = set(self.scope.locals)
+        for f in functions:
+            declared |= function_locals(f.args, f.body)
+        top = set(assigned_names(chunk.body))
+        found = []
+        for f in functions:
+            found += [n for n in assigned_names(f.body) if n not in declared and n not in top]
+        return list(dict.fromkeys(found))
 
     def value_kind(self, node, name, analysis):
         if isinstance(node, ast.Table) and not node.fields:
