@@ -203,3 +203,21 @@ def test_io_file_writes_numbers_as_lua(tmp_path):
     assert g.read("*l") == "a1 0.5 3" and g.read("*l") is None
     missing = lua.io.open(str(tmp_path / "no" / "f.txt"))
     assert missing[0] is None and "No such file" in missing[1]
+
+
+def test_tensors_print_as_torch7():
+    """Torch7's Tensor.lua rules worked by hand: one format for the tensor (%Nd for integers with N =
+    digits + 1; %7.4f when magnitudes are within a decade or so; a '1e-0k *' scale when they are all
+    small; %11.4e across more than 4 decades), 80-column wrapping, (i,.,.) blocks."""
+    d = torch.float64
+    assert lua.tostring(torch.tensor([[1, 2], [30, 4]], dtype=d)) == \
+        "  1   2\n 30   4\n[torch.DoubleTensor of size 2x2]\n"
+    assert lua.tostring(torch.tensor([0.002, 0.001], dtype=d)) == \
+        "0.001 *\n 2.0000\n 1.0000\n[torch.DoubleTensor of size 2]\n"
+    assert lua.tostring(torch.tensor([12345.678, 0.001], dtype=torch.float32)) == \
+        " 1.2346e+04\n 1.0000e-03\n[torch.FloatTensor of size 2]\n"
+    assert lua.tostring(torch.arange(1, 5, dtype=torch.uint8).view(2, 1, 2)) == \
+        "(1,.,.) = \n  1  2\n\n(2,.,.) = \n  3  4\n[torch.ByteTensor of size 2x1x2]\n"
+    wide = lua.tostring(torch.zeros(1, 41, dtype=d))               # %2d: 80 // 3 = 26 columns a line
+    assert wide.startswith("Columns 1 to 26\n 0  0") and "\n\nColumns 27 to 41\n 0  0" in wide
+    assert lua.tostring(torch.zeros(0)) == "[torch.FloatTensor with no dimension]\n"

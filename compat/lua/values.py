@@ -47,9 +47,13 @@ def eq(a, b):
 
 
 def tostring(value):
-    """Lua ``tostring``: numbers as ``%.14g`` (``3.0`` -> ``'3'``), ``true``/``false``/``nil``."""
-    if isinstance(value, torch.Tensor) and value.dim() == 0:
-        return lua_tostring(value.item())
+    """Lua ``tostring``: numbers as ``%.14g`` (``3.0`` -> ``'3'``), ``true``/``false``/``nil``, tensors
+    as Torch7 prints them."""
+    if isinstance(value, torch.Tensor):
+        if value.dim() == 0:
+            return lua_tostring(value.item())
+        from compat.lua.printing import tensor_tostring
+        return tensor_tostring(value)
     return lua_tostring(value)
 
 

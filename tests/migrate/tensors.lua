@@ -75,3 +75,5 @@ grid[{ {}, 1 }] = 4
 print('assign rows', grid[2][3], grid[1][1], grid:sum())
 print('eq', v:eq(7):sum(), v:gt(3):sum())
 print('cat', torch.cat(torch.ones(2), torch.zeros(3)):size(1), torch.cat(torch.ones(2, 1), torch.zeros(2, 2), 2):size(2))
+print(torch.range(1, 6):resize(2, 3))
+print(torch.Tensor({0.5, 1.25, -3}))
