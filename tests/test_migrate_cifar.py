@@ -18,7 +18,7 @@ from tests.mpi_harness import REPO
 
 LUA = REPO / "tests" / "migrate" / "sgd-torchad_nn-cifar.lua"
 sys.path.insert(0, str(REPO / "examples" / "cifar"))
-import make_synthetic_cifar as gen  # noqa: E402
+import make_synthetic_cifar as gen
 
 
 @pytest.mark.mpi
@@ -28,12 +28,12 @@ def test_translated_cifar_example_learns_on_two_ranks(tmp_path):
     out = tmp_path / "sgd_torchad_nn_cifar.py"
     env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
     translated = subprocess.run([sys.executable, "-m", "compat.migrate", str(LUA), "-o", str(out)], env=env,
-                                capture_output=True, text=True, timeout=120)
+                                capture_output=True, text=True, check=False, timeout=120)
     assert translated.returncode == 0, translated.stderr
     assert "0 TODO item(s)" in translated.stderr
     cmd = [sys.executable, "-m", "automatedparallelization.launcher", "-np", "2", "--timeout", "600",
            "python", str(out), "-learningRate", "0.01"]
-    proc = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=660)
+    proc = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, check=False, timeout=660)
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output[-6000:]
 

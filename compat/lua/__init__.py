@@ -19,17 +19,50 @@ import types as _types
 
 import torch as _torch
 
-from compat.lua.values import (  # noqa: F401
-    LuaError, and_, assert_, eq, concat, error, first, or_, pcall, print, range, select, tonumber,
-    tostring, truth, type, unpack, values, expand, iterate,
-)
-from compat.lua.tables import (  # noqa: F401
-    LuaDataset, Table, getmetatable, index, insert, ipairs, length, pairs, remove, setindex,
-    setmetatable, table, next, rawget, rawset, rawequal,
-)
-from compat.lua.strings import string  # noqa: F401
+from compat.lua.strings import string
 from compat.lua.system import File, io, math, os  # noqa: F401
-from compat.lua.tensors import LUA_TENSOR_METHODS, TORCH as _TORCH
+from compat.lua.tables import (  # noqa: F401
+    LuaDataset,
+    Table,
+    getmetatable,
+    index,
+    insert,
+    ipairs,
+    length,
+    next,
+    pairs,
+    rawequal,
+    rawget,
+    rawset,
+    remove,
+    setindex,
+    setmetatable,
+    table,
+)
+from compat.lua.tensors import LUA_TENSOR_METHODS
+from compat.lua.tensors import TORCH as _TORCH
+from compat.lua.values import (  # noqa: F401
+    LuaError,
+    and_,
+    assert_,
+    concat,
+    eq,
+    error,
+    expand,
+    first,
+    iterate,
+    or_,
+    pcall,
+    print,
+    range,
+    select,
+    tonumber,
+    tostring,
+    truth,
+    type,
+    unpack,
+    values,
+)
 
 torch = _types.SimpleNamespace(**_TORCH)
 torch.__doc__ = "Torch7 functions whose PyTorch namesakes differ (1-based dims and indices, numbers)."

@@ -198,7 +198,7 @@ def _format_arg(spec, value):
     return value
 
 
-def format(fmt, *args):  # noqa: A001 (Lua's name)
+def format(fmt, *args):
     """``string.format``: C-style ``%d %5.2f %s %q %x %g %%``; ``%s`` of a number is Lua's ``tostring``."""
     out, i, k = [], 0, 0
     while i < len(fmt):
@@ -243,7 +243,7 @@ class _StringLibrary:
     rep = staticmethod(rep)
 
     @staticmethod
-    def len(s):  # noqa: A003
+    def len(s):
         return len(tostring(s))
 
     @staticmethod

@@ -111,7 +111,7 @@ class File:
 
     def lines(self):
         for line in self.handle:
-            yield line[:-1] if line.endswith("\n") else line
+            yield line.removesuffix("\n")
 
     def close(self):
         self.handle.close()

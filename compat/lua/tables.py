@@ -9,9 +9,8 @@ import functools
 
 import torch
 
-from compat.t7.objects import T7Table
-
 from compat.lua.values import truth
+from compat.t7.objects import T7Table
 
 __all__ = ["LuaDataset", "Table", "getmetatable", "index", "insert", "ipairs", "length", "pairs", "remove",
            "setindex", "setmetatable", "table"]
@@ -257,7 +256,7 @@ class _TableLibrary:
 table = _TableLibrary()
 
 
-def next(t, key=None):  # noqa: A001 (Lua's name)
+def next(t, key=None):
     """Lua ``next(t [, key])``: the entry after ``key`` (the first when nil), or None."""
     entries = pairs(t)
     keys = [k for k, _ in entries]

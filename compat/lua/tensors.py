@@ -126,7 +126,7 @@ def sort(x, d=None, descending=False):
     return values, indices + 1  # 1-based
 
 
-def topk(x, k, d=None, largest=False, sorted=True):  # noqa: A002 (Torch7's argument name)
+def topk(x, k, d=None, largest=False, sorted=True):
     """Torch7 ``topk(k [, dim [, dir [, sort]]])``: the k **smallest** by default (dir=true: largest)."""
     values, indices = x.topk(int(k), x.dim() - 1 if d is None else _dim(x, d), largest=bool(largest), sorted=True)
     return values, indices + 1  # 1-based

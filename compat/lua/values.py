@@ -10,8 +10,28 @@ import torch
 
 from compat._lua import lua_tostring
 
-__all__ = ["LuaError", "and_", "eq", "assert_", "concat", "error", "first", "or_", "pcall", "print", "range",
-           "select", "tonumber", "tostring", "truth", "type", "unpack", "values", "expand", "iterate"]
+__all__ = [
+    "LuaError",
+    "and_",
+    "assert_",
+    "concat",
+    "eq",
+    "error",
+    "expand",
+    "first",
+    "iterate",
+    "or_",
+    "pcall",
+    "print",
+    "range",
+    "select",
+    "tonumber",
+    "tostring",
+    "truth",
+    "type",
+    "unpack",
+    "values",
+]
 
 
 class LuaError(RuntimeError):
@@ -71,7 +91,7 @@ def concat(*parts):
     return "".join(out)
 
 
-def print(*values):  # noqa: A001 (Lua's name)
+def print(*values):
     """Lua ``print(a, b, ...)``: each value through ``tostring``, separated by tabs."""
     builtins.print("\t".join(tostring(v) for v in values))
 
@@ -94,7 +114,7 @@ def tonumber(value, base=None):
     return int(number) if number.is_integer() and "." not in text and "e" not in text.lower() else number
 
 
-def type(value):  # noqa: A001 (Lua's name)
+def type(value):
     """Lua ``type(v)``: 'nil', 'boolean', 'number', 'string', 'table', 'function' or 'userdata'."""
     if value is None:
         return "nil"
@@ -111,7 +131,7 @@ def type(value):  # noqa: A001 (Lua's name)
     return "userdata"
 
 
-def range(start, stop, step=1):  # noqa: A001 (Lua's numeric for)
+def range(start, stop, step=1):
     """Lua ``for i = start, stop, step``: ``stop`` is inclusive; steps may be negative or fractional."""
     if step == 0:
         raise ValueError("'for' step is zero")

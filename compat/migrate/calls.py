@@ -117,7 +117,7 @@ class CallMixin:
     def function_value(self, node, name):
         """A Lua function value: a lambda when its body is ``return expr``, else a hoisted def."""
         body = node.body.body
-        params = self.params(node.args, anonymous=True)
+        params = self.params(node.args)
         if len(body) == 1 and isinstance(body[0], ast.Return) and len(body[0].values) <= 1 \
                 and not self.has_functions(body[0]):
             with self.function_scope(node):
@@ -127,7 +127,7 @@ class CallMixin:
         self.hoist(node, fname, params)
         return fname
 
-    def params(self, args, anonymous=False, self_param=False):
+    def params(self, args, self_param=False):
         out = ["self=None"] if self_param else []
         for a in args:
             if isinstance(a, (ast.Varargs, ast.Dots)):
@@ -148,4 +148,4 @@ def string_value(node):
     return node.s.decode("utf-8", "replace") if isinstance(node.s, bytes) else str(node.s)
 
 
-__all__ = ["CallMixin", "LAMBDA", "string_value"]
+__all__ = ["LAMBDA", "CallMixin", "string_value"]

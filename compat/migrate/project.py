@@ -17,7 +17,7 @@ def module_path(module, which):
     ``dofile('x-y.lua')`` (``x_y.py``)."""
     if which == "dofile":
         head, tail = os.path.split(module)
-        stem = tail[:-4] if tail.endswith(".lua") else tail
+        stem = tail.removesuffix(".lua")
         return os.path.join(head, python_module_name(stem) + ".py")
     parts = module.split(".")
     return os.path.join(*[python_module_name(p) for p in parts]) + ".py"

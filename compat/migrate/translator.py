@@ -8,8 +8,8 @@ import contextlib
 import dataclasses
 
 from antlr4 import CommonTokenStream, InputStream
-from antlr4.error.ErrorStrategy import BailErrorStrategy
 from antlr4.error.Errors import ParseCancellationException
+from antlr4.error.ErrorStrategy import BailErrorStrategy
 from luaparser import ast as luaast
 from luaparser import astnodes as ast
 from luaparser.builder import BuilderVisitor
@@ -19,7 +19,13 @@ from luaparser.parser.LuaParser import LuaParser
 from compat.migrate import names
 from compat.migrate.calls import CallMixin, string_value
 from compat.migrate.expressions import ATOM, ExpressionMixin
-from compat.migrate.scope import Analysis, Scope, assigned_names, function_locals, nested
+from compat.migrate.scope import (
+    Analysis,
+    Scope,
+    assigned_names,
+    function_locals,
+    nested,
+)
 
 HEADER = ("# Translated from {source} by torchad-migrate: '# lua N' names the Lua line each Python line "
           "comes from.")
@@ -156,7 +162,7 @@ class Translator(ExpressionMixin, CallMixin):
             start = len(self.lines)
             try:
                 self.statement(node, last=top and i == len(statements) - 1)
-            except Exception as error:  # never crash on valid Lua: leave the statement to do by hand
+            except Exception as error:  # noqa: BLE001 (never crash on valid Lua: the statement is left to do by hand)
                 del self.lines[start:]
                 self.note(node, f"could not translate this statement ({type(error).__name__}: {error})")
             pending, self.pending_todo = self.pending_todo, outer
@@ -184,37 +190,25 @@ class Translator(ExpressionMixin, CallMixin):
 
     def assign(self, node):
         targets, values = node.targets, node.values
-        if len(values) == 1 and isinstance(values[0], ast.Call) and self.dotted(values[0].func) == "require" \
-                and len(targets) == 1 and isinstance(targets[0], ast.Name) and isinstance(values[0].args[0], ast.String):
+        single = len(targets) == 1 and len(values) == 1
+        if single and isinstance(targets[0], ast.Name) and isinstance(values[0], ast.Call) \
+                and self.dotted(values[0].func) == "require" and values[0].args \
+                and isinstance(values[0].args[0], ast.String):
             return self.require_statement(values[0], targets[0].id, node.line)
-        if len(targets) == 1 and len(values) == 1 and isinstance(values[0], ast.AnonymousFunction) \
-                and isinstance(targets[0], ast.Name) and not self.scope.is_chunk \
-                and self.scope.declaration(targets[0].id) is None or (
-                len(targets) == 1 and len(values) == 1 and isinstance(values[0], ast.AnonymousFunction)
-                and isinstance(targets[0], ast.Name) and self.scope.is_chunk):
-            self.define(values[0], names.python_name(targets[0].id), node.line, anonymous=True)
+        if single and isinstance(targets[0], ast.Name) and isinstance(values[0], ast.AnonymousFunction) \
+                and (self.scope.is_chunk or self.scope.declaration(targets[0].id) is None):
+            self.define(values[0], names.python_name(targets[0].id), node.line)   # f = function ... end
             return
-        if isinstance(node, ast.LocalAssign) and not values:
-            names_ = [names.python_name(t.id) for t in targets]
-            self.emit(" = ".join(names_) + " = None", node.line)
+        if not values:                                                           # local a, b
+            self.emit(" = ".join(names.python_name(t.id) for t in targets) + " = None", node.line)
             return
         if len(targets) == 1:
-            self.store(targets[0], self.rvalue(targets[0], values[0]) if values else "None", node.line)
-            for extra in values[1:]:
+            self.store(targets[0], self.rvalue(targets[0], values[0]), node.line)
+            for extra in values[1:]:                                             # evaluated, then dropped
                 if isinstance(extra, (ast.Call, ast.Invoke)):
                     self.emit(self.expr(extra), node.line)
             return
-        if len(values) == len(targets) or len(values) > len(targets):
-            codes = [self.rvalue(t, v) for t, v in zip(targets, values)]
-        elif len(values) == 1 and isinstance(values[-1], (ast.Call, ast.Invoke)):
-            codes = [self.multi_value(values[0], len(targets))]
-        else:
-            codes = [self.rvalue(t, v) for t, v in zip(targets, values)]
-            if values and isinstance(values[-1], (ast.Call, ast.Invoke)) or any(isinstance(v, (ast.Varargs, ast.Dots)) for v in values):
-                tail = self.multi_value(values[-1], len(targets) - len(values) + 1)
-                codes = codes[:-1] + ["*" + tail]
-            else:
-                codes += ["None"] * (len(targets) - len(values))
+        codes = self.value_list(targets, values)
         simple = all(self.plain_target(t) for t in targets)
         if simple:
             lhs = ", ".join(self.target(t) for t in targets)
@@ -225,6 +219,17 @@ class Translator(ExpressionMixin, CallMixin):
         self.emit(f"{', '.join(temps)} = {', '.join(codes)}", node.line)
         for target, temp in zip(targets, temps):
             self.store(target, temp, node.line)
+
+    def value_list(self, targets, values):
+        """Python values for ``targets = values``, adjusted as Lua does: extra values dropped, missing
+        ones nil, a call or ``...`` in last place spread over the remaining targets."""
+        missing = len(targets) - len(values)
+        last = values[-1]
+        if missing > 0 and isinstance(last, (ast.Call, ast.Invoke, ast.Varargs, ast.Dots)):
+            codes = [self.rvalue(t, v) for t, v in zip(targets, values[:-1])]
+            spread = self.multi_value(last, missing + 1)
+            return codes + [spread if len(values) == 1 else "*" + spread]
+        return [self.rvalue(t, v) for t, v in zip(targets, values)] + ["None"] * max(missing, 0)
 
     def rvalue(self, target, value):
         self.empty_as_list = isinstance(target, ast.Name) and self.scope.kind(target.id) == "list"
@@ -405,11 +410,11 @@ class Translator(ExpressionMixin, CallMixin):
             return
         dotted = self.dotted(name) or "function"
         fname = "_" + dotted.replace(".", "_")
-        self.define(node, fname, node.line, anonymous=True, self_param=self_param)
+        self.define(node, fname, node.line, self_param=self_param)
         self.store(name, fname, node.line)
 
-    def define(self, node, fname, line, anonymous=False, self_param=False):
-        params = self.params(node.args, anonymous=anonymous, self_param=self_param)
+    def define(self, node, fname, line, self_param=False):
+        params = self.params(node.args, self_param=self_param)
         self.hoist(node, fname, params, line, self_param)
 
     def hoist(self, node, fname, params, line=None, self_param=False):
