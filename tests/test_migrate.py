@@ -17,7 +17,8 @@ ENV = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1")
 def run_python(code, tmp_path, name="out.py"):
     path = tmp_path / name
     path.write_text(code)
-    return subprocess.run([sys.executable, str(path)], cwd=tmp_path, env=ENV, capture_output=True, text=True, check=False,
+    return subprocess.run([sys.executable, str(path)], cwd=tmp_path, env=ENV, capture_output=True, text=True,
+                          check=False,
                           timeout=120)
 
 
@@ -102,7 +103,8 @@ def test_invalid_lua_names_file_and_line():
 def test_cli_reports_syntax_error_with_status_1(tmp_path):
     (tmp_path / "bad.lua").write_text("x = = 1\n")
     proc = subprocess.run([sys.executable, "-m", "compat.migrate", str(tmp_path / "bad.lua")], env=ENV,
-                          capture_output=True, text=True, check=False, timeout=60)
+                          capture_output=True, text=True,
+                          check=False, timeout=60)
     assert proc.returncode == 1 and f"{tmp_path / 'bad.lua'}:1: syntax error" in proc.stderr
     assert not (tmp_path / "bad.py").exists()
 
@@ -110,7 +112,8 @@ def test_cli_reports_syntax_error_with_status_1(tmp_path):
 def test_cli_lists_todo_items_on_stderr(tmp_path):
     (tmp_path / "g.lua").write_text("::a::\ngoto a\n")
     proc = subprocess.run([sys.executable, "-m", "compat.migrate", str(tmp_path / "g.lua"), "-o",
-                           str(tmp_path / "g_out.py")], env=ENV, capture_output=True, text=True, check=False, timeout=60)
+                           str(tmp_path / "g_out.py")], env=ENV, capture_output=True, text=True,
+                          check=False, timeout=60)
     assert proc.returncode == 0
     todo_lines = [ln for ln in proc.stderr.splitlines() if "TODO(migrate)" in ln]
     assert [ln.split(": TODO")[0] for ln in todo_lines] == [f"{tmp_path / 'g.lua'}:1", f"{tmp_path / 'g.lua'}:2"]
@@ -128,11 +131,13 @@ def test_project_folder_with_require_and_dofile(tmp_path):
     (src / "lib" / "my-util.lua").write_text("local M = {}\nfunction M.double(x) return 2 * x end\nreturn M\n")
     (src / "settings.lua").write_text("learningRate = 0.5\n")
     proc = subprocess.run([sys.executable, "-m", "compat.migrate", str(src), "-o", str(out)], env=ENV,
-                          capture_output=True, text=True, check=False, timeout=60)
+                          capture_output=True, text=True,
+                          check=False, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.py")) == [
         "lib/my_util.py", "main_script.py", "settings.py"]
-    run = subprocess.run([sys.executable, "main_script.py"], cwd=out, env=ENV, capture_output=True, text=True, check=False,
+    run = subprocess.run([sys.executable, "main_script.py"], cwd=out, env=ENV, capture_output=True, text=True,
+                          check=False,
                          timeout=120)
     assert run.returncode == 0, run.stderr
     assert run.stdout == "42\t0.5\n"
@@ -143,7 +148,8 @@ def test_translating_needs_no_torch():
               "translate(open(sys.argv[1]).read(), 'x.lua')\n"
               "assert 'torch' not in sys.modules, sorted(m for m in sys.modules if 'torch' in m)\n")
     proc = subprocess.run([sys.executable, "-c", script, str(REPO / "tests" / "migrate" / "tensors.lua")],
-                          env=ENV, capture_output=True, text=True, check=False, timeout=60)
+                          env=ENV, capture_output=True, text=True,
+                          check=False, timeout=60)
     assert proc.returncode == 0, proc.stderr
 
 
@@ -151,7 +157,8 @@ def test_importing_compat_lua_changes_nothing_global():
     script = ("import torch\nbefore = torch.get_default_dtype()\nimport compat, compat.lua, compat.migrate\n"
               "assert torch.get_default_dtype() is before\nimport builtins\nassert builtins.print.__module__ == "
               "'builtins'\n")
-    proc = subprocess.run([sys.executable, "-c", script], env=ENV, capture_output=True, text=True, check=False, timeout=60)
+    proc = subprocess.run([sys.executable, "-c", script], env=ENV, capture_output=True, text=True,
+                          check=False, timeout=60)
     assert proc.returncode == 0, proc.stderr
 
 

@@ -6,6 +6,7 @@ One number format for the whole tensor, chosen from its largest and smallest mag
 ``%N.4e`` when they span more than 4 decades; matrices wrap at 80 columns ("Columns a to b"); higher
 dimensions print one ``(i,j,.,.)`` matrix at a time; a ``[torch.DoubleTensor of size 2x3]`` line ends.
 """
+import itertools
 import math
 
 import torch
@@ -89,7 +90,8 @@ def tensor_tostring(t):
     if x.dim() == 2:
         return _matrix(x, fmt, scale, size) + f"[{name} of size {sizes}]\n"
     parts = []
-    for position in torch.cartesian_prod(*[torch.arange(1, n + 1) for n in x.shape[:-2]]).view(-1, x.dim() - 2).tolist():
+
+    for position in itertools.product(*[range(1, n + 1) for n in x.shape[:-2]]):
         m = x[tuple(p - 1 for p in position)]
         parts.append("(" + "".join(f"{p}," for p in position) + ".,.) = \n" + _matrix(m, fmt, scale, size, " "))
     return "\n".join(parts) + f"[{name} of size {sizes}]\n"

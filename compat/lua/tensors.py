@@ -178,8 +178,10 @@ def _accumulate(name):
         if len(tensors) == 3:
             base = tensors.pop(0)
         beta, alpha = (1, 1) if not numbers else ((1, numbers[0]) if len(numbers) == 1 else numbers[:2])
-        result = getattr(torch, name)(base, *tensors, beta=beta, alpha=alpha) if name != "addcmul" and name != "addcdiv" \
-            else getattr(torch, name)(base, *tensors, value=alpha)
+        if name in ("addcmul", "addcdiv"):
+            result = getattr(torch, name)(base, *tensors, value=alpha)
+        else:
+            result = getattr(torch, name)(base, *tensors, beta=beta, alpha=alpha)
         return _assign(x, result)
     return apply
 
@@ -319,7 +321,7 @@ TORCH.update({name: _function(name) for name in ("cmul", "cdiv", "clamp", "abs",
                                                   "sigmoid", "floor", "ceil", "round", "sign", "pow")})
 TORCH.update(cat=_cat, range=_range, typename=lambda x: _typename(x) if isinstance(x, torch.Tensor) else None,
              isTensor=lambda x: isinstance(x, torch.Tensor), numel=lambda x: x.numel(),
-             LongStorage=lambda *s: torch.Size([int(v) for v in (s[0] if s and isinstance(s[0], (list, tuple)) else s)]),
+             LongStorage=lambda *s: torch.Size(int(v) for v in (s[0] if s and isinstance(s[0], (list, tuple)) else s)),
              add=lambda x, *a: LUA_TENSOR_METHODS["add"](x.clone(), *a),
              mul=lambda x, *a: LUA_TENSOR_METHODS["mul"](x.clone(), *a),
              div=lambda x, *a: LUA_TENSOR_METHODS["div"](x.clone(), *a))
