@@ -221,3 +221,12 @@ def test_tensors_print_as_torch7():
     wide = lua.tostring(torch.zeros(1, 41, dtype=d))               # %2d: 80 // 3 = 26 columns a line
     assert wide.startswith("Columns 1 to 26\n 0  0") and "\n\nColumns 27 to 41\n 0  0" in wide
     assert lua.tostring(torch.zeros(0)) == "[torch.FloatTensor with no dimension]\n"
+
+
+def test_tensor_products_are_torch7s():
+    a = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
+    v = torch.tensor([1.0, -1.0])
+    assert lua.mul(v, v) == 2.0                                   # dot: a number
+    assert lua.mul(a, v).tolist() == [-1.0, -1.0]                 # matrix x vector
+    assert lua.mul(a, a).tolist() == [[7.0, 10.0], [15.0, 22.0]]  # matrix product, not elementwise
+    assert lua.mul(a, 2).tolist() == [[2.0, 4.0], [6.0, 8.0]] and lua.mul(3, 4) == 12

@@ -214,3 +214,12 @@ def test_globals_read_before_any_assignment_are_nil(tmp_path):
 def test_torch_class_is_a_todo_item():
     result = translate("local Foo, parent = torch.class('nn.Foo', 'nn.Module')\n", "c.lua")
     assert [t.line for t in result.todos] == [1] and "torch.class" in result.todos[0].message
+
+
+def test_product_of_two_tensors_is_torch7s(tmp_path):
+    code = translate("local a = torch.Tensor({{1, 2}, {3, 4}})\nlocal v = torch.Tensor({1, -1})\n"
+                     "local n = 3\nprint(v * v, (a * v)[1], (a * a)[2][2], (a * n)[1][1], n * 2)\n").code
+    assert "lua.mul(v, v)" in code and "a * n" in code and "n * 2" in code
+    proc = run_python(code, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "2\t-1\t22\t3\t6\n"

@@ -39,7 +39,7 @@ from compat.lua.tables import (  # noqa: F401
     setmetatable,
     table,
 )
-from compat.lua.tensors import LUA_TENSOR_METHODS
+from compat.lua.tensors import LUA_TENSOR_METHODS, mul  # noqa: F401
 from compat.lua.tensors import TORCH as _TORCH
 from compat.lua.values import (  # noqa: F401
     LuaError,

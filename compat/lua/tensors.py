@@ -7,7 +7,7 @@ numbers from full reductions and 1-D element reads, in-place methods (``x:add(y)
 """
 import torch
 
-__all__ = ["LUA_TENSOR_METHODS", "TORCH", "tensor_index", "tensor_setindex"]
+__all__ = ["LUA_TENSOR_METHODS", "TORCH", "mul", "tensor_index", "tensor_setindex"]
 
 
 def _dim(x, d):
@@ -53,6 +53,16 @@ def _entry(x, key, where):
             d += 1
         return view, numbers == x.dim()
     raise TypeError(f"{where}: a tensor is indexed by numbers, tables or tensors, got {type(key).__name__}")
+
+
+def mul(a, b):
+    """Lua ``a * b``: for two tensors Torch7's product (vector . vector -> a number, matrix x vector,
+    matrix x matrix); otherwise the ordinary product (a tensor times a number is elementwise)."""
+    if isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and a.dim() >= 1 and b.dim() >= 1:
+        if a.dim() == 1 and b.dim() == 1:
+            return _number(a.dot(b))
+        return a @ b
+    return a * b
 
 
 def tensor_index(x, key):

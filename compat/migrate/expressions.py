@@ -295,6 +295,9 @@ class ExpressionMixin:
             return (test, ATOM) if op == "==" else ("not " + test, NOT)
         if prec == CMP:
             return f"{self.expr(node.left, prec + 1)} {op} {self.expr(node.right, prec + 1)}", prec
+        if op == "*" and "number" not in (self.kind(node.left), self.kind(node.right)):
+            # Torch7's tensor * tensor is a matrix/dot product, PyTorch's is elementwise
+            return f"lua.mul({self.expr(node.left)}, {self.expr(node.right)})", ATOM
         if op == "**":
             return f"{self.expr(node.left, prec + 1)} ** {self.expr(node.right, UNARY)}", prec
         return f"{self.expr(node.left, prec)} {op} {self.expr(node.right, prec + 1)}", prec
