@@ -230,3 +230,11 @@ def test_tensor_products_are_torch7s():
     assert lua.mul(a, v).tolist() == [-1.0, -1.0]                 # matrix x vector
     assert lua.mul(a, a).tolist() == [[7.0, 10.0], [15.0, 22.0]]  # matrix product, not elementwise
     assert lua.mul(a, 2).tolist() == [[2.0, 4.0], [6.0, 8.0]] and lua.mul(3, 4) == 12
+
+
+def test_division_keeps_exact_integers_and_divides_by_zero_as_lua():
+    assert lua.div(6, 2) == 3 and isinstance(lua.div(6, 2), int)
+    assert lua.div(7, 2) == 3.5 and lua.div(6.0, 2) == 3.0
+    assert lua.div(1, 0) == float("inf") and lua.div(-1, 0) == float("-inf")
+    assert lua.div(0, 0) != lua.div(0, 0)                           # nan
+    assert lua.div(torch.tensor([2.0, 4.0]), 2).tolist() == [1.0, 2.0]

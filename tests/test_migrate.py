@@ -223,3 +223,11 @@ def test_product_of_two_tensors_is_torch7s(tmp_path):
     proc = run_python(code, tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "2\t-1\t22\t3\t6\n"
+
+
+def test_sizes_computed_with_division_reach_the_library_as_ints(tmp_path):
+    code = translate("require 'nn'\nlocal n = 64\nlocal m = nn.Linear(n / 2, n / 4)\n"
+                     "print(m.weight:size(1), m.weight:size(2), n / 3 > 21)\n").code
+    proc = run_python(code, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "16\t32\ttrue\n"

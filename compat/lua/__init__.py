@@ -46,6 +46,7 @@ from compat.lua.values import (  # noqa: F401
     and_,
     assert_,
     concat,
+    div,
     eq,
     error,
     expand,

@@ -5,6 +5,7 @@ Lua has one number type (a double): ``3`` and ``3.0`` print the same (``%.14g``)
 ``false`` are false (``0`` and ``""`` are true).
 """
 import builtins
+import math
 
 import torch
 
@@ -15,6 +16,7 @@ __all__ = [
     "and_",
     "assert_",
     "concat",
+    "div",
     "eq",
     "error",
     "expand",
@@ -55,6 +57,20 @@ def and_(a, b):
 def or_(a, b):
     """Lua ``a or b``: ``a`` when it is true in Lua's sense, else ``b()`` (``b`` is a thunk)."""
     return a if truth(a) else b()
+
+
+def div(a, b):
+    """Lua ``a / b``: float division, but an exact quotient of two integers stays an int (Lua has one
+    number type, and Python APIs such as tensor sizes want ints); division by zero gives inf or nan
+    as in Lua; tensors divide as PyTorch does."""
+    if isinstance(a, int) and isinstance(b, int) and not isinstance(a, bool) and not isinstance(b, bool):
+        if b != 0 and a % b == 0:
+            return a // b
+    if isinstance(b, (int, float)) and not isinstance(b, bool) and b == 0 and isinstance(a, (int, float)):
+        if a == 0 or a != a:
+            return float("nan")
+        return math.copysign(float("inf"), a) * math.copysign(1.0, b)
+    return a / b
 
 
 def eq(a, b):
