@@ -231,3 +231,10 @@ def test_sizes_computed_with_division_reach_the_library_as_ints(tmp_path):
     proc = run_python(code, tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "16\t32\ttrue\n"
+
+
+def test_require_of_an_unknown_package_is_a_todo_item(tmp_path):
+    (tmp_path / "uses.lua").write_text("require 'csvigo'\nlocal m = require 'mine'\n")
+    (tmp_path / "mine.lua").write_text("return 1\n")
+    result = translate((tmp_path / "uses.lua").read_text(), str(tmp_path / "uses.lua"))
+    assert [t.line for t in result.todos] == [1] and "csvigo" in result.todos[0].message

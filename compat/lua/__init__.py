@@ -121,11 +121,12 @@ def dofile(path, env):
     files share one global table) and returns its ``lua_return``. The path is looked up next to the
     running script first, then in the working folder."""
     here = _os.path.dirname(_os.path.abspath(env.get("__file__", "."))) if env.get("__file__") else "."
-    found = next_to = _os.path.join(here, path)
-    if not _os.path.isfile(next_to):
-        found = path
-    with open(found, encoding="utf-8") as f:
-        code = compile(f.read(), found, "exec")
+    candidates = [p for p in (_os.path.join(here, path), path) if _os.path.isfile(p)]
+    if not candidates:
+        raise FileNotFoundError(f"{path}: the translated Lua file is neither next to the script ({here}) nor in "
+                                f"the working folder; translate its .lua file with torchad-migrate")
+    with open(candidates[0], encoding="utf-8") as f:
+        code = compile(f.read(), candidates[0], "exec")
     env.pop("lua_return", None)
     exec(code, env)  # noqa: S102 (Lua's dofile runs a file in the same global table)
     return env.pop("lua_return", None)

@@ -99,6 +99,9 @@ class CallMixin:
         module = string_value(arg)
         if which == "dofile" or module not in names.REQUIRES:
             path = self.local_module(module, which)
+            if not self.local_source_exists(module, which):
+                self.note(node, f"{which} '{module}': neither a package compat provides nor a Lua file next to "
+                                "the script (translate it too, or replace it)")
             return f"lua.require_file({path!r}, globals())" if which == "require" \
                 else f"lua.dofile({path!r}, globals())"
         spec = names.REQUIRES[module]
@@ -107,6 +110,15 @@ class CallMixin:
         line, bound = spec
         self.imports.append(line)
         return bound
+
+    def local_source_exists(self, module, which):
+        """Whether the Lua file that ``require``/``dofile`` names is next to the script translated."""
+        import os
+        if self.filename.startswith("<"):
+            return False
+        here = os.path.dirname(os.path.abspath(self.filename))
+        relative = module if which == "dofile" else module.replace(".", os.sep) + ".lua"
+        return any(os.path.isfile(os.path.join(base, relative)) for base in (here, os.getcwd()))
 
     def local_module(self, module, which):
         """The translated file of a local Lua module ('models.lua' -> 'models.py')."""
