@@ -211,9 +211,9 @@ def test_globals_read_before_any_assignment_are_nil(tmp_path):
     assert proc.stdout == "nil\tnil\ntrue\n"
 
 
-def test_torch_class_is_a_todo_item():
-    result = translate("local Foo, parent = torch.class('nn.Foo', 'nn.Module')\n", "c.lua")
-    assert [t.line for t in result.todos] == [1] and "torch.class" in result.todos[0].message
+def test_torch_class_names_are_known_to_the_file_that_makes_them():
+    result = translate("local Foo, parent = torch.class('nn.Foo', 'nn.Module')\nlocal m = nn.Foo()\n", "c.lua")
+    assert result.todos == [] and "lua.torch_class('nn.Foo', 'nn.Module')" in result.code
 
 
 def test_product_of_two_tensors_is_torch7s(tmp_path):

@@ -19,6 +19,7 @@ import types as _types
 
 import torch as _torch
 
+from compat.lua.classes import torch_class  # noqa: F401
 from compat.lua.strings import string
 from compat.lua.system import File, io, math, os  # noqa: F401
 from compat.lua.tables import (  # noqa: F401
@@ -83,9 +84,11 @@ def invoke(obj, name, *args):
     """
     if isinstance(obj, _torch.Tensor):
         method = LUA_TENSOR_METHODS.get(name)
-        if method is not None:
-            return method(obj, *args)
-        return getattr(obj, name)(*args)
+        call = (lambda: method(obj, *args)) if method is not None else (lambda: getattr(obj, name)(*args))
+        if obj.requires_grad and obj.is_leaf:       # a module's weight: Lua changes it as plain data
+            with _torch.no_grad():
+                return call()
+        return call()
     if isinstance(obj, str):
         return getattr(string, name)(obj, *args)
     if isinstance(obj, dict):

@@ -76,6 +76,9 @@ def tensor_index(x, key):
 
 def tensor_setindex(x, key, value):
     """Torch7 ``x[key] = value``: fill with a number, or copy a tensor of the same number of elements."""
+    if x.requires_grad and x.is_leaf:               # a module's weight: Lua changes it as plain data
+        with torch.no_grad():
+            return tensor_setindex(x.detach(), key, value)
     view, _ = _entry(x, key, "tensor assignment")
     if isinstance(key, torch.Tensor) and key.dtype in (torch.bool, torch.uint8):
         x[key.bool()] = value if not isinstance(value, torch.Tensor) else value.reshape(-1).to(x.dtype)

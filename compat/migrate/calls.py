@@ -17,6 +17,8 @@ class CallMixin:
             return None
         if "." not in dotted:
             return names.BASE_FUNCTIONS.get(dotted)
+        if dotted == "torch.class":
+            return "lua.torch_class"
         if head in names.LUA_LIBRARIES:
             return "lua." + dotted
         if head == "torch" and dotted.count(".") == 1 and dotted[6:] in names.LUA_TORCH_FUNCTIONS:
@@ -47,8 +49,6 @@ class CallMixin:
             return f"{mapped}({', '.join(args)})", ATOM
         if dotted is not None and "." in dotted:
             self.check_known(dotted, node)
-        if dotted == "torch.class" and not self.scope.is_local("torch"):
-            self.note(node, "torch.class: write the class in Python (a compat.nn.Module subclass for an nn module)")
         return f"{self.expr(func, ATOM)}({', '.join(args)})", ATOM
 
     def check_known(self, dotted, node):
@@ -56,7 +56,7 @@ class CallMixin:
         if self.scope.is_local(head):
             return
         known = {"nn": names.NN_NAMES, "optim": names.OPTIM_NAMES}.get(head)
-        if known is not None and "." not in last and last not in known:
+        if known is not None and "." not in last and last not in known and dotted not in self.analysis.classes:
             self.note(node, f"{dotted} is not a torch/{head} name")
 
     def expr_Invoke(self, node):

@@ -86,6 +86,7 @@ class Analysis:
 
     def __init__(self, chunk, kind_of):
         self.records = set()
+        self.classes = set()      # nn.X made by torch.class in this file
         self.multi_functions = set()
         self.defined_functions = set()
         assignments = []
@@ -93,6 +94,10 @@ class Analysis:
             if isinstance(node, ast.Index) and isinstance(node.value, ast.Name) and (
                     node.notation == ast.IndexNotation.DOT or isinstance(node.idx, ast.String)):
                 self.records.add(node.value.id)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Index) and node.args \
+                    and getattr(node.func.value, "id", None) == "torch" and getattr(node.func.idx, "id", None) == "class" \
+                    and isinstance(node.args[0], ast.String):
+                self.classes.add(node.args[0].s.decode() if isinstance(node.args[0].s, bytes) else node.args[0].s)
             if isinstance(node, ast.Method) and isinstance(node.source, ast.Name):
                 self.records.add(node.source.id)  # function t:m() makes t a record
             if isinstance(node, ast.Function) and isinstance(node.name, ast.Index) \

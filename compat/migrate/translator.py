@@ -83,7 +83,8 @@ class Translator(ExpressionMixin, CallMixin):
 
     def note(self, node, message):
         line = getattr(node, "line", None) or self.current_line
-        self.todos.append(Todo(line, message))
+        if Todo(line, message) not in self.todos:
+            self.todos.append(Todo(line, message))
         self.pending_todo.append(message)
 
     def todo(self, node, message):
@@ -167,7 +168,7 @@ class Translator(ExpressionMixin, CallMixin):
                 self.note(node, f"could not translate this statement ({type(error).__name__}: {error})")
             pending, self.pending_todo = self.pending_todo, outer
             if pending:
-                todo = "# TODO(migrate): " + "; ".join(pending)
+                todo = "# TODO(migrate): " + "; ".join(dict.fromkeys(pending))
                 if len(self.lines) > start:
                     self.lines[start] = self.lines[start] + "  " + todo
                 else:
