@@ -67,7 +67,7 @@ def div(a, b):
         if b != 0 and a % b == 0:
             return a // b
     if isinstance(b, (int, float)) and not isinstance(b, bool) and b == 0 and isinstance(a, (int, float)):
-        if a == 0 or a != a:
+        if a == 0 or math.isnan(a):
             return float("nan")
         return math.copysign(float("inf"), a) * math.copysign(1.0, b)
     return a / b

@@ -125,10 +125,8 @@ class ExpressionMixin:
             if isinstance(node.func, ast.Name) and node.func.id in self.multi_functions:
                 return True
             return self.callee(node.func) in names.MULTI_RETURN
-        if isinstance(node, ast.Invoke):
-            if node.func.id in ("find", "match", "gsub") and self.kind(node.source) == "str":
-                return True
-        return False
+        return isinstance(node, ast.Invoke) and node.func.id in ("find", "match", "gsub") \
+            and self.kind(node.source) == "str"
 
     def _expr(self, node):
         method = getattr(self, "expr_" + type(node).__name__, None)

@@ -94,9 +94,7 @@ class Analysis:
             if isinstance(node, ast.Index) and isinstance(node.value, ast.Name) and (
                     node.notation == ast.IndexNotation.DOT or isinstance(node.idx, ast.String)):
                 self.records.add(node.value.id)
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Index) and node.args \
-                    and getattr(node.func.value, "id", None) == "torch" and getattr(node.func.idx, "id", None) == "class" \
-                    and isinstance(node.args[0], ast.String):
+            if isinstance(node, ast.Call) and self._is_torch_class(node):
                 self.classes.add(node.args[0].s.decode() if isinstance(node.args[0].s, bytes) else node.args[0].s)
             if isinstance(node, ast.Method) and isinstance(node.source, ast.Name):
                 self.records.add(node.source.id)  # function t:m() makes t a record
@@ -124,6 +122,12 @@ class Analysis:
             seen.setdefault(name, set()).add(kind)
             self.kinds[name] = kind if seen[name] == {kind} else None
         self.kinds = {k: v for k, v in self.kinds.items() if v is not None}
+
+    @staticmethod
+    def _is_torch_class(call):
+        func = call.func
+        return isinstance(func, ast.Index) and getattr(func.value, "id", None) == "torch" \
+            and getattr(func.idx, "id", None) == "class" and call.args and isinstance(call.args[0], ast.String)
 
     @staticmethod
     def _literal_lengths(chunk, assignments):
