@@ -63,9 +63,9 @@ def div(a, b):
     """Lua ``a / b``: float division, but an exact quotient of two integers stays an int (Lua has one
     number type, and Python APIs such as tensor sizes want ints); division by zero gives inf or nan
     as in Lua; tensors divide as PyTorch does."""
-    if isinstance(a, int) and isinstance(b, int) and not isinstance(a, bool) and not isinstance(b, bool):
-        if b != 0 and a % b == 0:
-            return a // b
+    both_ints = isinstance(a, int) and isinstance(b, int) and not isinstance(a, bool) and not isinstance(b, bool)
+    if both_ints and b != 0 and a % b == 0:
+        return a // b
     if isinstance(b, (int, float)) and not isinstance(b, bool) and b == 0 and isinstance(a, (int, float)):
         if a == 0 or math.isnan(a):
             return float("nan")
