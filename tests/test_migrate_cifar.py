@@ -43,14 +43,14 @@ def test_translated_cifar_example_learns_on_two_ranks(tmp_path):
     assert fields["Train set Size"].strip() == "2000" and fields["Test set Size"].strip() == "2000"
     assert fields["Learning rate"].strip() == "0.01" and fields["batchSize"].strip() == "1"
     assert output.count("ConfusionMatrix:") == 2
+    # each rank prints its own matrix (the Lua tests with Dropout still active, so they differ a little)
+    classes = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
     rows = re.findall(r"\[([\d\s]+)\]+\s+[-\d.na]+%\s+\[class: (\w+)\]", output)
-    first = {}                                   # the ranks print the same matrix; lines may interleave
+    assert sorted(name for _, name in rows) == sorted(classes * 2)
+    counts = {name: [] for name in classes}
     for row, name in rows:
-        first.setdefault(name, [int(v) for v in row.split()])
-    assert list(first) == ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
-                           "truck"]
-    counts = list(first.values())
-    assert len(rows) == 20 and sum(map(sum, counts)) == 2000
-    accuracy = sum(counts[i][i] for i in range(10)) / 2000 * 100
-    assert float(fields["Accuracy"]) == pytest.approx(accuracy)
-    assert accuracy > 25, output[-4000:]                          # chance is 10 %
+        counts[name].append([int(v) for v in row.split()])
+    assert sum(sum(map(sum, rows_of_class)) for rows_of_class in counts.values()) == 2 * 2000
+    correct = sum(row[classes.index(name)] for name, rows_of_class in counts.items() for row in rows_of_class)
+    assert correct / (2 * 2000) * 100 > 25, output[-4000:]             # chance is 10 %
+    assert float(fields["Accuracy"]) > 25
