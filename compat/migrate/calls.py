@@ -25,8 +25,10 @@ class CallMixin:
             return "lua." + dotted
         return None
 
-    def library_name(self, dotted, node):
+    def library_name(self, dotted):
         """``torch.x`` / ``string.x`` ... read as a value."""
+        if dotted == "torch.class":
+            return "lua.torch_class"
         head, _, last = dotted.partition(".")
         if head in names.LUA_LIBRARIES:
             return "lua." + dotted

@@ -3,6 +3,8 @@
 Each ``expr`` method returns ``(code, precedence)``; where the Lua meaning depends on a value the
 translator cannot type, the code calls a ``compat.lua`` helper that decides at run time.
 """
+import keyword
+
 from luaparser import astnodes as ast
 
 from compat.migrate import names
@@ -205,14 +207,14 @@ class ExpressionMixin:
 
     @staticmethod
     def field_name(field):
+        """The keyword-argument name of ``{name = v}`` / ``{['name'] = v}``, None when it cannot be one."""
         if isinstance(field.key, ast.Name) and not field.between_brackets:
             name = field.key.id
         elif isinstance(field.key, ast.String):
-            name = field.key.s.decode("utf-8", "replace") if isinstance(field.key.s, bytes) else field.key.s
+            name = string_literal(field.key)[1:-1]
         else:
             return None
-        return name if name.isidentifier() and name not in names.RESERVED - {"print", "range", "lua", "varargs",
-                                                                              "luasys"} else None
+        return name if name.isidentifier() and not keyword.iskeyword(name) else None
 
     # ------------------------------------------------------------------ indexing
     def static_key(self, node):
@@ -223,7 +225,6 @@ class ExpressionMixin:
             name = string_literal(node.idx)[1:-1]
         else:
             return None
-        import keyword
         return name if name.isidentifier() and not keyword.iskeyword(name) else None
 
     def expr_Index(self, node):
@@ -233,7 +234,7 @@ class ExpressionMixin:
             dotted = self.dotted(node)
             if isinstance(source, ast.Name) and source.id in names.LUA_LIBRARIES | {"torch"} \
                     and not self.scope.is_local(source.id):
-                return self.library_name(dotted, node), ATOM
+                return self.library_name(dotted), ATOM
             return f"{self.expr(source, ATOM)}.{key}", ATOM
         if isinstance(node.idx, ast.Table):  # t[{...}]: only tensors are indexed by a table literal
             sliced = self.static_slice(node.idx)
