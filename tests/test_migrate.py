@@ -238,3 +238,12 @@ def test_require_of_an_unknown_package_is_a_todo_item(tmp_path):
     (tmp_path / "mine.lua").write_text("return 1\n")
     result = translate((tmp_path / "uses.lua").read_text(), str(tmp_path / "uses.lua"))
     assert [t.line for t in result.todos] == [1] and "csvigo" in result.todos[0].message
+
+
+def test_a_call_in_last_place_passes_on_all_its_values(tmp_path):
+    code = translate("local o = {}\nfunction o:two() return 1, 2 end\nprint(o:two())\nprint('x', o:two())\n"
+                     "local v, i = torch.max(torch.Tensor({3, 9}), 1)\nprint(i[1], torch.max(torch.Tensor({3, 9})))\n",
+                     "m.lua").code
+    proc = run_python(code, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "1\t2\nx\t1\t2\n2\t9\n"

@@ -115,7 +115,7 @@ class ExpressionMixin:
             last = nodes[-1]
             if isinstance(last, (ast.Varargs, ast.Dots)):
                 out.append("*varargs")
-            elif self.is_multi(last):
+            elif self.is_multi(last) or isinstance(last, (ast.Call, ast.Invoke)) and not self.single_valued(last):
                 out.append(f"*lua.expand({self._expr(last)[0]})")
             else:
                 out.append(self.expr(last))
@@ -129,6 +129,21 @@ class ExpressionMixin:
             return self.callee(node.func) in names.MULTI_RETURN
         return isinstance(node, ast.Invoke) and node.func.id in ("find", "match", "gsub") \
             and self.kind(node.source) == "str"
+
+    def single_valued(self, node):
+        """A call known to give one value (a Lua call in last place passes on all its values)."""
+        if isinstance(node, ast.Call):
+            if isinstance(node.func, ast.Name) and node.func.id in self.defined_functions:
+                return node.func.id not in self.multi_functions
+            mapped = self.callee(node.func)
+            if mapped is not None:
+                return mapped not in names.MULTI_RETURN
+            dotted = self.dotted(node.func)
+            return dotted is not None and dotted.split(".")[0] in names.PACKAGE_GLOBALS \
+                and not self.scope.is_local(dotted.split(".")[0])
+        kind = self.kind(node.source)
+        several = {"str": ("find", "match", "gsub"), "tensor": ("max", "min", "sort", "topk")}
+        return kind in ("object", "str", "tensor") and node.func.id not in several.get(kind, ())
 
     def _expr(self, node):
         method = getattr(self, "expr_" + type(node).__name__, None)

@@ -387,7 +387,10 @@ class Translator(ExpressionMixin, CallMixin):
         pass
 
     def stmt_Return(self, node, last=False):
-        values = ", ".join(self.exprs(node.values))
+        if len(node.values) == 1 and not isinstance(node.values[0], (ast.Varargs, ast.Dots)):
+            values = self._expr(node.values[0])[0]        # a call's several values pass on as its tuple
+        else:
+            values = ", ".join(self.exprs(node.values))
         if self.scope.is_chunk:
             if not last:
                 self.note(node, "return from the middle of the main chunk")
