@@ -87,6 +87,8 @@ class CallMixin:
             return f"{obj}.numel()"
         if name in ("add", "mul", "div", "fill", "copy") and len(nodes) == 1 and name != "copy":
             return f"{obj}.{name}_({args[0]})"
+        if name in ("sum", "mean", "prod", "std", "var", "norm", "max", "min") and not nodes:
+            return f"{obj}.{name}().item()"           # Torch7 gives a number
         if name == "zero" and not nodes:
             return f"{obj}.zero_()"
         return None
