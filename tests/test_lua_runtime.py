@@ -116,6 +116,7 @@ def test_tensor_methods_with_one_based_dims_and_indices():
     small, where = lua.invoke(torch.tensor([5.0, 1.0, 3.0]), "topk", 2)
     assert small.tolist() == [1.0, 3.0] and where.tolist() == [2, 3]
     assert lua.invoke(x, "sum", 1).shape == (1, 3)          # Torch7 keeps the reduced dimension
+    assert lua.invoke(torch.ones(1, 1), "squeeze").shape == (1,)   # THTensor squeeze keeps one dimension
 
 
 def test_tensor_methods_work_in_place_as_in_torch7():

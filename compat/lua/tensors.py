@@ -262,7 +262,9 @@ def _typename(x, name=None):
 
 
 def _squeeze(x, d=None):
-    return x.squeeze() if d is None else x.squeeze(_dim(x, d))
+    """Torch7 ``squeeze([dim])``: like PyTorch's, but a tensor of one element keeps one dimension."""
+    out = x.squeeze() if d is None else x.squeeze(_dim(x, d))
+    return out.reshape(1) if out.dim() == 0 else out
 
 
 LUA_TENSOR_METHODS = {
