@@ -222,6 +222,7 @@ def test_tensors_print_as_torch7():
     wide = lua.tostring(torch.zeros(1, 41, dtype=d))               # %2d: 80 // 3 = 26 columns a line
     assert wide.startswith("Columns 1 to 26\n 0  0") and "\n\nColumns 27 to 41\n 0  0" in wide
     assert lua.tostring(torch.zeros(0)) == "[torch.FloatTensor with no dimension]\n"
+    assert lua.tostring(torch.zeros(2, 13).size()) == "  2\n 13\n[torch.LongStorage of size 2]\n"  # %3d
 
 
 def test_tensor_products_are_torch7s():

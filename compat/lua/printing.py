@@ -11,7 +11,7 @@ import math
 
 import torch
 
-__all__ = ["tensor_tostring"]
+__all__ = ["size_tostring", "tensor_tostring"]
 
 
 def _typename(t):
@@ -95,3 +95,10 @@ def tensor_tostring(t):
         m = x[tuple(p - 1 for p in position)]
         parts.append("(" + "".join(f"{p}," for p in position) + ".,.) = \n" + _matrix(m, fmt, scale, size, " "))
     return "\n".join(parts) + f"[{name} of size {sizes}]\n"
+
+
+def size_tostring(size):
+    """Lua's ``tostring(x:size())``: a ``torch.LongStorage`` printed as Torch7 prints a storage."""
+    values = [float(v) for v in size]
+    fmt, _, _ = _print_format(values)
+    return "".join(_fmt(fmt, v) + "\n" for v in values) + f"[torch.LongStorage of size {len(values)}]\n"

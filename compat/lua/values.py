@@ -85,6 +85,9 @@ def eq(a, b):
 def tostring(value):
     """Lua ``tostring``: numbers as ``%.14g`` (``3.0`` -> ``'3'``), ``true``/``false``/``nil``, tensors
     as Torch7 prints them."""
+    if isinstance(value, torch.Size):
+        from compat.lua.printing import size_tostring
+        return size_tostring(value)
     if isinstance(value, torch.Tensor):
         if value.dim() == 0:
             return lua_tostring(value.item())
