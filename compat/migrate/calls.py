@@ -133,7 +133,7 @@ class CallMixin:
     def function_value(self, node, name):
         """A Lua function value: a lambda when its body is ``return expr``, else a hoisted def."""
         body = node.body.body
-        params = self.params(node.args)
+        params = self.params(node.args, function=node)
         if len(body) == 1 and isinstance(body[0], ast.Return) and len(body[0].values) <= 1 \
                 and not self.has_functions(body[0]):
             with self.function_scope(node):
@@ -143,7 +143,9 @@ class CallMixin:
         self.hoist(node, fname, params)
         return fname
 
-    def params(self, args, self_param=False):
+    def params(self, args, self_param=False, function=None):
+        """Python parameters of a Lua function: every one defaults to None (a missing argument is nil),
+        extra arguments are dropped, and a function made in a loop keeps that iteration's locals."""
         out = ["self=None"] if self_param else []
         for a in args:
             if isinstance(a, (ast.Varargs, ast.Dots)):
@@ -152,6 +154,13 @@ class CallMixin:
                 out.append(names.python_name(a.id) + "=None")
         if not any(isinstance(a, (ast.Varargs, ast.Dots)) for a in args):
             out.append("*_extra")  # Lua drops extra arguments
+        if function is not None and self.loop_names:
+            from luaparser.ast import walk
+            from compat.migrate.scope import assigned_names
+            in_loop = set().union(*self.loop_names) - {a.id for a in args if isinstance(a, ast.Name)}
+            used = {n.id for n in walk(function.body) if isinstance(n, ast.Name)} & in_loop
+            for name in sorted(used - set(assigned_names(function.body))):
+                out.append(f"{names.python_name(name)}={names.python_name(name)}")
         return ", ".join(out)
 
     @staticmethod

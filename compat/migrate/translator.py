@@ -59,6 +59,7 @@ class Translator(ExpressionMixin, CallMixin):
         self.todos = []
         self.counter = 0
         self.empty_as_list = False
+        self.loop_names = []
         self.sets_default_type = False
         self.comments = {}
         self.code_lines = set()
@@ -313,12 +314,12 @@ class Translator(ExpressionMixin, CallMixin):
 
     def stmt_While(self, node):
         self.emit(f"while {self.truth(node.test)}:", node.line)
-        with self.block():
+        with self.block(), self.loop(node.body):
             self.block_body(node.body.body)
 
     def stmt_Repeat(self, node):
         self.emit("while True:", node.line, "(repeat ... until)")
-        with self.block():
+        with self.block(), self.loop(node.body):
             self.block_body(node.body.body)
             self.emit(f"if {self.truth(node.test)}:", node.test.line)
             with self.block():
@@ -348,7 +349,7 @@ class Translator(ExpressionMixin, CallMixin):
         else:
             iterator = f"lua.range({', '.join(self.expr(n) for n in constant)})"
         self.emit(f"for {var} in {iterator}:", node.line)
-        with self.block():
+        with self.block(), self.loop(node.body, [node.target.id]):
             self.block_body(node.body.body)
 
     def stmt_Forin(self, node):
@@ -365,7 +366,7 @@ class Translator(ExpressionMixin, CallMixin):
         else:
             iterator = f"lua.iterate({', '.join(self.expr(n) for n in iters)})"
         self.emit(f"for {targets} in {iterator}:", node.line)
-        with self.block():
+        with self.block(), self.loop(node.body, [t.id for t in node.targets]):
             self.block_body(node.body.body)
 
     def stmt_Break(self, node):
@@ -417,8 +418,18 @@ class Translator(ExpressionMixin, CallMixin):
         self.define(node, fname, node.line, self_param=self_param)
         self.store(name, fname, node.line)
 
+    @contextlib.contextmanager
+    def loop(self, body, variables=()):
+        """Inside a loop body: Lua makes its locals afresh each iteration, so a function made there
+        keeps their values of that iteration (the Python function gets them as default values)."""
+        self.loop_names.append(set(variables) | function_locals([], body))
+        try:
+            yield
+        finally:
+            self.loop_names.pop()
+
     def define(self, node, fname, line, self_param=False):
-        params = self.params(node.args, self_param=self_param)
+        params = self.params(node.args, self_param=self_param, function=node)
         self.hoist(node, fname, params, line, self_param)
 
     def hoist(self, node, fname, params, line=None, self_param=False):
@@ -436,8 +447,12 @@ class Translator(ExpressionMixin, CallMixin):
     @contextlib.contextmanager
     def function_scope(self, node, self_param=False):
         locals_ = function_locals(node.args, node.body) | ({"self"} if self_param else set())
-        with nested(self, Scope(self.scope, self.scope.kinds, locals_)):
-            yield
+        saved, self.loop_names = self.loop_names, []
+        try:
+            with nested(self, Scope(self.scope, self.scope.kinds, locals_)):
+                yield
+        finally:
+            self.loop_names = saved
 
 
 def translate(source, filename="<lua>"):

@@ -57,3 +57,16 @@ print('apply', apply(function(v) return v * 2 end, 21))
 -- a recursive local function
 local function fact(n) if n <= 1 then return 1 end return n * fact(n - 1) end
 print('fact', fact(10))
+
+-- a function made in a loop keeps that iteration's locals (Lua makes them afresh each time)
+local fs = {}
+for i = 1, 3 do
+   local sq = i * i
+   fs[i] = function() return i + sq end
+end
+local gs = {}
+for _, name in ipairs({'a', 'b'}) do
+   local function greet(s) return name .. s end
+   gs[#gs + 1] = greet
+end
+print('loop closures', fs[1](), fs[3](), gs[1]('!'), gs[2]('?'))
