@@ -156,6 +156,7 @@ class CallMixin:
             out.append("*_extra")  # Lua drops extra arguments
         if function is not None and self.loop_names:
             from luaparser.ast import walk
+
             from compat.migrate.scope import assigned_names
             in_loop = set().union(*self.loop_names) - {a.id for a in args if isinstance(a, ast.Name)}
             used = {n.id for n in walk(function.body) if isinstance(n, ast.Name)} & in_loop

@@ -37,9 +37,11 @@ BASE_FUNCTIONS = {
     "rawget": "lua.rawget", "rawset": "lua.rawset", "rawequal": "lua.rawequal", "rawlen": "lua.length",
 }
 # Functions of the Lua libraries that return several values (a single-value use keeps the first).
-MULTI_RETURN = {"lua.torch_class", "lua.torch.max", "lua.torch.min", "lua.torch.sort", "lua.torch.topk", "lua.string.find", "lua.string.match", "lua.string.gsub", "lua.pcall", "lua.unpack",
-                "lua.select", "lua.string.byte", "lua.io.open", "lua.math.modf", "lua.os.remove",
-                "lua.os.rename"}
+MULTI_RETURN = {
+    "lua.torch_class", "lua.torch.max", "lua.torch.min", "lua.torch.sort", "lua.torch.topk", "lua.string.find",
+    "lua.string.match", "lua.string.gsub", "lua.string.byte", "lua.pcall", "lua.unpack", "lua.select",
+    "lua.io.open", "lua.math.modf", "lua.os.remove", "lua.os.rename",
+}
 
 # Torch7 tensor methods whose PyTorch namesake differs (1-based, numbers, in place).
 LUA_TENSOR_METHODS = frozenset("""
