@@ -27,19 +27,7 @@ from compat import torch, nn, optim, image           # lua 18-20: require 'nn'; 
 from automatedparallelization import datamodule as automation   # lua 23: automation = require 'torchad_nn.datamodule'
 from compat import torchmpi as mpi                    # added: the rank, to print and write on rank 0 only
 from compat import luasys                             # Lua's sys package (Python's sys is sys)
-
-
-class Table(dict):
-    """added: a Lua table with named fields, ``t.data`` being ``t['data']``."""
-
-    def __getattr__(self, name):
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-    def __setattr__(self, name, value):
-        self[name] = value
+from compat.lua import LuaDataset, Table              # Lua tables: t.data is t['data']
 
 
 class Discard(io.TextIOBase):
@@ -267,19 +255,7 @@ testData.data[:, 2, :, :].add_(-mean_v)
 testData.data[:, 2, :, :].div_(-std_v)                # lua 216
 
 
-class LuaDataset(Table):
-    """lua 218-232: ``setmetatable(t, {__index = function(t, i) return {t.data[i], t.labels[i]} end})``.
-
-    ``dataset[i]`` (an int, 1-based as in Lua) is the list ``[data[i-1], labels[i-1]]``; string keys
-    are the table's fields (``dataset.data``, ``dataset.size()``)."""
-
-    def __getitem__(self, i):
-        if isinstance(i, int):
-            return [self['data'][i-1], self['labels'][i-1]]      # the one 1-based -> 0-based shift
-        return super().__getitem__(i)
-
-
-trainData = LuaDataset(trainData)                     # lua 218: setmetatable(trainData, ...)
+trainData = LuaDataset(trainData)                     # lua 218: setmetatable(trainData, {__index = ... {t.data[i], t.labels[i]}})
 testData = LuaDataset(testData)                       # lua 226: setmetatable(testData, ...)
 
 # --------------------------------------------------------------------

@@ -1,0 +1,144 @@
+"""Lua's meaning in Python, for code translated from Lua Torch7 (by ``torchad-migrate`` or by hand).
+
+    from compat import lua
+    lua.index(t, 1)          # Lua t[1]: list -> t[0]; Table -> t[1]; 1-D tensor -> a number
+    lua.concat('n=', 3.0)    # Lua 'n=' .. 3.0 -> 'n=3'
+    lua.truth(0)             # True: only nil and false are false in Lua
+    lua.invoke(x, 'max', 1)  # Lua x:max(1): values and 1-based indices for a tensor
+
+Every helper dispatches on the value it receives (a string, a Lua table, a tensor, any object), so
+it keeps Lua's meaning where the type cannot be known before running. ``Table`` and ``LuaDataset``
+stand for Lua tables; ``string``, ``table``, ``math``, ``os``, ``io`` are Lua's libraries;
+``torch.<name>`` are Torch7's functions whose PyTorch namesakes differ (``torch.max(x, 2)`` gives
+1-based indices, ``torch.range`` is inclusive). Importing this module changes nothing global.
+"""
+import gc as _gc
+import os as _os
+import sys as _sys
+import types as _types
+
+import torch as _torch
+
+from compat.lua.classes import torch_class  # noqa: F401
+from compat.lua.strings import string
+from compat.lua.system import File, io, math, os  # noqa: F401
+from compat.lua.tables import (  # noqa: F401
+    LuaDataset,
+    Table,
+    getmetatable,
+    index,
+    insert,
+    ipairs,
+    length,
+    next,
+    pairs,
+    rawequal,
+    rawget,
+    rawset,
+    remove,
+    setindex,
+    setmetatable,
+    table,
+)
+from compat.lua.tensors import LUA_TENSOR_METHODS, mul  # noqa: F401
+from compat.lua.tensors import TORCH as _TORCH
+from compat.lua.values import (  # noqa: F401
+    LuaError,
+    and_,
+    assert_,
+    concat,
+    div,
+    eq,
+    error,
+    expand,
+    first,
+    iterate,
+    or_,
+    pcall,
+    print,
+    range,
+    select,
+    tonumber,
+    tostring,
+    truth,
+    type,
+    unpack,
+    values,
+)
+
+torch = _types.SimpleNamespace(**_TORCH)
+torch.__doc__ = "Torch7 functions whose PyTorch namesakes differ (1-based dims and indices, numbers)."
+
+#: Lua's global ``arg``: the command-line words after the script (``arg[0]`` was the script).
+arg = _sys.argv[1:]
+
+
+def invoke(obj, name, *args):
+    """Lua's method call ``obj:name(...)`` on any value.
+
+    - a tensor: Torch7's method where it differs from PyTorch's (see ``compat.lua.tensors``),
+      else PyTorch's method of that name;
+    - a string: the ``string`` library (``s:format(...)``, ``s:sub(2, 4)``);
+    - a Lua table (dict): the function stored at ``obj[name]`` called with ``obj`` first, as Lua does;
+    - any other object: its Python method ``obj.name(...)``.
+    """
+    if isinstance(obj, _torch.Tensor):
+        method = LUA_TENSOR_METHODS.get(name)
+        call = (lambda: method(obj, *args)) if method is not None else (lambda: getattr(obj, name)(*args))
+        if obj.requires_grad and obj.is_leaf:       # a module's weight: Lua changes it as plain data
+            with _torch.no_grad():
+                return call()
+        return call()
+    if isinstance(obj, str):
+        return getattr(string, name)(obj, *args)
+    if isinstance(obj, dict):
+        function = obj[name] if isinstance(obj, Table) else obj.get(name)
+        if function is None:
+            raise TypeError(f"attempt to call method {name!r} (a nil value) of a Lua table")
+        return function(obj, *args)
+    if obj is None:
+        raise TypeError(f"attempt to index a nil value (calling method {name!r})")
+    return getattr(obj, name)(*args)
+
+
+def call(function, *args):
+    """Lua's call ``f(...)``, with Lua's error when ``f`` is nil."""
+    if function is None:
+        raise TypeError("attempt to call a nil value")
+    return function(*args)
+
+
+def collectgarbage(option="collect", *args):
+    """Lua ``collectgarbage()``: a collection (``'count'`` gives 0: Python does not expose it)."""
+    if option == "count":
+        return 0
+    _gc.collect()
+    return 0
+
+
+_LOADED = {}
+
+
+def dofile(path, env):
+    """Lua ``dofile('x.lua')``, translated: runs the translated ``x.py`` in the globals ``env`` (Lua
+    files share one global table) and returns its ``lua_return``. The path is looked up next to the
+    running script first, then in the working folder."""
+    here = _os.path.dirname(_os.path.abspath(env.get("__file__", "."))) if env.get("__file__") else "."
+    candidates = [p for p in (_os.path.join(here, path), path) if _os.path.isfile(p)]
+    if not candidates:
+        raise FileNotFoundError(f"{path}: the translated Lua file is neither next to the script ({here}) nor in "
+                                f"the working folder; translate its .lua file with torchad-migrate")
+    with open(candidates[0], encoding="utf-8") as f:
+        code = compile(f.read(), candidates[0], "exec")
+    env.pop("lua_return", None)
+    exec(code, env)  # noqa: S102 (Lua's dofile runs a file in the same global table)
+    return env.pop("lua_return", None)
+
+
+def require_file(path, env):
+    """Lua ``require 'name'`` of a local module, translated: :func:`dofile` once, then its value."""
+    key = _os.path.abspath(path)
+    if key not in _LOADED:
+        value = dofile(path, env)
+        _LOADED[key] = True if value is None else value
+    return _LOADED[key]

@@ -1,0 +1,380 @@
+"""Lua expressions -> Python expressions (a mixin of :class:`compat.migrate.translator.Translator`).
+
+Each ``expr`` method returns ``(code, precedence)``; where the Lua meaning depends on a value the
+translator cannot type, the code calls a ``compat.lua`` helper that decides at run time.
+"""
+import keyword
+
+from luaparser import astnodes as ast
+
+from compat.migrate import names
+
+# Python precedences (higher binds tighter).
+ATOM, POWER, UNARY, MUL, ADD, CMP, NOT, AND, OR, LAMBDA = 16, 14, 13, 12, 11, 7, 6, 5, 4, 1
+_BINARY = {
+    ast.AddOp: ("+", ADD), ast.SubOp: ("-", ADD), ast.MultOp: ("*", MUL), ast.FloatDivOp: ("/", MUL),
+    ast.FloorDivOp: ("//", MUL), ast.ModOp: ("%", MUL), ast.ExpoOp: ("**", POWER),
+    ast.LessThanOp: ("<", CMP), ast.GreaterThanOp: (">", CMP), ast.LessOrEqThanOp: ("<=", CMP),
+    ast.GreaterOrEqThanOp: (">=", CMP), ast.EqToOp: ("==", CMP), ast.NotEqToOp: ("!=", CMP),
+    ast.BAndOp: ("&", 9), ast.BOrOp: ("|", 8), ast.BXorOp: ("^", 8), ast.BShiftLOp: ("<<", 10),
+    ast.BShiftROp: (">>", 10),
+}
+_PURE = (ast.Name, ast.Number, ast.String, ast.Nil, ast.TrueExpr, ast.FalseExpr)
+
+
+def wrap(code_prec, minimum):
+    code, prec = code_prec
+    return code if prec >= minimum else f"({code})"
+
+
+def string_literal(node):
+    text = node.s.decode("utf-8", "replace") if isinstance(node.s, bytes) else str(node.s)
+    return repr(text)
+
+
+class ExpressionMixin:
+
+    # ------------------------------------------------------------------ kinds
+    def kind(self, node):
+        """'number', 'str', 'bool', 'list', 'table', 'tensor', 'object', 'function' or None."""
+        if isinstance(node, ast.Number):
+            return "number"
+        if isinstance(node, (ast.String, ast.Concat)):
+            return "str"
+        if isinstance(node, (ast.TrueExpr, ast.FalseExpr, ast.RelOp, ast.ULNotOp)):
+            return "bool"
+        if isinstance(node, ast.Table):
+            return self.table_kind(node)
+        if isinstance(node, ast.AnonymousFunction):
+            return "function"
+        if isinstance(node, ast.Name):
+            return self.scope.kind(node.id)
+        if isinstance(node, (ast.AndLoOp, ast.OrLoOp)):
+            left, right = self.kind(node.left), self.kind(node.right)
+            return left if left == right and left != "bool" else ("bool" if left == right == "bool" else None)
+        if isinstance(node, ast.AriOp):
+            kinds = {self.kind(node.left), self.kind(node.right)}
+            return "tensor" if "tensor" in kinds else ("number" if kinds == {"number"} else None)
+        if isinstance(node, ast.UMinusOp):
+            return self.kind(node.operand)
+        if isinstance(node, ast.Index) and isinstance(node.idx, ast.Table):
+            return "tensor"
+        if isinstance(node, ast.Call):
+            return self.call_kind(node)
+        if isinstance(node, ast.Invoke):
+            source = self.kind(node.source)
+            if source == "tensor" and node.func.id in names.TENSOR_RESULTS:
+                return "tensor"
+            if source == "str" and node.func.id in ("format", "sub", "rep", "upper", "lower", "reverse"):
+                return "str"
+        return None
+
+    def table_kind(self, node):
+        if not node.fields:
+            return "table"
+        return "list" if all(f.key is None for f in node.fields) else "table"
+
+    def call_kind(self, node):
+        dotted = self.dotted(node.func)
+        if dotted is None:
+            return None
+        head, _, last = dotted.rpartition(".")
+        if head == "torch" and last in names.TENSOR_CONSTRUCTORS or head == "image":
+            return "tensor"
+        if head in ("nn", "optim") and last[:1].isupper() or dotted in ("torch.CmdLine", "torch.Timer"):
+            return "object"
+        if dotted == "assert" and node.args:
+            return self.kind(node.args[0])
+        if dotted in ("io.open", "torch.Timer", "torch.CmdLine"):
+            return "object"
+        if dotted in ("tostring", "string.format", "string.rep", "string.sub", "string.upper", "string.lower"):
+            return "str"
+        return None
+
+    def dotted(self, node):
+        """'a.b.c' for a chain of names and dotted fields, else None."""
+        if isinstance(node, ast.Name):
+            return node.id
+        if isinstance(node, ast.Index) and node.notation == ast.IndexNotation.DOT:
+            head = self.dotted(node.value)
+            return None if head is None else head + "." + node.idx.id
+        return None
+
+    # ------------------------------------------------------------------ entry points
+    def expr(self, node, minimum=0):
+        """Python code of ``node`` in a single-value context, parenthesized to bind at ``minimum``."""
+        code, prec = self._expr(node)
+        if self.is_multi(node):
+            code, prec = f"lua.first({code})", ATOM
+        return code if prec >= minimum else f"({code})"
+
+    def exprs(self, nodes):
+        """Python code of a Lua expression list (the last one may give several values)."""
+        out = [self.expr(n) for n in nodes[:-1]]
+        if nodes:
+            last = nodes[-1]
+            if isinstance(last, (ast.Varargs, ast.Dots)):
+                out.append("*varargs")
+            elif self.is_multi(last) or isinstance(last, (ast.Call, ast.Invoke)) and not self.single_valued(last):
+                out.append(f"*lua.expand({self._expr(last)[0]})")
+            else:
+                out.append(self.expr(last))
+        return out
+
+    def is_multi(self, node):
+        """A call known to return several values."""
+        if isinstance(node, ast.Call):
+            if isinstance(node.func, ast.Name) and node.func.id in self.multi_functions:
+                return True
+            return self.callee(node.func) in names.MULTI_RETURN
+        return isinstance(node, ast.Invoke) and node.func.id in ("find", "match", "gsub") \
+            and self.kind(node.source) == "str"
+
+    def single_valued(self, node):
+        """A call known to give one value (a Lua call in last place passes on all its values)."""
+        if isinstance(node, ast.Call):
+            if isinstance(node.func, ast.Name) and node.func.id in self.defined_functions:
+                return node.func.id not in self.multi_functions
+            mapped = self.callee(node.func)
+            if mapped is not None:
+                return mapped not in names.MULTI_RETURN
+            dotted = self.dotted(node.func)
+            return dotted is not None and dotted.split(".")[0] in names.PACKAGE_GLOBALS \
+                and not self.scope.is_local(dotted.split(".")[0])
+        kind = self.kind(node.source)
+        several = {"str": ("find", "match", "gsub"), "tensor": ("max", "min", "sort", "topk")}
+        return kind in ("object", "str", "tensor") and node.func.id not in several.get(kind, ())
+
+    def _expr(self, node):
+        method = getattr(self, "expr_" + type(node).__name__, None)
+        if method is not None:
+            return method(node)
+        if type(node) in _BINARY:
+            return self.binary(node)
+        return self.todo(node, f"the expression {type(node).__name__} is not translated"), ATOM
+
+    # ------------------------------------------------------------------ atoms
+    def expr_Nil(self, node):
+        return "None", ATOM
+
+    def expr_TrueExpr(self, node):
+        return "True", ATOM
+
+    def expr_FalseExpr(self, node):
+        return "False", ATOM
+
+    def expr_Number(self, node):
+        n = node.n
+        return repr(n), ATOM if n >= 0 else UNARY
+
+    def expr_String(self, node):
+        return string_literal(node), ATOM
+
+    def expr_Varargs(self, node):
+        return "lua.first(varargs)", ATOM
+
+    def expr_Dots(self, node):
+        return self.expr_Varargs(node)
+
+    def expr_Name(self, node):
+        if node.id == "arg" and not self.scope.is_local("arg"):
+            return "lua.arg", ATOM
+        if node.id in names.PACKAGE_GLOBALS and not self.scope.is_local(node.id):
+            package = names.PACKAGE_GLOBALS[node.id]
+            self.use_package(node.id)
+            return package, ATOM
+        if node.id in names.LUA_LIBRARIES and not self.scope.is_local(node.id):
+            return "lua." + node.id, ATOM
+        if node.id in names.BASE_FUNCTIONS and not self.scope.is_local(node.id) \
+                and node.id not in self.defined_functions:
+            return names.BASE_FUNCTIONS[node.id], ATOM
+        if node.id not in self.analysis.assigned and not self.scope.is_local(node.id):
+            # a global this file never sets: nil, unless another file (dofile/require) set it
+            return f"globals().get({node.id!r})", ATOM
+        return names.python_name(node.id), ATOM
+
+    def expr_AnonymousFunction(self, node):
+        return self.function_value(node, None), LAMBDA
+
+    # ------------------------------------------------------------------ tables
+    def expr_Table(self, node):
+        positional = [f for f in node.fields if f.key is None]
+        if node.fields and len(positional) == len(node.fields):
+            return "[" + ", ".join(self.exprs([f.value for f in positional])) + "]", ATOM
+        if not node.fields and self.empty_as_list:
+            return "[]", ATOM
+        if self.empty_as_list and all(f.key is None for f in node.fields):
+            return "[" + ", ".join(self.exprs([f.value for f in node.fields])) + "]", ATOM
+        keyed = [f for f in node.fields if f.key is not None]
+        simple = not positional and all(self.field_name(f) for f in keyed)
+        if simple:
+            args = ", ".join(f"{self.field_name(f)}={self.expr(f.value)}" for f in keyed)
+            return f"lua.Table({args})", ATOM
+        items, i = [], 0
+        for f in node.fields:
+            if f.key is None:
+                i += 1
+                items.append(f"{i}: {self.expr(f.value)}")
+            else:
+                key = repr(f.key.id) if not f.between_brackets and isinstance(f.key, ast.Name) else self.expr(f.key)
+                items.append(f"{key}: {self.expr(f.value)}")
+        return "lua.Table({" + ", ".join(items) + "})", ATOM
+
+    @staticmethod
+    def field_name(field):
+        """The keyword-argument name of ``{name = v}`` / ``{['name'] = v}``, None when it cannot be one."""
+        if isinstance(field.key, ast.Name) and not field.between_brackets:
+            name = field.key.id
+        elif isinstance(field.key, ast.String):
+            name = string_literal(field.key)[1:-1]
+        else:
+            return None
+        return name if name.isidentifier() and not keyword.iskeyword(name) else None
+
+    # ------------------------------------------------------------------ indexing
+    def static_key(self, node):
+        """The string key of ``t.x`` / ``t['x']`` when it is a valid attribute name, else None."""
+        if node.notation == ast.IndexNotation.DOT:
+            name = node.idx.id
+        elif isinstance(node.idx, ast.String):
+            name = string_literal(node.idx)[1:-1]
+        else:
+            return None
+        return name if name.isidentifier() and not keyword.iskeyword(name) else None
+
+    def expr_Index(self, node):
+        key = self.static_key(node)
+        source = node.value
+        if key is not None:
+            dotted = self.dotted(node)
+            if isinstance(source, ast.Name) and source.id in names.LUA_LIBRARIES | {"torch"} \
+                    and not self.scope.is_local(source.id):
+                return self.library_name(dotted), ATOM
+            return f"{self.expr(source, ATOM)}.{key}", ATOM
+        if isinstance(node.idx, ast.Table):  # t[{...}]: only tensors are indexed by a table literal
+            sliced = self.static_slice(node.idx)
+            if sliced is not None:
+                return f"{self.expr(source, ATOM)}[{sliced}]", ATOM
+        kind = self.kind(source)
+        if kind == "list" and isinstance(node.idx, ast.Number) and isinstance(node.idx.n, int) \
+                and 1 <= node.idx.n <= self.analysis.literal_lengths.get(getattr(source, "id", None), 0):
+            return f"{self.expr(source, ATOM)}[{node.idx.n - 1}]", ATOM
+        key = self.index_key(node.idx, node.notation)
+        if kind == "table":
+            return f"{self.expr(source, ATOM)}[{key}]", ATOM
+        return f"lua.index({self.expr(source)}, {key})", ATOM
+
+    def index_key(self, idx, notation=None):
+        """The key of ``t[key]``; in a tensor's ``{ {}, 2 }`` every ``{}`` is an empty sequence."""
+        if notation == ast.IndexNotation.DOT:
+            return repr(idx.id)
+        saved, self.empty_as_list = self.empty_as_list, isinstance(idx, ast.Table)
+        try:
+            return self.expr(idx)
+        finally:
+            self.empty_as_list = saved
+
+    def static_slice(self, table):
+        """``t[{ {a,b}, c, {} }]`` with constant positive bounds -> ``a-1:b, c-1, :``; None when a
+        number would select every dimension (Lua then gives a number) or a bound is not constant."""
+        parts, ranges = [], 0
+        for f in table.fields:
+            v = f.value
+            if f.key is not None:
+                return None
+            if isinstance(v, ast.Number) and isinstance(v.n, int) and v.n >= 1:
+                parts.append(str(v.n - 1))
+            elif isinstance(v, ast.Table) and all(f2.key is None and isinstance(f2.value, ast.Number)
+                                                  and isinstance(f2.value.n, int) and f2.value.n >= 1
+                                                  for f2 in v.fields) and len(v.fields) <= 2:
+                bounds = [f2.value.n for f2 in v.fields]
+                if not bounds:
+                    parts.append(":")
+                else:
+                    parts.append(f"{bounds[0] - 1}:{bounds[-1]}")
+                ranges += 1
+            else:
+                return None
+        return ", ".join(parts) if ranges else None
+
+    # ------------------------------------------------------------------ operators
+    def binary(self, node):
+        op, prec = _BINARY[type(node)]
+        if isinstance(node, (ast.EqToOp, ast.NotEqToOp)) and (isinstance(node.right, ast.Nil)
+                                                              or isinstance(node.left, ast.Nil)):
+            other = node.left if isinstance(node.right, ast.Nil) else node.right
+            return f"{self.expr(other, CMP + 1)} {'is' if op == '==' else 'is not'} None", CMP
+        if op in ("==", "!=") and not ({self.kind(node.left), self.kind(node.right)} & {"number", "str", "bool"}):
+            test = f"lua.eq({self.expr(node.left)}, {self.expr(node.right)})"
+            return (test, ATOM) if op == "==" else ("not " + test, NOT)
+        if prec == CMP:
+            return f"{self.expr(node.left, prec + 1)} {op} {self.expr(node.right, prec + 1)}", prec
+        if op == "*" and "number" not in (self.kind(node.left), self.kind(node.right)):
+            # Torch7's tensor * tensor is a matrix/dot product, PyTorch's is elementwise
+            return f"lua.mul({self.expr(node.left)}, {self.expr(node.right)})", ATOM
+        if op == "/" and "tensor" not in (self.kind(node.left), self.kind(node.right)):
+            # Lua has one number type: 6 / 2 is 3 for the APIs that want an int; 1 / 0 is inf
+            return f"lua.div({self.expr(node.left)}, {self.expr(node.right)})", ATOM
+        if op == "**":
+            return f"{self.expr(node.left, prec + 1)} ** {self.expr(node.right, UNARY)}", prec
+        return f"{self.expr(node.left, prec)} {op} {self.expr(node.right, prec + 1)}", prec
+
+    def expr_UMinusOp(self, node):
+        return "-" + self.expr(node.operand, UNARY), UNARY
+
+    def expr_UBNotOp(self, node):
+        return "~" + self.expr(node.operand, UNARY), UNARY
+
+    def expr_ULNotOp(self, node):
+        if self.kind(node.operand) == "bool":
+            return "not " + self.expr(node.operand, NOT), NOT
+        return f"not lua.truth({self.expr(node.operand)})", NOT
+
+    def expr_ULengthOP(self, node):
+        kind = self.kind(node.operand)
+        if kind in ("str", "list"):
+            return f"len({self.expr(node.operand)})", ATOM
+        return f"lua.length({self.expr(node.operand)})", ATOM
+
+    def expr_Concat(self, node):
+        parts = []
+
+        def flatten(n):
+            if isinstance(n, ast.Concat):
+                flatten(n.left)
+                flatten(n.right)
+            else:
+                parts.append(n)
+        flatten(node)
+        if all(self.kind(p) == "str" and not isinstance(p, ast.Concat) for p in parts):
+            return " + ".join(self.expr(p, ADD + 1) for p in parts), ADD
+        return "lua.concat(" + ", ".join(self.expr(p) for p in parts) + ")", ATOM
+
+    def truth(self, node):
+        """Python condition code with Lua's truthiness."""
+        if self.kind(node) == "bool":
+            return self.expr(node)
+        return f"lua.truth({self.expr(node)})"
+
+    def expr_AndLoOp(self, node):
+        return self.logical(node, "and")
+
+    def expr_OrLoOp(self, node):
+        return self.logical(node, "or")
+
+    def logical(self, node, op):
+        left, right = node.left, node.right
+        if self.kind(left) == "bool" and (op == "and" or self.kind(right) == "bool"):
+            prec = AND if op == "and" else OR
+            return f"{self.expr(left, prec)} {op} {self.expr(right, prec + 1)}", prec
+        # the ternary idiom: cond and x or y, x a constant that is true in Lua
+        if op == "or" and isinstance(left, ast.AndLoOp) and self.kind(left.left) == "bool" \
+                and isinstance(left.right, (ast.Number, ast.String, ast.Table, ast.TrueExpr)):
+            return (f"{self.expr(left.right, OR + 1)} if {self.expr(left.left, OR + 1)} "
+                    f"else {self.expr(right, LAMBDA + 1)}"), LAMBDA + 1
+        if isinstance(left, _PURE) and isinstance(right, _PURE):
+            a, b = self.expr(left, OR + 1), self.expr(right, LAMBDA + 1)
+            if op == "or":
+                return f"{a} if lua.truth({self.expr(left)}) else {b}", LAMBDA + 1
+            return f"{b} if lua.truth({self.expr(left)}) else {a}", LAMBDA + 1
+        return f"lua.{op}_({self.expr(left)}, lambda: {self.expr(right)})", ATOM

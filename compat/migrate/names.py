@@ -1,0 +1,113 @@
+"""What the translator knows about Lua Torch7 names: requires, libraries, the torch/nn/optim names,
+which calls give tensors, and which tensor methods mean something else in PyTorch.
+
+Kept free of torch imports: translating needs no torch. The tensor-method names mirror the keys of
+``compat.lua.tensors.LUA_TENSOR_METHODS`` (a test checks they agree).
+"""
+import keyword
+
+# require 'x' -> (Python import line, name bound). None: nothing to import (CUDA is built in).
+REQUIRES = {
+    "torch": ("from compat import torch", "torch"),
+    "nn": ("from compat import nn", "nn"),
+    "optim": ("from compat import optim", "optim"),
+    "image": ("from compat import image", "image"),
+    "xlua": ("from compat import xlua", "xlua"),
+    "paths": ("from compat import paths", "paths"),
+    "sys": ("from compat import luasys", "luasys"),
+    "torchmpi": ("from compat import torchmpi", "torchmpi"),
+    "torchmpi.nn": ("from compat.torchmpi import nn as mpinn", "mpinn"),
+    "automatedparallelization": ("import automatedparallelization", "automatedparallelization"),
+    "automatedparallelization.datamodule": ("from automatedparallelization import datamodule", "datamodule"),
+    "torchad_nn": ("import automatedparallelization", "automatedparallelization"),
+    "torchad_nn.datamodule": ("from automatedparallelization import datamodule", "datamodule"),
+    "cutorch": None, "cunn": None, "cudnn": None, "trepl": None, "env": None,
+}
+
+# Lua globals that are libraries of compat.lua, and globals standing for Python packages.
+LUA_LIBRARIES = {"string", "table", "math", "os", "io"}
+PACKAGE_GLOBALS = {"sys": "luasys", "paths": "paths", "xlua": "xlua", "image": "image",
+                   "nn": "nn", "optim": "optim", "torch": "torch"}
+# Lua base functions -> compat.lua helpers.
+BASE_FUNCTIONS = {
+    "print": "lua.print", "tostring": "lua.tostring", "tonumber": "lua.tonumber", "type": "lua.type",
+    "pairs": "lua.pairs", "ipairs": "lua.ipairs", "unpack": "lua.unpack", "select": "lua.select",
+    "pcall": "lua.pcall", "error": "lua.error", "assert": "lua.assert_", "setmetatable": "lua.setmetatable",
+    "getmetatable": "lua.getmetatable", "collectgarbage": "lua.collectgarbage", "next": "lua.next",
+    "rawget": "lua.rawget", "rawset": "lua.rawset", "rawequal": "lua.rawequal", "rawlen": "lua.length",
+}
+# Functions of the Lua libraries that return several values (a single-value use keeps the first).
+MULTI_RETURN = {
+    "lua.torch_class", "lua.torch.max", "lua.torch.min", "lua.torch.sort", "lua.torch.topk", "lua.string.find",
+    "lua.string.match", "lua.string.gsub", "lua.string.byte", "lua.pcall", "lua.unpack", "lua.select",
+    "lua.io.open", "lua.math.modf", "lua.os.remove", "lua.os.rename",
+}
+
+# Torch7 tensor methods whose PyTorch namesake differs (1-based, numbers, in place).
+LUA_TENSOR_METHODS = frozenset("""
+size nElement nDimension stride narrow select sub index indexFill indexCopy indexAdd gather scatter max min
+sort topk sum mean prod std var norm cumsum cumprod dot resize resizeAs apply map add csub mul div cmul
+cdiv pow fmod remainder fill zero copy uniform normal bernoulli clamp transpose permute squeeze unsqueeze
+split chunk cat repeatTensor expandAs viewAs maskedFill maskedSelect maskedCopy nonzero type isContiguous
+isSameSizeAs addmm addmv addr addcmul addcdiv abs exp log sqrt tanh sigmoid neg floor ceil round cos sin
+log1p sign trunc frac""".split())
+# torch.<name> functions given Torch7's meaning by compat.lua.torch.
+LUA_TORCH_FUNCTIONS = frozenset("""
+max min sort topk sum mean prod std var norm cumsum cumprod dot narrow select sub index gather transpose
+permute squeeze split chunk nonzero type maskedSelect cmul cdiv clamp abs exp log sqrt tanh sigmoid floor
+ceil round sign pow cat range typename isTensor numel LongStorage add mul div""".split())
+# torch.<name> calls that give a tensor.
+TENSOR_CONSTRUCTORS = frozenset("""
+Tensor FloatTensor DoubleTensor LongTensor ByteTensor IntTensor CharTensor ShortTensor HalfTensor
+CudaTensor zeros ones rand randn randperm range linspace logspace eye diag cat mm mv bmm""".split())
+# Tensor methods that give a tensor.
+TENSOR_RESULTS = frozenset("""
+t double float long byte int clone contiguous view reshape transpose narrow sub select index resize
+resizeAs zero fill copy add mul div cmul cdiv typeAs viewAs expand expandAs squeeze permute
+repeatTensor""".split())
+# Calls of a Torch object's methods whose several results are tensors.
+TENSOR_PAIR_METHODS = frozenset({"getParameters"})
+
+# Every class of torch/nn and every function of torch/optim (torch/nn and torch/optim on GitHub).
+NN_NAMES = frozenset("""
+Abs AbsCriterion Add AddConstant BCECriterion BatchNormalization Bilinear Bottle CAdd CAddTable
+CAddTensorTable CDivTable CMaxTable CMinTable CMul CMulTable CReLU CSubTable Clamp ClassNLLCriterion
+ClassSimplexCriterion Collapse Concat ConcatTable Constant Container Contiguous Convert Copy Cosine
+CosineDistance CosineEmbeddingCriterion Criterion CriterionTable CrossEntropyCriterion Decorator DepthConcat
+DistKLDivCriterion DistanceRatioCriterion DontCast DotProduct Dropout ELU Euclidean Exp FeatureLPPooling
+FlattenTable GPU GatedLinearUnit GradientReversal HardShrink HardTanh HingeEmbeddingCriterion Identity Index
+IndexLinear JoinTable Kmeans L1Cost L1HingeEmbeddingCriterion L1Penalty LayerNormalization LeakyReLU Linear
+LinearWeightNorm Log LogSigmoid LogSoftMax LookupTable MM MSECriterion MV MapTable MarginCriterion
+MarginRankingCriterion MaskedSelect Max Maxout Mean Min MixtureTable Module ModuleCriterion Mul MulConstant
+MultiCriterion MultiLabelMarginCriterion MultiLabelSoftMarginCriterion MultiMarginCriterion NaN Narrow
+NarrowTable Normalize OneHot PReLU Padding PairwiseDistance Parallel ParallelCriterion ParallelTable
+PartialLinear PixelShuffle Power PrintSize Profile RReLU ReLU ReLU6 Replicate Reshape Select SelectTable
+Sequential Sigmoid SmoothL1Criterion SoftMarginCriterion SoftMax SoftMin SoftPlus SoftShrink SoftSign
+SparseJacobian SparseLinear SpatialAdaptiveAveragePooling SpatialAdaptiveMaxPooling
+SpatialAutoCropMSECriterion SpatialAveragePooling SpatialBatchNormalization SpatialClassNLLCriterion
+SpatialContrastiveNormalization SpatialConvolution SpatialConvolutionLocal SpatialConvolutionMM
+SpatialConvolutionMap SpatialCrossMapLRN SpatialDepthWiseConvolution SpatialDilatedConvolution
+SpatialDilatedMaxPooling SpatialDivisiveNormalization SpatialDropout SpatialFractionalMaxPooling
+SpatialFullConvolution SpatialFullConvolutionMap SpatialLPPooling SpatialLogSoftMax SpatialMaxPooling
+SpatialMaxUnpooling SpatialReflectionPadding SpatialReplicationPadding SpatialSoftMax SpatialSubSampling
+SpatialSubtractiveNormalization SpatialUpSamplingBilinear SpatialUpSamplingNearest SpatialZeroPadding
+SplitTable Sqrt Square Squeeze StochasticGradient Sum Tanh TanhShrink TemporalConvolution
+TemporalDynamicKMaxPooling TemporalMaxPooling TemporalRowConvolution TemporalSubSampling Threshold
+Transpose Unsqueeze UpSampling View VolumetricAveragePooling VolumetricBatchNormalization
+VolumetricConvolution VolumetricDilatedConvolution VolumetricDilatedMaxPooling VolumetricDropout
+VolumetricFractionalMaxPooling VolumetricFullConvolution VolumetricMaxPooling VolumetricMaxUnpooling
+VolumetricReplicationPadding WeightNorm WeightedEuclidean WeightedMSECriterion WhiteNoise ZeroGrad ZipTable
+ZipTableOneToMany tables
+MPInitialLinear MPLinear MPFinalLinear
+""".split())
+OPTIM_NAMES = frozenset("""
+ConfusionMatrix Logger adadelta adagrad adam adamax asgd cg checkgrad cmaes de fista lbfgs lswolfe nag
+polyinterp rmsprop rprop sgd""".split())
+
+# Lua names that are Python keywords or names the output itself uses.
+RESERVED = (set(keyword.kwlist) | set(keyword.softkwlist) - {"_"}) | {"lua", "range", "varargs", "luasys", "print"}
+
+
+def python_name(name):
+    """A Lua identifier as a Python identifier (``class`` -> ``class_``, ``lua`` -> ``lua_``)."""
+    return name + "_" if name in RESERVED else name

@@ -1,0 +1,174 @@
+"""What the translator learns before emitting: the kind of each name (list, table, tensor...), the
+locals of each function, and the script's functions that return several values."""
+import contextlib
+
+from luaparser import astnodes as ast
+from luaparser.ast import walk
+
+from compat.migrate import names
+
+
+class Scope:
+    """The Lua locals of one function (or of the chunk), inside its enclosing scopes."""
+
+    def __init__(self, parent, kinds, locals_=(), is_chunk=False):
+        self.parent = parent
+        self.kinds = kinds
+        self.locals = set(locals_)
+        self.is_chunk = is_chunk
+
+    def is_local(self, name):
+        scope = self
+        while scope is not None:
+            if name in scope.locals:
+                return True
+            scope = scope.parent
+        return False
+
+    def kind(self, name):
+        return self.kinds.get(name)
+
+    def declaration(self, name):
+        """'global' or 'nonlocal' for a name assigned in this function, None when it is its own."""
+        if self.is_chunk or name in self.locals:
+            return None
+        scope = self.parent
+        while scope is not None and not scope.is_chunk:
+            if name in scope.locals:
+                return "nonlocal"
+            scope = scope.parent
+        return "global"
+
+
+def own_nodes(block):
+    """The nodes of a block, not descending into nested functions."""
+    stack = list(reversed(block.body))
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, (ast.Function, ast.LocalFunction, ast.Method, ast.AnonymousFunction)):
+            continue
+        for value in vars(node).values():
+            children = value if isinstance(value, list) else [value]
+            for child in reversed(children):
+                if isinstance(child, ast.Node):
+                    stack.append(child)
+
+
+def function_locals(args, body):
+    """Names a Lua function declares: parameters, ``local``, loop variables, local functions."""
+    found = {a.id for a in args if isinstance(a, ast.Name)}
+    for node in own_nodes(body):
+        if isinstance(node, ast.LocalAssign):
+            found.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif isinstance(node, ast.LocalFunction):
+            found.add(node.name.id)
+        elif isinstance(node, ast.Fornum):
+            found.add(node.target.id)
+        elif isinstance(node, ast.Forin):
+            found.update(t.id for t in node.targets)
+    return found
+
+
+def assigned_names(body):
+    """Names a function assigns (its own statements only)."""
+    found = []
+    for node in own_nodes(body):
+        if isinstance(node, ast.Assign) and not isinstance(node, ast.LocalAssign):
+            found.extend(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif isinstance(node, ast.Function) and isinstance(node.name, ast.Name):
+            found.append(node.name.id)
+    return list(dict.fromkeys(found))
+
+
+class Analysis:
+    """Kinds of names, functions with several results, names used as records (``t.x``)."""
+
+    def __init__(self, chunk, kind_of):
+        self.records = set()
+        self.classes = set()      # nn.X made by torch.class in this file
+        self.multi_functions = set()
+        self.defined_functions = set()
+        assignments = []
+        for node in walk(chunk):
+            if isinstance(node, ast.Index) and isinstance(node.value, ast.Name) and (
+                    node.notation == ast.IndexNotation.DOT or isinstance(node.idx, ast.String)):
+                self.records.add(node.value.id)
+            if isinstance(node, ast.Call) and self._is_torch_class(node):
+                self.classes.add(node.args[0].s.decode() if isinstance(node.args[0].s, bytes) else node.args[0].s)
+            if isinstance(node, ast.Method) and isinstance(node.source, ast.Name):
+                self.records.add(node.source.id)  # function t:m() makes t a record
+            if isinstance(node, ast.Function) and isinstance(node.name, ast.Index) \
+                    and isinstance(node.name.value, ast.Name):
+                self.records.add(node.name.value.id)
+            if isinstance(node, (ast.Function, ast.LocalFunction)) and isinstance(node.name, ast.Name):
+                self.defined_functions.add(node.name.id)
+                assignments.append((node.name.id, "function"))
+                if any(isinstance(n, ast.Return) and len(n.values) > 1 for n in own_nodes(node.body)):
+                    self.multi_functions.add(node.name.id)
+            elif isinstance(node, ast.Assign):
+                self._assignments(node, assignments)
+            elif isinstance(node, (ast.Fornum, ast.Forin)):
+                targets = [node.target] if isinstance(node, ast.Fornum) else node.targets
+                assignments.extend((t.id, "number" if isinstance(node, ast.Fornum) else None) for t in targets)
+            elif isinstance(node, (ast.Function, ast.LocalFunction, ast.Method, ast.AnonymousFunction)):
+                assignments.extend((a.id, None) for a in node.args if isinstance(a, ast.Name))
+        self.assigned = {name for name, _ in assignments} | {"self"}
+        self.literal_lengths = self._literal_lengths(chunk, assignments)
+        self.kinds = {}
+        seen = {}
+        for name, value in assignments:
+            kind = value if value is None or isinstance(value, str) else kind_of(value, name, self)
+            seen.setdefault(name, set()).add(kind)
+            self.kinds[name] = kind if seen[name] == {kind} else None
+        self.kinds = {k: v for k, v in self.kinds.items() if v is not None}
+
+    @staticmethod
+    def _is_torch_class(call):
+        func = call.func
+        return isinstance(func, ast.Index) and getattr(func.value, "id", None) == "torch" \
+            and getattr(func.idx, "id", None) == "class" and call.args and isinstance(call.args[0], ast.String)
+
+    @staticmethod
+    def _literal_lengths(chunk, assignments):
+        """Names assigned once, from a sequence literal, that no statement shrinks: name -> length."""
+        counts = {}
+        for name, value in assignments:
+            counts[name] = counts.get(name, 0) + 1
+        lengths = {name: len(value.fields) for name, value in assignments
+                   if counts[name] == 1 and isinstance(value, ast.Table) and value.fields
+                   and all(f.key is None for f in value.fields)
+                   and not isinstance(value.fields[-1].value, (ast.Call, ast.Invoke, ast.Varargs, ast.Dots))}
+        for node in walk(chunk):
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    if isinstance(target, ast.Index) and isinstance(target.value, ast.Name):
+                        lengths.pop(target.value.id, None)
+            elif isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Name) \
+                    and isinstance(node.func, ast.Index) and getattr(node.func.value, "id", None) == "table":
+                lengths.pop(node.args[0].id, None)
+        return lengths
+
+    @staticmethod
+    def _assignments(node, out):
+        targets = [t for t in node.targets]
+        values = list(node.values)
+        for i, target in enumerate(targets):
+            if not isinstance(target, ast.Name):
+                continue
+            if i < len(values) and not (i == len(values) - 1 and len(targets) > len(values)):
+                out.append((target.id, values[i]))
+            elif values and isinstance(values[-1], ast.Invoke) and values[-1].func.id in names.TENSOR_PAIR_METHODS:
+                out.append((target.id, "tensor"))
+            else:
+                out.append((target.id, None))
+
+
+@contextlib.contextmanager
+def nested(translator, scope):
+    saved = translator.scope
+    translator.scope = scope
+    try:
+        yield scope
+    finally:
+        translator.scope = saved
