@@ -112,37 +112,47 @@ class Sequential(Container):
         if not self._modules:
             raise RuntimeError("Sequential: the container has no modules; add some with add()")
 
-    def _rethrow(self, i, fn, *args):
-        try:
-            return fn(*args)
-        except Exception as e:
-            if getattr(e, '_compat_where', False):
-                raise
-            if type(e) not in (TypeError, ValueError, RuntimeError, IndexError):
-                e.add_note(f"In {i} module of nn.Sequential")
-                raise
-            err = type(e)(f"In {i} module of nn.Sequential: {e}")   # Lua rethrowErrors
-            err._compat_where = True
-            raise err from e
+    def _rethrow(self, i, e):
+        """Re-raise ``e``, raised by the ``i``-th child (1-based), naming the child (Lua rethrowErrors).
+        Called from an ``except`` clause around a whole loop over the children, so a step pays no
+        per-child ``try``."""
+        if getattr(e, '_compat_where', False):
+            raise e
+        if type(e) not in (TypeError, ValueError, RuntimeError, IndexError):
+            e.add_note(f"In {i} module of nn.Sequential")
+            raise e
+        err = type(e)(f"In {i} module of nn.Sequential: {e}")
+        err._compat_where = True
+        raise err from e
 
     def updateOutput(self, input):
         self._empty_check()
-        out = input
-        for i, m in enumerate(self._modules.values(), 1):
-            out = self._rethrow(i, m.updateOutput, out)
+        out, i = input, 0
+        try:
+            for m in self._modules.values():
+                i += 1
+                out = m.updateOutput(out)
+        except Exception as e:
+            self._rethrow(i, e)
         self.output = out
         return out
 
     def _walk_back(self, method, input, gradOutput, *extra, assign=False):
         mods = list(self._modules.values())
         g = gradOutput
-        for i in range(len(mods) - 1, 0, -1):
-            m = mods[i]
-            r = self._rethrow(i + 1, getattr(m, method), mods[i - 1].output, g, *extra)
-            g = r if method in ('updateGradInput', 'backward') else m.gradInput
-            if assign:
-                m.gradInput = g
-        return self._rethrow(1, getattr(mods[0], method), input, g, *extra)
+        returns = method in ('updateGradInput', 'backward')
+        i = len(mods) - 1
+        try:
+            for i in range(len(mods) - 1, 0, -1):
+                m = mods[i]
+                r = getattr(m, method)(mods[i - 1].output, g, *extra)
+                g = r if returns else m.gradInput
+                if assign:
+                    m.gradInput = g
+            i = 0
+            return getattr(mods[0], method)(input, g, *extra)
+        except Exception as e:
+            self._rethrow(i + 1, e)
 
     def updateGradInput(self, input, gradOutput):
         self._empty_check()

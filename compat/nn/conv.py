@@ -11,7 +11,7 @@ maths is the same. ``reset``: weight and bias uniform in [-s, s], s = 1/sqrt(kW*
 import torch
 import torch.nn.functional as F
 
-from compat.nn.module import Module, autograd_active, check_tensor
+from compat.nn.module import Module, autograd_active, check_tensor, no_grad
 
 _conv_backward = torch.ops.aten.convolution_backward.default
 _FOLD_MAX_PLANES = 8  # below this many input planes gradInput goes through col2im (see _grad_input_by_fold)
@@ -69,7 +69,7 @@ class _SpatialConv(Module):
         if autograd_active():
             self.output = F.conv2d(input, self._w4(self.weight), self.bias, stride, pad)
             return self.output
-        with torch.no_grad():
+        with no_grad():
             self.output = F.conv2d(input, self._w4(self.weight), self.bias, stride, pad)
         return self.output
 
@@ -128,7 +128,7 @@ class _SpatialConv(Module):
         if self.gradInput is None:
             return None
         self._check(input)
-        with torch.no_grad():
+        with no_grad():
             self.gradInput = self._backward(input, gradOutput, [True, False, False])[0]
         return self.gradInput
 
@@ -149,7 +149,7 @@ class _SpatialConv(Module):
         if wrapped or self.gradInput is None:   # honour per-instance wrappers and Lua's nil gradInput
             return super().backward(input, gradOutput, scale)
         self._check(input)
-        with torch.no_grad():
+        with no_grad():
             gw, gb = self._grad('weight'), self._grad('bias')
             gi, dw, db = self._backward(input, gradOutput, [True, True, gb is not None])
             gw.add_(dw.view(gw.shape), alpha=scale)

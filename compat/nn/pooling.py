@@ -8,7 +8,7 @@ of its window; overlapping windows accumulate. ``ceil()`` / ``floor()`` switch t
 import torch
 import torch.nn.functional as F
 
-from compat.nn.module import Module, autograd_active, check_tensor
+from compat.nn.module import Module, autograd_active, check_tensor, no_grad
 
 _pool = torch.ops.aten.max_pool2d_with_indices.default
 _pool_backward = torch.ops.aten.max_pool2d_with_indices_backward.default
@@ -60,7 +60,7 @@ class SpatialMaxPooling(Module):
         if autograd_active():
             self.output, self.indices = F.max_pool2d_with_indices(input, k, d, p, dil, ceil, True)
             return self.output
-        with torch.no_grad():
+        with no_grad():
             if input.dim() == 4 and input.shape[1] >= _CHANNELS_LAST_MIN_PLANES:
                 x = self._scratch('channels_last', input.shape, input, torch.channels_last).copy_(input)
                 out, idx = _pool(x, k, d, p, dil, ceil)
@@ -74,7 +74,7 @@ class SpatialMaxPooling(Module):
             return None
         check_tensor(self, 'gradOutput', gradOutput, input.dim())
         k, d, p, dil, ceil = self._args()
-        with torch.no_grad():
+        with no_grad():
             buf = self._reusable('gradInput', input.shape, gradOutput, input, gradOutput)
             self.gradInput = (_pool_backward(gradOutput, input, k, d, p, dil, ceil, self.indices) if buf is None
                               else _pool_backward_out(gradOutput, input, k, d, p, dil, ceil, self.indices,
