@@ -2,8 +2,10 @@
 
 - SpatialConvolution gradInput for few input planes goes through matmul + strided col2im adds,
   in chunks of the batch: equal to ATen's convolution_backward for every stride/pad/size tried;
-- SpatialMaxPooling pools a channels-last copy when the input has many planes: same values and the
-  same argmax indices as the NCHW kernel, ties (ReLU zeros) and NaNs included;
+  one sample (3-D input) goes through ATen's slow_conv2d (THNN's unfold + matrix product): equal to
+  the same sample as a batch of 1;
+- SpatialMaxPooling pools a channels-last copy when the input has many planes (one sample too):
+  same values and the same argmax indices as the NCHW kernel, ties (ReLU zeros) and NaNs included;
 - the Lua call path reuses ``output``/``gradInput`` tensors as Torch7 does (never under autograd,
   never a tensor that shares storage with the input); ``clearState`` empties them.
 """
@@ -65,6 +67,28 @@ def test_conv_backward_fast_path_equals_separate_calls():
     torch.testing.assert_close(a.gradBias, b.gradBias, rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize("cls", [nn.SpatialConvolutionMM, nn.SpatialConvolution])
+def test_conv_one_sample_path_equals_a_batch_of_one(cls):
+    """A 3-D input goes through ATen's unfold + matrix product (THNN's algorithm): output, gradInput
+    and the parameter gradients equal those of the same sample as a batch of 1 (oneDNN path)."""
+    torch.manual_seed(3)
+    for cin, k, d, p in itertools.product((3, 16), (1, 3, 5), (1, 2), (0, 2)):
+        a = cls(cin, 6, k, k, d, d, p, p).double()
+        b = a.clone()
+        x = torch.randn(cin, 11, 10, dtype=torch.float64)
+        out = a.forward(x)
+        torch.testing.assert_close(out, b.forward(x.unsqueeze(0))[0], rtol=0, atol=1e-12)
+        go = torch.randn_like(out)
+        torch.testing.assert_close(a.backward(x, go, 0.5), b.backward(x.unsqueeze(0), go.unsqueeze(0), 0.5)[0],
+                                   rtol=0, atol=1e-12)
+        torch.testing.assert_close(a.gradWeight, b.gradWeight, rtol=0, atol=1e-12)
+        torch.testing.assert_close(a.gradBias, b.gradBias, rtol=0, atol=1e-12)
+        a.accUpdateGradParameters(x, go, 0.1)
+        b.accUpdateGradParameters(x.unsqueeze(0), go.unsqueeze(0), 0.1)
+        torch.testing.assert_close(a.weight, b.weight, rtol=0, atol=1e-12)
+        torch.testing.assert_close(a.bias, b.bias, rtol=0, atol=1e-12)
+
+
 def _pool_inputs():
     torch.manual_seed(2)
     relu = torch.randn(6, 16, 14, 13).clamp_min(0)          # about half zeros: many tied windows
@@ -93,6 +117,22 @@ def test_maxpool_channels_last_path_same_values_and_indices(kw, kh, dw, dh, padw
                                                                  [1, 1], ceil, ref_idx)
         assert torch.equal(m.backward(x, go), ref_gi)
         assert torch.equal(m.backward(x, go), ref_gi)           # again, into the reused gradInput
+
+
+def test_maxpool_channels_last_path_one_sample():
+    """A 3-D input with many planes is pooled as a channels-last batch of 1: same as the NCHW kernel."""
+    for x in _pool_inputs():
+        x = x[1]
+        m = nn.SpatialMaxPooling(3, 2, 2, 2, 1, 1)
+        ref_out, ref_idx = _pool(x, [2, 3], [2, 2], [1, 1], [1, 1], False)
+        out = m.forward(x)
+        assert out.shape == ref_out.shape and out.is_contiguous() and m.indices.is_contiguous()
+        torch.testing.assert_close(out, ref_out, rtol=0, atol=0, equal_nan=True)
+        assert torch.equal(m.indices, ref_idx)
+        go = torch.randn_like(out)
+        ref_gi = torch.ops.aten.max_pool2d_with_indices_backward(go, x, [2, 3], [2, 2], [1, 1], [1, 1], False,
+                                                                 ref_idx)
+        assert torch.equal(m.backward(x, go), ref_gi)
 
 
 def test_lua_path_reuses_output_and_gradInput_like_torch7():

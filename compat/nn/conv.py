@@ -14,6 +14,11 @@ import torch.nn.functional as F
 from compat.nn.module import Module, autograd_active, check_tensor, no_grad
 
 _conv_backward = torch.ops.aten.convolution_backward.default
+# One sample (3-D input): ATen's port of THNN's SpatialConvolutionMM (unfold, then one matrix product),
+# the algorithm of Torch7 itself; at batch 1 it is faster than oneDNN for each of output, gradInput and
+# the parameter gradients (measured on the CIFAR net's layers). Batches keep oneDNN.
+_slow_conv = torch.ops.aten._slow_conv2d_forward.default
+_slow_conv_backward = torch.ops.aten._slow_conv2d_backward.output_mask
 _FOLD_MAX_PLANES = 8  # below this many input planes gradInput goes through col2im (see _grad_input_by_fold)
 _FOLD_CHUNK_BYTES = 4 << 20  # col2im works on chunks of the batch whose columns take about this much
 
@@ -70,7 +75,11 @@ class _SpatialConv(Module):
             self.output = F.conv2d(input, self._w4(self.weight), self.bias, stride, pad)
             return self.output
         with no_grad():
-            self.output = F.conv2d(input, self._w4(self.weight), self.bias, stride, pad)
+            if input.dim() == 3:
+                self.output = _slow_conv(input.unsqueeze(0), self.weight, (self.kH, self.kW), self.bias,
+                                         stride, pad).squeeze(0)
+            else:
+                self.output = F.conv2d(input, self._w4(self.weight), self.bias, stride, pad)
         return self.output
 
     def _backward(self, input, gradOutput, mask):
@@ -79,6 +88,9 @@ class _SpatialConv(Module):
         x = input if batched else input.unsqueeze(0)
         g = gradOutput if batched else gradOutput.unsqueeze(0)
         gi = None
+        if not batched:
+            gi, gw, gb = _slow_conv_backward(g, x, self.weight, (self.kH, self.kW), stride, pad, mask)
+            return (gi.squeeze(0) if gi is not None else None), gw, gb
         if mask[0] and self.nInputPlane < _FOLD_MAX_PLANES:
             gi, mask = self._grad_input_by_fold(x, g), [False, mask[1], mask[2]]
         if any(mask):

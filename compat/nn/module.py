@@ -86,11 +86,11 @@ class no_grad:
         _set_grad_enabled(self.prev)
 
 
-# Fields a Lua step reassigns on every call (``self.output = ...``): stored straight into the
+# Fields a Lua step reassigns on every call (``self.output = ...``, pooling's indices, ...): stored straight into the
 # instance dict for these value types instead of through ``torch.nn.Module.__setattr__``, whose
 # parameter/buffer/submodule checks cost more than a per-sample kernel. A compat module never
 # registers a parameter, buffer or submodule under these names.
-_LUA_STATE = frozenset(('output', 'gradInput'))
+_LUA_STATE = frozenset(('output', 'gradInput', 'indices', 'noise', 'total_weight'))
 _PLAIN_TYPES = (torch.Tensor, float, int, type(None))
 
 

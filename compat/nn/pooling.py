@@ -61,9 +61,12 @@ class SpatialMaxPooling(Module):
             self.output, self.indices = F.max_pool2d_with_indices(input, k, d, p, dil, ceil, True)
             return self.output
         with no_grad():
-            if input.dim() == 4 and input.shape[1] >= _CHANNELS_LAST_MIN_PLANES:
-                x = self._scratch('channels_last', input.shape, input, torch.channels_last).copy_(input)
+            if input.shape[-3] >= _CHANNELS_LAST_MIN_PLANES:    # one sample too: as a batch of 1
+                x4 = input if input.dim() == 4 else input.unsqueeze(0)
+                x = self._scratch('channels_last', x4.shape, input, torch.channels_last).copy_(x4)
                 out, idx = _pool(x, k, d, p, dil, ceil)
+                if input.dim() == 3:
+                    out, idx = out.squeeze(0), idx.squeeze(0)
                 self.output, self.indices = out.contiguous(), idx.contiguous()
             else:
                 self.output, self.indices = _pool(input, k, d, p, dil, ceil)
