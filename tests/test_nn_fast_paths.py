@@ -193,3 +193,41 @@ def test_clearState_empties_buffers_and_model_still_runs():
     c = copy.deepcopy(model)
     assert torch.equal(c.forward(x), out)
     assert torch.equal(pickle.loads(pickle.dumps(model)).forward(x), out)
+
+
+def test_lua_path_leaves_grad_mode_as_it_was():
+    """The Lua path computes without autograd and restores the caller's grad mode, also when a
+    module raises; StochasticGradient's hooks run in the caller's mode."""
+    model = nn.Sequential().add(nn.Linear(4, 3)).add(nn.Tanh())
+    assert torch.is_grad_enabled()
+    out = model.forward(torch.randn(2, 4))
+    assert out.grad_fn is None and not out.requires_grad and torch.is_grad_enabled()
+    with pytest.raises(ValueError, match="In 1 module of nn.Sequential"):
+        model.forward(torch.randn(2, 5))
+    assert torch.is_grad_enabled()
+    seen = []
+    trainer = nn.StochasticGradient(nn.Sequential().add(nn.Linear(2, 2)).add(nn.LogSoftMax()),
+                                    nn.ClassNLLCriterion())
+    trainer.maxIteration, trainer.verbose = 1, False
+    trainer.hookExample = lambda self, example: seen.append(torch.is_grad_enabled())
+    trainer.train([(torch.randn(2), 1), (torch.randn(2), 2)])
+    with torch.no_grad():
+        trainer.train([(torch.randn(2), 1)])
+    assert seen == [True, True, False] and torch.is_grad_enabled()
+
+
+def test_single_class_target_number_or_one_element_tensor():
+    """A number, a 0-D and a 1-element target give the same loss and gradInput as the dense
+    PyTorch loss; out-of-range single targets are refused without reaching a kernel."""
+    x = torch.randn(5, dtype=torch.float64).log_softmax(0).requires_grad_()
+    ref = torch.nn.functional.nll_loss(x.unsqueeze(0), torch.tensor([2]))
+    ref.backward()
+    for target in (3, 3.0, torch.tensor(3), torch.tensor([3]), torch.tensor([3.0])):
+        crit = nn.ClassNLLCriterion()
+        assert crit.forward(x.detach(), target) == pytest.approx(ref.item(), abs=1e-15)
+        assert torch.equal(crit.backward(x.detach(), target), x.grad)
+    for bad in (0, 6, torch.tensor(6), torch.tensor([0])):
+        with pytest.raises(ValueError, match=r"target .* out of range; expecting 1-based class indices in \[1, 5\]"):
+            nn.ClassNLLCriterion().forward(x.detach(), bad)
+    with pytest.raises(ValueError, match="expecting 2 target"):
+        nn.ClassNLLCriterion().forward(torch.zeros(2, 5), 1)
