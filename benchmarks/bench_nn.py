@@ -17,7 +17,7 @@ from 20 to 33 ms that way). Prints ms per step (median over all rounds of all pr
 min and max) and the ratio compat / PyTorch, twice: with glibc's default malloc (what a user's
 script gets) and with its thresholds fixed (MALLOC_MMAP_THRESHOLD_/MALLOC_TRIM_THRESHOLD_ = 1 GiB:
 no page faults on either side, i.e. compute only).
-Usage: python benchmarks/bench_nn.py [--rounds 5] [--procs 2]
+Usage: python benchmarks/bench_nn.py [--rounds 5] [--procs 2] [--cpu-time]
 """
 import argparse
 import contextlib
@@ -160,37 +160,40 @@ ROWS = [('CIFAR convnet, batch 32 (ms/step)', 'cifar-lua', 'cifar-torch', None),
         ('per-sample SGD, 6-5-3 MLP (ms/sample)', 'sgd-lua', 'sgd-torch', 1.00)]
 
 
-def worker(name, rounds):
-    """Runs in its own process: warm up, then ``rounds`` timed rounds; prints a JSON list of ms."""
+def worker(name, rounds, cpu_time=False):
+    """Runs in its own process: warm up, then ``rounds`` timed rounds; prints a JSON list of ms
+    (wall-clock, or the process's CPU time with ``cpu_time``)."""
     torch.set_num_threads(1)
+    clock = time.process_time if cpu_time else time.perf_counter
     factory, n, div = METHODS[name]
     step = factory()
     for _ in range(3):
         step()
     res = []
     for _ in range(rounds):
-        t0 = time.perf_counter()
+        t0 = clock()
         for _ in range(n):
             step()
-        res.append((time.perf_counter() - t0) / n * 1e3 / div)
+        res.append((clock() - t0) / n * 1e3 / div)
     print(json.dumps(res))
 
 
 FIXED_MALLOC = {'MALLOC_MMAP_THRESHOLD_': str(1 << 30), 'MALLOC_TRIM_THRESHOLD_': str(1 << 30)}
 
 
-def run_worker(name, rounds, env=None):
-    out = subprocess.run([sys.executable, os.path.abspath(__file__), '--worker', name, '--rounds', str(rounds)],
+def run_worker(name, rounds, env=None, cpu_time=False):
+    cmd = [sys.executable, os.path.abspath(__file__), '--worker', name, '--rounds', str(rounds)]
+    out = subprocess.run(cmd + (['--cpu-time'] if cpu_time else []),
                          check=True, capture_output=True, text=True, env={**os.environ, **(env or {})}).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
-def table(title, rounds, procs, env):
+def table(title, rounds, procs, env, cpu_time=False):
     names = list(dict.fromkeys(n for _, a, b, _ in ROWS for n in (a, b)))
     times = {n: [] for n in names}
     for p in range(procs):
         for n in (names if p % 2 == 0 else names[::-1]):
-            times[n].extend(run_worker(n, rounds, env))
+            times[n].extend(run_worker(n, rounds, env, cpu_time))
     print(title)
     print(f"{'benchmark':40} {'compat.nn (Lua calls)':>24} {'PyTorch':>24} {'ratio':>6} {'target':>7}")
     for label, a, b, target in ROWS:
@@ -204,15 +207,18 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--rounds', type=int, default=5, help='timed rounds per process')
     ap.add_argument('--procs', type=int, default=2, help='processes per method')
+    ap.add_argument('--cpu-time', action='store_true',
+                    help="time each process's CPU time instead of wall-clock: on a loaded machine the "
+                         "time a process waits for a core is then not counted")
     ap.add_argument('--worker', choices=sorted(METHODS), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
-        return worker(args.worker, args.rounds)
+        return worker(args.worker, args.rounds, args.cpu_time)
     print(f"torch {torch.__version__}, 1 thread, {args.procs} processes per method x {args.rounds} rounds: "
-          f"median [min-max]")
-    table("glibc malloc as it comes (a user's script)", args.rounds, args.procs, None)
+          f"median [min-max] of {'CPU' if args.cpu_time else 'wall-clock'} time")
+    table("glibc malloc as it comes (a user's script)", args.rounds, args.procs, None, args.cpu_time)
     table("malloc thresholds fixed at 1 GiB (no page faults on either side)", args.rounds, args.procs,
-          FIXED_MALLOC)
+          FIXED_MALLOC, args.cpu_time)
 
 
 if __name__ == '__main__':
