@@ -73,7 +73,7 @@ def test_conv_one_sample_path_equals_a_batch_of_one(cls):
     and the parameter gradients equal those of the same sample as a batch of 1 (oneDNN path)."""
     torch.manual_seed(3)
     for cin, k, d, p in itertools.product((3, 16), (1, 3, 5), (1, 2), (0, 2)):
-        a = cls(cin, 6, k, k, d, d, p, p).double()
+        a = cls(cin, 6, k, max(1, k - 2), d, 3 - d, p, p // 2).double()     # width and height differ
         b = a.clone()
         x = torch.randn(cin, 11, 10, dtype=torch.float64)
         out = a.forward(x)
