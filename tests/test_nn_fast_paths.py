@@ -231,3 +231,24 @@ def test_single_class_target_number_or_one_element_tensor():
             nn.ClassNLLCriterion().forward(x.detach(), bad)
     with pytest.raises(ValueError, match="expecting 2 target"):
         nn.ClassNLLCriterion().forward(torch.zeros(2, 5), 1)
+
+
+@pytest.mark.parametrize("weights,ignore,sizeAverage", [
+    (None, -100, True), (None, 2, True), (torch.tensor([1.0, 2.0, 0.5, 3.0]), -100, True), (None, -100, False)])
+def test_class_nll_gradient_normaliser(weights, ignore, sizeAverage):
+    """gradInput's normaliser (the number of targets, or sum_i w[t_i] without the ignored ones)
+    equals the dense PyTorch loss's, single targets and batches alike."""
+    torch.manual_seed(4)
+    w = None if weights is None else weights.double()
+    for x, target in ((torch.randn(4, dtype=torch.float64), 2), (torch.randn(4, dtype=torch.float64), 3),
+                      (torch.randn(6, 4, dtype=torch.float64), torch.tensor([2, 3, 1, 2, 4, 3]))):
+        xr = x.detach().clone().requires_grad_()
+        t = torch.tensor([target]) if isinstance(target, int) else target
+        ref = torch.nn.functional.nll_loss(xr.view(-1, 4), t - 1, w, ignore_index=ignore - 1,
+                                           reduction='mean' if sizeAverage else 'sum')
+        ref.backward()
+        crit = nn.ClassNLLCriterion(w, sizeAverage, ignore)
+        out = crit.forward(x, target)
+        if not torch.isnan(ref):
+            assert out == pytest.approx(ref.item(), abs=1e-12)
+            torch.testing.assert_close(crit.backward(x, target), xr.grad, rtol=0, atol=1e-12)

@@ -179,7 +179,10 @@ class ClassNLLCriterion(Criterion):
     def updateGradInput(self, input, target):
         x, t, w, red = self._prepare(input, target)
         with no_grad():
-            tw = _nll(x, t, w, red, self.ignoreIndex - 1)[1]   # the normaliser sum_i w[t_i]
+            if w is None and not 1 <= self.ignoreIndex <= x.shape[-1]:
+                tw = _constant(float(t.numel()), x.dtype, x.device)  # no weights, no target ignored
+            else:
+                tw = _nll(x, t, w, red, self.ignoreIndex - 1)[1]   # the normaliser sum_i w[t_i]
             g = _nll_backward(_constant(1.0, x.dtype, x.device), x, t, w, red, self.ignoreIndex - 1, tw)
         self.gradInput = g.view(input.shape)
         return self.gradInput
