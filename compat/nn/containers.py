@@ -112,10 +112,16 @@ class Sequential(Container):
         if not self._modules:
             raise RuntimeError("Sequential: the container has no modules; add some with add()")
 
-    def _rethrow(self, i, e):
-        """Re-raise ``e``, raised by the ``i``-th child (1-based), naming the child (Lua rethrowErrors).
-        Called from an ``except`` clause around a whole loop over the children, so a step pays no
-        per-child ``try``."""
+    def _rethrow(self, i, fn, *args):
+        """``fn(*args)`` for the ``i``-th child (1-based); an error names the child (Lua rethrowErrors)."""
+        try:
+            return fn(*args)
+        except Exception as e:
+            self._reraise(i, e)
+
+    def _reraise(self, i, e):
+        """Re-raise ``e``, raised by the ``i``-th child (1-based), naming the child. The loops below
+        call it from one ``except`` around the whole loop, so a step pays no per-child ``try``."""
         if getattr(e, '_compat_where', False):
             raise e
         if type(e) not in (TypeError, ValueError, RuntimeError, IndexError):
@@ -133,7 +139,7 @@ class Sequential(Container):
                 i += 1
                 out = m.updateOutput(out)
         except Exception as e:
-            self._rethrow(i, e)
+            self._reraise(i, e)
         self.output = out
         return out
 
@@ -152,7 +158,7 @@ class Sequential(Container):
             i = 0
             return getattr(mods[0], method)(input, g, *extra)
         except Exception as e:
-            self._rethrow(i + 1, e)
+            self._reraise(i + 1, e)
 
     def updateGradInput(self, input, gradOutput):
         self._empty_check()
