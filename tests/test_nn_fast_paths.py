@@ -2,8 +2,10 @@
 
 - SpatialConvolution gradInput for few input planes goes through matmul + strided col2im adds,
   in chunks of the batch: equal to ATen's convolution_backward for every stride/pad/size tried;
-- SpatialMaxPooling pools a channels-last copy when the input has many planes: same values and the
-  same argmax indices as the NCHW kernel, ties (ReLU zeros) and NaNs included;
+  one sample (3-D input) goes through ATen's slow_conv2d (THNN's unfold + matrix product): equal to
+  the same sample as a batch of 1;
+- SpatialMaxPooling pools a channels-last copy when the input has many planes (one sample too):
+  same values and the same argmax indices as the NCHW kernel, ties (ReLU zeros) and NaNs included;
 - the Lua call path reuses ``output``/``gradInput`` tensors as Torch7 does (never under autograd,
   never a tensor that shares storage with the input); ``clearState`` empties them.
 """
@@ -65,6 +67,28 @@ def test_conv_backward_fast_path_equals_separate_calls():
     torch.testing.assert_close(a.gradBias, b.gradBias, rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize("cls", [nn.SpatialConvolutionMM, nn.SpatialConvolution])
+def test_conv_one_sample_path_equals_a_batch_of_one(cls):
+    """A 3-D input goes through ATen's unfold + matrix product (THNN's algorithm): output, gradInput
+    and the parameter gradients equal those of the same sample as a batch of 1 (oneDNN path)."""
+    torch.manual_seed(3)
+    for cin, k, d, p in itertools.product((3, 16), (1, 3, 5), (1, 2), (0, 2)):
+        a = cls(cin, 6, k, max(1, k - 2), d, 3 - d, p, p // 2).double()     # width and height differ
+        b = a.clone()
+        x = torch.randn(cin, 11, 10, dtype=torch.float64)
+        out = a.forward(x)
+        torch.testing.assert_close(out, b.forward(x.unsqueeze(0))[0], rtol=0, atol=1e-12)
+        go = torch.randn_like(out)
+        torch.testing.assert_close(a.backward(x, go, 0.5), b.backward(x.unsqueeze(0), go.unsqueeze(0), 0.5)[0],
+                                   rtol=0, atol=1e-12)
+        torch.testing.assert_close(a.gradWeight, b.gradWeight, rtol=0, atol=1e-12)
+        torch.testing.assert_close(a.gradBias, b.gradBias, rtol=0, atol=1e-12)
+        a.accUpdateGradParameters(x, go, 0.1)
+        b.accUpdateGradParameters(x.unsqueeze(0), go.unsqueeze(0), 0.1)
+        torch.testing.assert_close(a.weight, b.weight, rtol=0, atol=1e-12)
+        torch.testing.assert_close(a.bias, b.bias, rtol=0, atol=1e-12)
+
+
 def _pool_inputs():
     torch.manual_seed(2)
     relu = torch.randn(6, 16, 14, 13).clamp_min(0)          # about half zeros: many tied windows
@@ -93,6 +117,22 @@ def test_maxpool_channels_last_path_same_values_and_indices(kw, kh, dw, dh, padw
                                                                  [1, 1], ceil, ref_idx)
         assert torch.equal(m.backward(x, go), ref_gi)
         assert torch.equal(m.backward(x, go), ref_gi)           # again, into the reused gradInput
+
+
+def test_maxpool_channels_last_path_one_sample():
+    """A 3-D input with many planes is pooled as a channels-last batch of 1: same as the NCHW kernel."""
+    for x in _pool_inputs():
+        x = x[1]
+        m = nn.SpatialMaxPooling(3, 2, 2, 2, 1, 1)
+        ref_out, ref_idx = _pool(x, [2, 3], [2, 2], [1, 1], [1, 1], False)
+        out = m.forward(x)
+        assert out.shape == ref_out.shape and out.is_contiguous() and m.indices.is_contiguous()
+        torch.testing.assert_close(out, ref_out, rtol=0, atol=0, equal_nan=True)
+        assert torch.equal(m.indices, ref_idx)
+        go = torch.randn_like(out)
+        ref_gi = torch.ops.aten.max_pool2d_with_indices_backward(go, x, [2, 3], [2, 2], [1, 1], [1, 1], False,
+                                                                 ref_idx)
+        assert torch.equal(m.backward(x, go), ref_gi)
 
 
 def test_lua_path_reuses_output_and_gradInput_like_torch7():
@@ -153,3 +193,62 @@ def test_clearState_empties_buffers_and_model_still_runs():
     c = copy.deepcopy(model)
     assert torch.equal(c.forward(x), out)
     assert torch.equal(pickle.loads(pickle.dumps(model)).forward(x), out)
+
+
+def test_lua_path_leaves_grad_mode_as_it_was():
+    """The Lua path computes without autograd and restores the caller's grad mode, also when a
+    module raises; StochasticGradient's hooks run in the caller's mode."""
+    model = nn.Sequential().add(nn.Linear(4, 3)).add(nn.Tanh())
+    assert torch.is_grad_enabled()
+    out = model.forward(torch.randn(2, 4))
+    assert out.grad_fn is None and not out.requires_grad and torch.is_grad_enabled()
+    with pytest.raises(ValueError, match="In 1 module of nn.Sequential"):
+        model.forward(torch.randn(2, 5))
+    assert torch.is_grad_enabled()
+    seen = []
+    trainer = nn.StochasticGradient(nn.Sequential().add(nn.Linear(2, 2)).add(nn.LogSoftMax()),
+                                    nn.ClassNLLCriterion())
+    trainer.maxIteration, trainer.verbose = 1, False
+    trainer.hookExample = lambda self, example: seen.append(torch.is_grad_enabled())
+    trainer.train([(torch.randn(2), 1), (torch.randn(2), 2)])
+    with torch.no_grad():
+        trainer.train([(torch.randn(2), 1)])
+    assert seen == [True, True, False] and torch.is_grad_enabled()
+
+
+def test_single_class_target_number_or_one_element_tensor():
+    """A number, a 0-D and a 1-element target give the same loss and gradInput as the dense
+    PyTorch loss; out-of-range single targets are refused without reaching a kernel."""
+    x = torch.randn(5, dtype=torch.float64).log_softmax(0).requires_grad_()
+    ref = torch.nn.functional.nll_loss(x.unsqueeze(0), torch.tensor([2]))
+    ref.backward()
+    for target in (3, 3.0, torch.tensor(3), torch.tensor([3]), torch.tensor([3.0])):
+        crit = nn.ClassNLLCriterion()
+        assert crit.forward(x.detach(), target) == pytest.approx(ref.item(), abs=1e-15)
+        assert torch.equal(crit.backward(x.detach(), target), x.grad)
+    for bad in (0, 6, torch.tensor(6), torch.tensor([0])):
+        with pytest.raises(ValueError, match=r"target .* out of range; expecting 1-based class indices in \[1, 5\]"):
+            nn.ClassNLLCriterion().forward(x.detach(), bad)
+    with pytest.raises(ValueError, match="expecting 2 target"):
+        nn.ClassNLLCriterion().forward(torch.zeros(2, 5), 1)
+
+
+@pytest.mark.parametrize("weights,ignore,sizeAverage", [
+    (None, -100, True), (None, 2, True), (torch.tensor([1.0, 2.0, 0.5, 3.0]), -100, True), (None, -100, False)])
+def test_class_nll_gradient_normaliser(weights, ignore, sizeAverage):
+    """gradInput's normaliser (the number of targets, or sum_i w[t_i] without the ignored ones)
+    equals the dense PyTorch loss's, single targets and batches alike."""
+    torch.manual_seed(4)
+    w = None if weights is None else weights.double()
+    for x, target in ((torch.randn(4, dtype=torch.float64), 2), (torch.randn(4, dtype=torch.float64), 3),
+                      (torch.randn(6, 4, dtype=torch.float64), torch.tensor([2, 3, 1, 2, 4, 3]))):
+        xr = x.detach().clone().requires_grad_()
+        t = torch.tensor([target]) if isinstance(target, int) else target
+        ref = torch.nn.functional.nll_loss(xr.view(-1, 4), t - 1, w, ignore_index=ignore - 1,
+                                           reduction='mean' if sizeAverage else 'sum')
+        ref.backward()
+        crit = nn.ClassNLLCriterion(w, sizeAverage, ignore)
+        out = crit.forward(x, target)
+        if not torch.isnan(ref):
+            assert out == pytest.approx(ref.item(), abs=1e-12)
+            torch.testing.assert_close(crit.backward(x, target), xr.grad, rtol=0, atol=1e-12)

@@ -6,7 +6,7 @@
 import torch
 import torch.nn.functional as F
 
-from compat.nn.module import Module, autograd_active, check_tensor
+from compat.nn.module import Module, autograd_active, check_tensor, no_grad
 
 _aten = torch.ops.aten
 
@@ -66,13 +66,13 @@ class ReLU(Module):
         if autograd_active():
             self.output = F.relu(input)
             return self.output
-        with torch.no_grad():
+        with no_grad():
             buf = self._reusable('output', input.shape, input, input)
             self.output = torch.relu(input) if buf is None else torch.clamp_min(input, 0, out=buf)
         return self.output
 
     def updateGradInput(self, input, gradOutput):
-        with torch.no_grad():
+        with no_grad():
             buf = self._reusable('gradInput', input.shape, gradOutput, input, gradOutput)
             self.gradInput = (_aten.threshold_backward(gradOutput, input, 0) if buf is None else
                               _aten.threshold_backward.grad_input(gradOutput, input, 0, grad_input=buf))
@@ -89,13 +89,13 @@ class _FromOutput(Module):
         if autograd_active():
             self.output = self._fn(input)
             return self.output
-        with torch.no_grad():
+        with no_grad():
             buf = self._reusable('output', input.shape, input, input)
             self.output = self._fn(input) if buf is None else self._fn(input, out=buf)
         return self.output
 
     def updateGradInput(self, input, gradOutput):
-        with torch.no_grad():
+        with no_grad():
             buf = self._reusable('gradInput', self.output.shape, gradOutput, self.output, gradOutput)
             self.gradInput = (self._derivative(gradOutput, self.output) if buf is None else
                               self._derivative.grad_input(gradOutput, self.output, grad_input=buf))
@@ -128,13 +128,13 @@ class SoftMax(Module):
         if autograd_active():
             self.output = F.softmax(input, dim)
             return self.output
-        with torch.no_grad():
+        with no_grad():
             self.output = torch.softmax(input, dim)
         return self.output
 
     def updateGradInput(self, input, gradOutput):
         dim = _feature_dim(self, input)
-        with torch.no_grad():
+        with no_grad():
             self.gradInput = _aten._softmax_backward_data(gradOutput, self.output, dim, input.dtype)
         return self.gradInput
 
@@ -150,12 +150,12 @@ class LogSoftMax(Module):
         if autograd_active():
             self.output = F.log_softmax(input, dim)
             return self.output
-        with torch.no_grad():
+        with no_grad():
             self.output = torch.log_softmax(input, dim)
         return self.output
 
     def updateGradInput(self, input, gradOutput):
         dim = _feature_dim(self, input)
-        with torch.no_grad():
+        with no_grad():
             self.gradInput = _aten._log_softmax_backward_data(gradOutput, self.output, dim, input.dtype)
         return self.gradInput

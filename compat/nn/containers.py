@@ -74,20 +74,25 @@ class Container(Module):
         return self
 
     def _rethrow(self, i, fn, *args):
-        """Call ``fn(*args)`` for child ``i``; an error names the child and this container, as Lua's
-        ``rethrowErrors`` does (only the innermost container adds its name)."""
-        where = f"In {i} module of nn.{type(self).__name__}"
+        """Call ``fn(*args)`` for child ``i`` (1-based); an error names the child (see ``_reraise``)."""
         try:
             return fn(*args)
         except Exception as e:
-            if getattr(e, '_compat_where', False):
-                raise
-            if type(e) not in (TypeError, ValueError, RuntimeError, IndexError):
-                e.add_note(where)
-                raise
-            err = type(e)(f"{where}: {e}")
-            err._compat_where = True
-            raise err from e
+            self._reraise(i, e)
+
+    def _reraise(self, i, e):
+        """Re-raise ``e``, raised by child ``i`` (1-based), naming the child and this container, as
+        Lua's ``rethrowErrors`` does (only the innermost container adds its name). Sequential's loops
+        call it from one ``except`` around the whole loop, so a step pays no per-child ``try``."""
+        where = f"In {i} module of nn.{type(self).__name__}"
+        if getattr(e, '_compat_where', False):
+            raise e
+        if type(e) not in (TypeError, ValueError, RuntimeError, IndexError):
+            e.add_note(where)
+            raise e
+        err = type(e)(f"{where}: {e}")
+        err._compat_where = True
+        raise err from e
 
     def _branches_tostring(self):
         """torch/nn's tree of Concat, ConcatTable, Parallel, ParallelTable (one branch per child)."""
@@ -151,22 +156,32 @@ class Sequential(Container):
 
     def updateOutput(self, input):
         self._empty_check()
-        out = input
-        for i, m in enumerate(self._modules.values(), 1):
-            out = self._rethrow(i, m.updateOutput, out)
+        out, i = input, 0
+        try:
+            for m in self._modules.values():
+                i += 1
+                out = m.updateOutput(out)
+        except Exception as e:
+            self._reraise(i, e)
         self.output = out
         return out
 
     def _walk_back(self, method, input, gradOutput, *extra, assign=False):
         mods = list(self._modules.values())
         g = gradOutput
-        for i in range(len(mods) - 1, 0, -1):
-            m = mods[i]
-            r = self._rethrow(i + 1, getattr(m, method), mods[i - 1].output, g, *extra)
-            g = r if method in ('updateGradInput', 'backward') else m.gradInput
-            if assign:
-                m.gradInput = g
-        return self._rethrow(1, getattr(mods[0], method), input, g, *extra)
+        returns = method in ('updateGradInput', 'backward')
+        i = len(mods) - 1
+        try:
+            for i in range(len(mods) - 1, 0, -1):
+                m = mods[i]
+                r = getattr(m, method)(mods[i - 1].output, g, *extra)
+                g = r if returns else m.gradInput
+                if assign:
+                    m.gradInput = g
+            i = 0
+            return getattr(mods[0], method)(input, g, *extra)
+        except Exception as e:
+            self._reraise(i + 1, e)
 
     def updateGradInput(self, input, gradOutput):
         self._empty_check()

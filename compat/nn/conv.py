@@ -17,6 +17,11 @@ import torch.nn.functional as F
 from compat.nn.batched import BatchedModule, lua_int
 
 _conv_backward = torch.ops.aten.convolution_backward.default
+# One sample (3-D input): ATen's port of THNN's SpatialConvolutionMM (unfold, then one matrix product),
+# the algorithm of Torch7 itself; at batch 1 it is faster than oneDNN for each of output, gradInput and
+# the parameter gradients (measured on the CIFAR net's layers). Batches keep oneDNN.
+_slow_conv = torch.ops.aten._slow_conv2d_forward.default
+_slow_conv_backward = torch.ops.aten._slow_conv2d_backward.output_mask
 _FOLD_MAX_PLANES = 8  # below this many input planes gradInput goes through col2im (see _grad_input_by_fold)
 _FOLD_CHUNK_BYTES = 4 << 20  # col2im works on chunks of the batch whose columns take about this much
 
@@ -86,11 +91,15 @@ class _SpatialConv(Conv2dShape):
 
     def _forward(self, x):
         stride, pad, dil = self._args()
+        if x.shape[0] == 1 and dil == (1, 1) and not torch.is_grad_enabled():   # one sample, Lua path
+            return _slow_conv(x, self.weight, (self.kH, self.kW), self.bias, stride, pad)
         return F.conv2d(x, self._w4(self.weight), self.bias, stride, pad, dil)
 
     def _grads(self, x, g, mask):
         stride, pad, dil = self._args()
         gi = None
+        if x.shape[0] == 1 and dil == (1, 1):     # one sample: THNN's algorithm (see _slow_conv)
+            return _slow_conv_backward(g, x, self.weight, (self.kH, self.kW), stride, pad, list(mask))
         mask = list(mask)
         if mask[0] and self.nInputPlane < _FOLD_MAX_PLANES and dil == (1, 1):
             gi, mask[0] = self._grad_input_by_fold(x, g), False

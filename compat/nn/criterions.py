@@ -9,13 +9,14 @@ differentiable 0-dim loss tensor, so ``loss.backward()`` works (Lua's ``__call__
 returned ``(output, gradInput)``, is not provided: call ``forward`` then ``backward``).
 """
 import copy
+import functools
 
 import torch
 import torch.nn.functional as F
 
 from compat._lua import FLOAT_TYPES
 from compat.nn.activations import LogSoftMax
-from compat.nn.module import autograd_active, call_tracked, check_tensor
+from compat.nn.module import autograd_active, call_tracked, check_tensor, lua_setattr, no_grad
 from compat.t7 import T7Storage
 
 _nll = torch.ops.aten.nll_loss_forward.default
@@ -25,6 +26,8 @@ _MEAN, _SUM = 1, 2
 
 class Criterion(torch.nn.Module):
     """Base class (Lua ``nn.Criterion``): ``output`` (a number) and ``gradInput``."""
+
+    __setattr__ = lua_setattr
 
     def __init__(self):
         super().__init__()
@@ -95,6 +98,8 @@ def _targets(crit, input, target, n_classes):
         raise TypeError(f"{crit.__class__.__name__}: expecting target to be a number or a 1-D tensor of "
                         f"1-based class indices, got {type(target).__name__}")
     if isinstance(target, torch.Tensor):
+        if target.dim() <= 1 and target.numel() == 1:   # one target (a Lua dataset's labels[i])
+            return _one_target(crit, input, int(target.item()), n_classes)   # int() truncates as .to(long)
         t = target.reshape(-1) if target.dim() == 0 else target
         if t.dim() != 1:
             raise ValueError(f"{crit.__class__.__name__}: expecting target to be a 1-D tensor, got size "
@@ -103,18 +108,40 @@ def _targets(crit, input, target, n_classes):
     else:
         if target != int(target):
             raise ValueError(f"{crit.__class__.__name__}: expecting an integer class target, got {target!r}")
-        t = torch.tensor([int(target) - 1], device=input.device)
-    nframe = 1 if input.dim() == 1 else input.shape[0]
-    if t.numel() != nframe:
-        raise ValueError(f"{crit.__class__.__name__}: expecting {nframe} target(s) for input of size "
-                         f"{tuple(input.shape)}, got {t.numel()}")
+        return _one_target(crit, input, int(target), n_classes)
+    _check_count(crit, input, t.numel())
     ignore = crit.ignoreIndex - 1
     bad = ((t < 0) | (t >= n_classes)) & (t != ignore)
     if bool(bad.any()):
-        v = int(t[bad][0]) + 1
-        raise ValueError(f"{crit.__class__.__name__}: target {v} out of range; expecting 1-based class "
-                         f"indices in [1, {n_classes}]")
+        _out_of_range(crit, int(t[bad][0]) + 1, n_classes)
     return t
+
+
+def _check_count(crit, input, n):
+    nframe = 1 if input.dim() == 1 else input.shape[0]
+    if n != nframe:
+        raise ValueError(f"{crit.__class__.__name__}: expecting {nframe} target(s) for input of size "
+                         f"{tuple(input.shape)}, got {n}")
+
+
+def _out_of_range(crit, v, n_classes):
+    raise ValueError(f"{crit.__class__.__name__}: target {v} out of range; expecting 1-based class "
+                     f"indices in [1, {n_classes}]")
+
+
+def _one_target(crit, input, v, n_classes):
+    """A single 1-based target ``v``, checked in Python (no kernel) -> its 0-based LongTensor."""
+    _check_count(crit, input, 1)
+    if not 1 <= v <= n_classes and v != crit.ignoreIndex:
+        _out_of_range(crit, v, n_classes)
+    return _constant(v - 1, torch.long, input.device)
+
+
+@functools.lru_cache(maxsize=1024)
+def _constant(value, dtype, device):
+    """A 1-element tensor (a long target, 0-D otherwise) kept between calls: per-sample training
+    reuses the same few, and the nll kernels only read them."""
+    return torch.tensor([value] if dtype == torch.long else value, dtype=dtype, device=device)
 
 
 class ClassNLLCriterion(Criterion):
@@ -155,17 +182,19 @@ class ClassNLLCriterion(Criterion):
             self.output = F.nll_loss(x, t, w, ignore_index=self.ignoreIndex - 1,
                                      reduction='mean' if red == _MEAN else 'sum')
             return self.output
-        with torch.no_grad():
+        with no_grad():
             out, tw = _nll(x, t, w, red, self.ignoreIndex - 1)
         self.output, self.total_weight = out.item(), tw.item()
         return self.output
 
     def updateGradInput(self, input, target):
         x, t, w, red = self._prepare(input, target)
-        with torch.no_grad():
-            tw = _nll(x, t, w, red, self.ignoreIndex - 1)[1]   # the normaliser sum_i w[t_i]
-            one = torch.ones((), dtype=x.dtype, device=x.device)
-            g = _nll_backward(one, x, t, w, red, self.ignoreIndex - 1, tw)
+        with no_grad():
+            if w is None and not 1 <= self.ignoreIndex <= x.shape[-1]:
+                tw = _constant(float(t.numel()), x.dtype, x.device)  # no weights, no target ignored
+            else:
+                tw = _nll(x, t, w, red, self.ignoreIndex - 1)[1]   # the normaliser sum_i w[t_i]
+            g = _nll_backward(_constant(1.0, x.dtype, x.device), x, t, w, red, self.ignoreIndex - 1, tw)
         self.gradInput = g.view(input.shape)
         return self.gradInput
 
@@ -230,14 +259,14 @@ class MSECriterion(Criterion):
         if autograd_active():
             self.output = F.mse_loss(input, target.view_as(input), reduction=red)
             return self.output
-        with torch.no_grad():
+        with no_grad():
             self.output = F.mse_loss(input, target.view_as(input), reduction=red).item()
         return self.output
 
     def updateGradInput(self, input, target):
         self._check(input, target)
         norm = 2.0 / input.numel() if self.sizeAverage else 2.0
-        with torch.no_grad():
+        with no_grad():
             self.gradInput = (input - target.view_as(input)) * norm
         return self.gradInput
 

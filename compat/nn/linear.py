@@ -4,7 +4,7 @@ import torch
 import torch.nn.functional as F
 
 from compat.nn._args import integral
-from compat.nn.module import Module, autograd_active, check_tensor
+from compat.nn.module import Module, autograd_active, check_tensor, no_grad
 
 
 class Linear(Module):
@@ -46,7 +46,7 @@ class Linear(Module):
         if autograd_active():
             self.output = F.linear(input, w, b)
             return self.output
-        with torch.no_grad():
+        with no_grad():
             if input.dim() == 1:
                 self.output = torch.addmv(b, w, input) if b is not None else torch.mv(w, input)
             else:
@@ -58,7 +58,7 @@ class Linear(Module):
         if self.gradInput is None:      # Lua: a nil gradInput skips the computation
             return None
         self._check(input)
-        with torch.no_grad():
+        with no_grad():
             w = self.weight
             self.gradInput = torch.mv(w.t(), gradOutput) if input.dim() == 1 else torch.mm(gradOutput, w)
         return self.gradInput

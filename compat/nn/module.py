@@ -57,7 +57,42 @@ _state = threading.local()
 
 def autograd_active():
     """True while a compat module runs inside ``torch.nn.Module.__call__`` with grad mode on."""
-    return getattr(_state, 'depth', 0) > 0 and torch.is_grad_enabled()
+    return torch.is_grad_enabled() and getattr(_state, 'depth', 0) > 0
+
+
+_is_grad_enabled, _set_grad_enabled = torch.is_grad_enabled, torch._C._set_grad_enabled
+
+
+class no_grad:
+    """``torch.no_grad()`` for the Lua call path, without its Python layers (the per-call cost of
+    ``torch.no_grad`` is several times that of the small kernels of a per-sample step). Used as
+    ``with no_grad():``; not a decorator."""
+
+    __slots__ = ('prev',)
+
+    def __enter__(self):
+        self.prev = _is_grad_enabled()
+        if self.prev:
+            _set_grad_enabled(False)
+
+    def __exit__(self, *exc):
+        _set_grad_enabled(self.prev)
+
+
+# Fields a Lua step reassigns on every call (``self.output = ...``, pooling's indices, ...): stored straight into the
+# instance dict for these value types instead of through ``torch.nn.Module.__setattr__``, whose
+# parameter/buffer/submodule checks cost more than a per-sample kernel. A compat module never
+# registers a parameter, buffer or submodule under these names.
+_LUA_STATE = frozenset(('output', 'gradInput', 'indices', 'noise', 'total_weight'))
+_PLAIN_TYPES = (torch.Tensor, float, int, type(None))
+
+
+def lua_setattr(self, name, value):
+    """``__setattr__`` of compat modules and criterions (see ``_LUA_STATE``)."""
+    if name in _LUA_STATE and type(value) in _PLAIN_TYPES:
+        self.__dict__[name] = value
+    else:
+        torch.nn.Module.__setattr__(self, name, value)
 
 
 def grad_mode():
@@ -172,6 +207,7 @@ class Module(torch.nn.Module):
 
     training = _TrainingDescriptor()
     _param_names = ('weight', 'bias')
+    __setattr__ = lua_setattr
 
     def __init__(self):
         super().__init__()
@@ -201,7 +237,7 @@ class Module(torch.nn.Module):
     def accGradParameters(self, input, gradOutput, scale=1):
         """gradParams += scale * dLoss/dParams for this (input, gradOutput)."""
         if self._parameters:
-            with torch.no_grad():
+            with no_grad():
                 self._accGrad(input, gradOutput, scale, self._grad('weight'), self._grad('bias'))
 
     def accUpdateGradParameters(self, input, gradOutput, lr):
@@ -209,7 +245,7 @@ class Module(torch.nn.Module):
         (Lua ``defaultAccUpdateGradParameters``)."""
         if self._parameters:
             w, b = self._parameters.get('weight'), self._parameters.get('bias')
-            with torch.no_grad():
+            with no_grad():
                 self._accGrad(input, gradOutput, -lr, w, b)
 
     def _accGrad(self, input, gradOutput, scale, gradWeight, gradBias):
@@ -250,7 +286,7 @@ class Module(torch.nn.Module):
 
     def updateParameters(self, learningRate):
         """params -= learningRate * gradParams."""
-        with torch.no_grad():
+        with no_grad():
             for p, g in zip(*self.parameters()):
                 p.add_(g, alpha=-learningRate)
 

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from compat.nn.batched import BatchedModule, lua_int
-from compat.nn.module import Module, autograd_active, check_tensor
+from compat.nn.module import Module, autograd_active, check_tensor, no_grad
 
 _pool = torch.ops.aten.max_pool2d_with_indices.default
 _pool_backward = torch.ops.aten.max_pool2d_with_indices_backward.default
@@ -64,10 +64,13 @@ class SpatialMaxPooling(Module):
         if autograd_active():
             self.output, self.indices = F.max_pool2d_with_indices(input, k, d, p, dil, ceil, True)
             return self.output
-        with torch.no_grad():
-            if input.dim() == 4 and input.shape[1] >= _CHANNELS_LAST_MIN_PLANES:
-                x = self._scratch('channels_last', input.shape, input, torch.channels_last).copy_(input)
+        with no_grad():
+            if input.shape[-3] >= _CHANNELS_LAST_MIN_PLANES:    # one sample too: as a batch of 1
+                x4 = input if input.dim() == 4 else input.unsqueeze(0)
+                x = self._scratch('channels_last', x4.shape, input, torch.channels_last).copy_(x4)
                 out, idx = _pool(x, k, d, p, dil, ceil)
+                if input.dim() == 3:
+                    out, idx = out.squeeze(0), idx.squeeze(0)
                 self.output, self.indices = out.contiguous(), idx.contiguous()
             else:
                 self.output, self.indices = _pool(input, k, d, p, dil, ceil)
@@ -78,7 +81,7 @@ class SpatialMaxPooling(Module):
             return None
         check_tensor(self, 'gradOutput', gradOutput, input.dim())
         k, d, p, dil, ceil = self._args()
-        with torch.no_grad():
+        with no_grad():
             buf = self._reusable('gradInput', input.shape, gradOutput, input, gradOutput)
             self.gradInput = (_pool_backward(gradOutput, input, k, d, p, dil, ceil, self.indices) if buf is None
                               else _pool_backward_out(gradOutput, input, k, d, p, dil, ceil, self.indices,

@@ -6,7 +6,7 @@ View/Reshape return views of their input (as Lua); a gradInput is gradOutput vie
 import torch
 
 from compat.nn._args import integral
-from compat.nn.module import Module, autograd_active, check_tensor
+from compat.nn.module import Module, autograd_active, check_tensor, no_grad
 
 
 class Identity(Module):
@@ -172,14 +172,14 @@ class Dropout(Module):
         check_tensor(self, 'input', input)
         train = bool(self.training)
         if self.p > 0 and (train or self.stochastic_inference):
-            with torch.no_grad():
+            with no_grad():
                 self.noise = torch.empty_like(input).bernoulli_(1 - self.p)
                 if self.v2:
                     self.noise.div_(1 - self.p)
             if autograd_active():
                 self.output = input * self.noise
             else:
-                with torch.no_grad():
+                with no_grad():
                     self.output = input * self.noise
         elif self.p > 0 and not self.v2:
             self.output = input * (1 - self.p)
@@ -188,7 +188,7 @@ class Dropout(Module):
         return self.output
 
     def updateGradInput(self, input, gradOutput):
-        with torch.no_grad():
+        with no_grad():
             if bool(self.training):
                 self.gradInput = gradOutput * self.noise if self.p > 0 else gradOutput.clone()
             elif self.p > 0 and not self.v2:

@@ -12,6 +12,7 @@ import logging
 import torch
 
 from compat._lua import lua_tostring
+from compat.nn.module import no_grad
 
 logger = logging.getLogger(__name__)
 
@@ -69,19 +70,22 @@ class StochasticGradient:
         iteration = 1
         lr = self.learningRate
         module, criterion = self.module, self.criterion
+        grad_mode = torch.is_grad_enabled()
         shuffled = torch.randperm(n) + 1                # drawn once, as Lua (1-based indices)
         order = shuffled.tolist() if self.shuffleIndices else list(range(1, n + 1))
         # printing IS the Lua behaviour mirrored here (StochasticGradient.lua uses print)
         print("# StochasticGradient: training")
         while True:
             current_error = 0.0
-            for t in order:
-                example, input, target = data.example(t)
-                current_error = current_error + criterion.forward(module.forward(input), target)
-                module.updateGradInput(input, criterion.updateGradInput(module.output, target))
-                module.accUpdateGradParameters(input, criterion.gradInput, lr)
-                if self.hookExample:
-                    self.hookExample(self, example)
+            with no_grad():     # once per epoch: the modules' own no_grad() then costs nothing
+                for t in order:
+                    example, input, target = data.example(t)
+                    current_error = current_error + criterion.forward(module.forward(input), target)
+                    module.updateGradInput(input, criterion.updateGradInput(module.output, target))
+                    module.accUpdateGradParameters(input, criterion.gradInput, lr)
+                    if self.hookExample:
+                        with torch.set_grad_enabled(grad_mode):     # the user's code, the user's mode
+                            self.hookExample(self, example)
             current_error = current_error / n
             if self.hookIteration:
                 self.hookIteration(self, iteration, current_error)
