@@ -112,7 +112,7 @@ def find_mpiexec(explicit=None):
 def mpi_flavour(mpiexec):
     """'openmpi', 'mpich' or 'unknown', from ``mpiexec --version``."""
     try:
-        out = subprocess.run([mpiexec, "--version"], capture_output=True, text=True, timeout=30)
+        out = subprocess.run([mpiexec, "--version"], capture_output=True, text=True, timeout=30, check=False)
         text = (out.stdout + out.stderr).lower()
     except (OSError, subprocess.TimeoutExpired):
         return "unknown"
@@ -219,7 +219,8 @@ class _Job:
     reaches every process at once), killed by the kernel if the launcher dies, signals forwarded."""
 
     def __init__(self, cmd, env):
-        self.proc = subprocess.Popen(cmd, env=env, preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+        die_with_parent = _die_with_parent if sys.platform == "linux" else None
+        self.proc = subprocess.Popen(cmd, env=env, preexec_fn=die_with_parent)  # noqa: PLW1509 (no threads here)
         self.signal, self.sent, self.next_escalation, self.timed_out = None, 0, None, False
 
     def forward(self, signum, _frame=None):

@@ -10,9 +10,9 @@ rebinds nothing else and reads no setting (``TORCHAD_*`` variables are read when
 Ranks started by ``torchad-run`` also get abort on a non-zero ``sys.exit`` from their runner,
 :mod:`automatedparallelization.run`. See docs/running.md, "When a rank fails".
 """
-from automatedparallelization import comm
 # Lua: require 'automatedparallelization' defined nn.MPInitialLinear, nn.MPTanh, ... in the nn table
-from automatedparallelization import nodemodule  # noqa: F401
+# nodemodule: Lua's require 'automatedparallelization' defined nn.MPInitialLinear, nn.MPTanh, ... in nn
+from automatedparallelization import comm, nodemodule  # noqa: F401
 
 comm.install_abort_hook()      # an unhandled exception on one rank ends every rank (see above)
 

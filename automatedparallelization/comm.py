@@ -113,8 +113,7 @@ _watchdog = _watchdog_module.Watchdog(_settings, MPI.COMM_WORLD, _flush_then_abo
 
 @contextlib.contextmanager
 def _watched(what, comm, tensor=None):
-    """Run a collective under the stall watchdog (and, the first time, arrange this rank's exit record)."""
-    _note_first_collective()
+    """Run a collective under the stall watchdog."""
     _watchdog.begin(what, comm, tensor)
     try:
         yield
@@ -244,7 +243,6 @@ def iallreduce_(tensor, op="sum", comm=None):
     comm = resolve(comm)
     if _settings().check:
         _checked(f"iallreduce_({op})", tensor, comm)
-    _note_first_collective()
     request = comm.Iallreduce(MPI.IN_PLACE, _buffer(tensor), op=MPI.SUM)
     return _Pending(request, tensor, comm, op)
 
@@ -509,12 +507,16 @@ _previous_hook = sys.__excepthook__
 def install_abort_hook():
     """Make an unhandled exception (Ctrl-C included) on any rank end the whole job, with that rank's
     traceback, instead of leaving the other ranks waiting in their next collective: sets
-    ``sys.excepthook`` (the one it replaces still handles single-process runs). ``import
-    automatedparallelization`` calls it; idempotent."""
+    ``sys.excepthook`` (the one it replaces still handles single-process runs). Also registers an
+    ``atexit`` function that, when the program runs with a job directory (``$TORCHAD_JOB_DIR``, set
+    by ``torchad-run``), writes this rank's exit record, status unknown, unless :func:`note_exit`
+    wrote it already (see :mod:`automatedparallelization.watchdog`).
+    ``import automatedparallelization`` calls it; idempotent."""
     global _previous_hook
     if sys.excepthook is not _abort_on_unhandled:
         _previous_hook = sys.excepthook
         sys.excepthook = _abort_on_unhandled
+        atexit.register(_record_exit, None)
 
 
 def exit_status(code):
@@ -561,15 +563,3 @@ def _record_exit(status):
         torchad_run.write_record(folder, MPI.COMM_WORLD.Get_rank(), status)
     except OSError as exc:
         logger.warning("could not write this rank's exit record in %s: %s", folder, exc)
-
-
-_first_collective_seen = False
-
-
-def _note_first_collective():
-    """At the first collective: a program that never goes through ``automatedparallelization.run``
-    (bare mpiexec) still leaves an exit record, status unknown, when Python exits normally."""
-    global _first_collective_seen
-    if not _first_collective_seen:
-        _first_collective_seen = True
-        atexit.register(_record_exit, None)

@@ -7,7 +7,14 @@ this name stays for scripts written against it.
 """
 import sys
 
-from torchad_run import build_command, find_mpiexec, main, mpi_flavour, parse_args, wrap_python  # noqa: F401
+from torchad_run import (  # noqa: F401
+    build_command,
+    find_mpiexec,
+    main,
+    mpi_flavour,
+    parse_args,
+    wrap_python,
+)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -36,7 +36,7 @@ def launch(path, nprocs, timeout=DEFAULT_TIMEOUT, extra_env=None):
     results: {case: {rank: {"status": "pass"|"fail"|"skip", "message": str}}}
     """
     out_dir = Path(tempfile.mkdtemp(prefix="torchad-mpi-"))
-    cmd = [sys.executable, "-m", "automatedparallelization.launcher", "-np", str(nprocs),
+    cmd = [sys.executable, "-m", "torchad_run", "-np", str(nprocs),
            "--timeout", str(timeout), "python", str(WORKER), str(path), str(out_dir)]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
                OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1", **(extra_env or {}))
