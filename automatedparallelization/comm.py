@@ -538,7 +538,9 @@ def note_exit(exc):
     if not MPI.Is_initialized() or MPI.Is_finalized():
         return status
     world = MPI.COMM_WORLD
-    _record_exit(status)
+    # a non-zero status ends the job with that status by itself: no record, which the other
+    # ranks' watchdogs would race to turn into an abort with status 1
+    _record_exit(status, write=not status)
     if status and world.Get_size() > 1 and not getattr(exc, "_torchad_noted", False):
         exc._torchad_noted = True
         sys.stderr.write(f"[rank {world.Get_rank()} of {world.Get_size()}] exiting with status {status}; "
@@ -552,13 +554,16 @@ def note_exit(exc):
 _recorded = False
 
 
-def _record_exit(status):
-    """Write this rank's exit record into the job directory, once (nothing without one)."""
+def _record_exit(status, write=True):
+    """Write this rank's exit record into the job directory, once (nothing without one);
+    ``write=False`` only marks it as done."""
     global _recorded
     folder = _watchdog_module.job_dir()
     if folder is None or _recorded or MPI.Is_finalized():
         return
     _recorded = True
+    if not write:
+        return
     try:
         torchad_run.write_record(folder, MPI.COMM_WORLD.Get_rank(), status)
     except OSError as exc:
