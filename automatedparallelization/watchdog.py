@@ -20,7 +20,10 @@ second (more often for limits under 4 s) and
 Exit records are files in the job directory ``$TORCHAD_JOB_DIR`` (format: :mod:`torchad_run`).
 ``torchad-run`` creates that directory and every rank it starts writes its record when its program
 ends; under a bare ``mpiexec``, point ``TORCHAD_JOB_DIR`` at a directory every rank sees to get the
-same (each rank then writes its record at exit, with the status unknown).
+same (each rank then writes its record at exit, with the status unknown); it must be a fresh,
+empty directory for every job, as the launcher's is. While a rank has waited a second or more in
+one collective it also keeps a ``rank<R>.wait`` file there, so that the message ending the job names
+every waiting rank.
 
 The watchdog is given the world communicator and the function that ends the job; it never
 imports mpi4py itself.
@@ -52,6 +55,7 @@ class Watchdog:
         self.sequence = 0
         self.thread = None
         self._seen = {}              # world rank -> monotonic time its exit record was first seen
+        self._marked = None          # the sequence number this rank's wait mark names
 
     def begin(self, what, comm, tensor=None):
         self.sequence += 1
@@ -72,6 +76,7 @@ class Watchdog:
             limits = [x for x in (s.stall_warning, s.stall_abort) if x > 0]
             time.sleep(min([1.0] + [x / 4 for x in limits]))
             pending = self.pending
+            self._mark_waiting(pending)
             if pending is None:
                 continue
             seq, what, tensor, comm, started = pending
@@ -101,8 +106,39 @@ class Watchdog:
             if waited >= GRACE and now - first >= GRACE and self._member(r, comm):
                 gone.append(f"rank {r} exited with status {'unknown' if status is None else status}")
         if gone:
-            self._end_job(f"torchad: {', '.join(gone)} while rank {me} of {self.world.Get_size()} waits in "
-                          f"{what} #{seq}; it will never join: aborting the job")
+            waiting = sorted({me} | self._waiting_ranks(folder))
+            who = (f"rank {me} of {self.world.Get_size()} waits" if len(waiting) == 1 else
+                   f"ranks {', '.join(map(str, waiting))} of {self.world.Get_size()} wait")
+            self._end_job(f"torchad: {', '.join(gone)} while {who} in "
+                          f"{what} #{seq}; it will never join: aborting the job (on rank {me})")
+
+    def _mark_waiting(self, pending):
+        """Keep ``rank<R>.wait`` in the job directory while this rank has waited :data:`GRACE` / 2
+        seconds or more in one collective, so that the message ending the job names every waiting rank."""
+        folder = job_dir()
+        if folder is None:
+            return
+        seq = pending[0] if pending is not None and time.monotonic() - pending[4] >= GRACE / 2 else None
+        if seq == self._marked:
+            return
+        path = os.path.join(folder, f"rank{self.world.Get_rank()}.wait")
+        try:
+            if seq is None:
+                os.unlink(path)
+            else:
+                with open(path, "w") as f:
+                    f.write(f"{pending[1]} #{seq}")
+            self._marked = seq
+        except OSError:
+            pass
+
+    @staticmethod
+    def _waiting_ranks(folder):
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            return set()
+        return {int(n[4:-5]) for n in names if n.startswith("rank") and n.endswith(".wait") and n[4:-5].isdigit()}
 
     def _member(self, world_rank, comm):
         """Whether ``world_rank`` takes part in collectives on ``comm``."""
