@@ -11,6 +11,10 @@ Buffers:
 - float16/bfloat16 have no reliable MPI datatype (Open MPI silently returns garbage for bfloat16),
   so reductions run in float32 and the result is cast back; broadcast and allgather move raw bytes,
   which is exact for every dtype.
+
+Every collective issued here runs under the stall watchdog (:mod:`automatedparallelization.watchdog`):
+a stall warns and, by default after 600 s, ends the job; so does a rank that left its program while
+this one waits for it.
 """
 import atexit
 import contextlib
