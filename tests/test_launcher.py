@@ -318,3 +318,34 @@ def _reports_os_exit(out):
     MPI's own report of a rank that ended without MPI_Finalize (MPICH at 3 ranks, Open MPI)."""
     return ("rank 1 did not finish" in out or "BAD TERMINATION" in out
             or "without calling" in out.replace("\n", " "))
+
+
+SUBGROUP = textwrap.dedent("""
+    import sys, time, torch
+    from automatedparallelization import comm
+    sub = comm.split(0 if comm.rank() < 2 else 1)
+    if comm.rank() == 2:
+        sys.exit(0)                         # leaves early, but nobody waits for it
+    time.sleep(0.2 if comm.rank() == 0 else 6)
+    comm.allreduce_(torch.ones(3), comm=sub)   # rank 0 waits ~6 s for rank 1, not for rank 2
+    sys.stdout.write(f"[done on rank {comm.rank()}]\\n")
+""")
+
+
+@pytest.mark.mpi
+def test_a_rank_leaving_is_no_failure_for_collectives_without_it(tmp_path):
+    script = tmp_path / "subgroup.py"
+    script.write_text(SUBGROUP)
+    code, out, _ = _torchad_run("-np", "3", "python", str(script), timeout=120)
+    assert code == 0, out
+    assert "[done on rank 0]" in out and "[done on rank 1]" in out and "exited with status" not in out, out
+
+
+def test_finish_records(tmp_path):
+    assert launcher.read_records(tmp_path) == {} and launcher.read_records(tmp_path / "absent") == {}
+    launcher.write_record(tmp_path, 0, 0)
+    launcher.write_record(tmp_path, 2, None)
+    launcher.write_record(tmp_path, 3, 7)
+    assert launcher.read_records(tmp_path) == {0: 0, 2: None, 3: 7}
+    assert launcher.unfinished(tmp_path, 4) == [(1, "none"), (2, None), (3, 7)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rank0.exit", "rank2.exit", "rank3.exit"]
