@@ -262,8 +262,7 @@ def _job_dir(hostfile):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    wrapped = is_wrappable(["python" if args.program[0] in ("python", "python3") else args.program[0],
-                            *args.program[1:]])
+    wrapped = is_wrappable(args.program)          # only programs run through the runner leave records
     flavour = mpi_flavour(args.mpiexec)
     if args.dry_run:
         cmd, env_add = build_command(args.np, args.program, args.mpiexec, flavour, args.hostfile, args.mpi_arg,

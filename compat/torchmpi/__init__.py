@@ -42,7 +42,7 @@ def stop():
     """End of MPI use; MPI itself is finalized when the process exits."""
     global comm
     if comm is not None:
-        comm.Barrier()
+        _comm.barrier(comm)         # under the stall watchdog, as every collective of the library
     comm = None
 
 
