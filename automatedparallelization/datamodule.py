@@ -207,7 +207,9 @@ def parallelize(data, targets, model, size, mpi=None, mpinn=None, batchSize=None
     automatic synchronization to ``model``; returns ``(data_shard, targets_shard, shard_size)``.
 
     Collective: every rank must call it with the same ``size``, ``batchSize``, ``sync`` and
-    architecture (checked; a difference raises ValueError on every rank). ``mpi``: a compat.torchmpi
+    architecture -- parameter names, shapes, dtypes and ``requires_grad`` (checked; a difference
+    raises ValueError on every rank). ``data``/``targets``: tensors with samples along dim 0, or
+    sliceable sequences of samples (a dict, a string, a number or a 0-d tensor is refused). ``mpi``: a compat.torchmpi
     handle or None (its communicator is used; ``comm`` overrides it). ``mpinn`` is accepted for Lua
     compatibility; parameters are always synchronized (the Lua code skipped it when ``mpinn`` was
     given). ``batchSize``: see :func:`optimize_sync`. ``samples_per_backward``: samples per backward
