@@ -25,10 +25,15 @@ FAILING = textwrap.dedent("""
 """)
 
 
+def job_env(**extra):
+    """The environment of a test job: this checkout first on PYTHONPATH, one thread per rank."""
+    path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
+    return dict(os.environ, PYTHONPATH=path, OMP_NUM_THREADS="1", **extra)
+
+
 def _run(cmd, timeout=60, env=None):
     """Run ``cmd`` in its own process group; on timeout the whole group (mpiexec and ranks) is killed."""
-    path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
-    env = dict(os.environ, PYTHONPATH=path, OMP_NUM_THREADS="1", **(env or {}))
+    env = job_env(**(env or {}))
     started = time.monotonic()
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, start_new_session=True)
@@ -279,8 +284,7 @@ def _live_members(pgid):
 def test_one_signal_to_the_launcher_ends_the_whole_job(tmp_path, nprocs, signame):
     script = tmp_path / "waiting.py"
     script.write_text(WAITING)
-    path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
-    env = dict(os.environ, PYTHONPATH=path, OMP_NUM_THREADS="1")
+    env = job_env()
     proc = subprocess.Popen([sys.executable, "-m", "torchad_run", "-np", str(nprocs), "python", str(script)],
                             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True)

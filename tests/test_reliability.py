@@ -1,6 +1,5 @@
 """Reliability under a real mpiexec: check mode, stall warnings and aborts, failing ranks at each phase,
 harmless imports, bad input to parallelize."""
-import os
 import subprocess
 import sys
 import textwrap
@@ -9,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.mpi_harness import REPO, case_names, check
-from tests.test_launcher import _torchad_run
+from tests.test_launcher import _torchad_run, job_env
 
 CASES = Path(__file__).parent / "mpi_cases" / "check_mode_cases.py"
 INPUT_CASES = Path(__file__).parent / "mpi_cases" / "reliability_cases.py"
@@ -37,10 +36,8 @@ def _job(tmp_path, nprocs, body, timeout=120, env=None):
 
 def _python(code, **env):
     """Run ``code`` in a fresh single-process interpreter; returns (exit code, output)."""
-    path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
-    full = dict(os.environ, PYTHONPATH=path, **env)
-    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=REPO, env=full, capture_output=True,
-                          text=True, timeout=120, check=False)
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=REPO, env=job_env(**env),
+                          capture_output=True, text=True, timeout=120, check=False)
     return proc.returncode, proc.stdout + proc.stderr
 
 
