@@ -53,7 +53,8 @@ unless you set them yourself; --no-malloc-tuning turns this off (see docs/runnin
 
 Hostfile: one host per line, optionally 'host:slots' (MPICH) or 'host slots=N' (Open MPI); the
 file is passed to mpiexec unchanged, so use your MPI's syntax. With a hostfile the ranks' finish
-records are kept in the working directory (which the hosts are expected to share).
+records are kept in the working directory, which the hosts must share; where they share none,
+--no-finish-check drops the records (and with them the finish check and the early-exit detection).
 """
 
 
@@ -186,6 +187,8 @@ def parse_args(argv):
                         help="extra argument for mpiexec (repeatable), e.g. --mpi-arg=--mca ...")
     parser.add_argument("--no-malloc-tuning", dest="malloc_tuning", action="store_false",
                         help="leave glibc's malloc thresholds to their defaults on the ranks")
+    parser.add_argument("--no-finish-check", dest="finish_check", action="store_false",
+                        help="do not require every rank's finish record (hosts that share no directory)")
     parser.add_argument("--dry-run", action="store_true",
                         help="print the environment additions and the mpiexec command, and exit")
     parser.add_argument("program", nargs=argparse.REMAINDER, help="the program and its arguments")
@@ -269,7 +272,7 @@ def main(argv=None):
                                      args.malloc_tuning)
         sys.stdout.write("".join(f"{k}={v} " for k, v in sorted(env_add.items())) + " ".join(cmd) + "\n")
         return 0
-    job_dir = _job_dir(args.hostfile) if wrapped else None
+    job_dir = _job_dir(args.hostfile) if wrapped and args.finish_check else None
     try:
         cmd, env_add = build_command(args.np, args.program, args.mpiexec, flavour, args.hostfile, args.mpi_arg,
                                      args.malloc_tuning, job_dir=job_dir)
