@@ -27,12 +27,12 @@ install: $(PY)
 
 # The main job: the CIFAR example (examples/cifar/) on $(NP) ranks, on synthetic data in the exact
 # cifar-10-torch format, in $(EXAMPLE_DIR)/ (the data, and the SgdAuto--*.txt results file).
-# Through `python -m automatedparallelization.launcher` (= torchad-run, which may not be on PATH).
+# Through `python -m torchad_run` (= torchad-run, which may not be on PATH).
 EXAMPLE_DIR ?= build/example
 EXAMPLE_ARGS ?= -synthetic -iterations 1 -learningRate 0.005 -batchSize 10
 example: install
 	mkdir -p $(EXAMPLE_DIR)
-	cd $(EXAMPLE_DIR) && $(PY) -m automatedparallelization.launcher -np $(NP) \
+	cd $(EXAMPLE_DIR) && $(PY) -m torchad_run -np $(NP) \
 		python $(CURDIR)/examples/cifar/sgd_torchad_nn_cifar.py $(EXAMPLE_ARGS)
 
 test: install

@@ -11,12 +11,17 @@ Buffers:
 - float16/bfloat16 have no reliable MPI datatype (Open MPI silently returns garbage for bfloat16),
   so reductions run in float32 and the result is cast back; broadcast and allgather move raw bytes,
   which is exact for every dtype.
+
+Every collective issued here runs under the stall watchdog (:mod:`automatedparallelization.watchdog`):
+a stall warns and, by default after 600 s, ends the job; so does a rank that left its program while
+this one waits for it.
 """
+import atexit
+import contextlib
 import logging
 import math
 import os
 import sys
-import threading
 import time
 import traceback
 import zlib
@@ -24,6 +29,9 @@ import zlib
 import numpy as np
 import torch
 from mpi4py import MPI
+
+import torchad_run
+from automatedparallelization import watchdog as _watchdog_module
 
 logger = logging.getLogger(__name__)
 
@@ -38,12 +46,36 @@ _UPCAST = {torch.float16, torch.bfloat16}
 _DTYPE_CODE = {d: i for i, d in enumerate(sorted(_NATIVE | _UPCAST, key=str))}
 
 
+STALL_WARNING = 60.0
+STALL_ABORT = 600.0
+
+
 class _Settings:
-    """Process-wide switches of the safety nets (see :func:`configure`)."""
-    check = os.environ.get("TORCHAD_CHECK_COLLECTIVES", "0") not in ("", "0")
-    stall_warning = float(os.environ.get("TORCHAD_STALL_WARNING", "60"))
-    stall_abort = float(os.environ.get("TORCHAD_STALL_ABORT", "0"))
-    shared_memory = os.environ.get("TORCHAD_SHARED_MEMORY", "1") not in ("", "0")
+    """Process-wide switches of the safety nets (see :func:`configure`), read from the environment
+    when first needed."""
+
+    def __init__(self, environ):
+        self.check = environ.get("TORCHAD_CHECK_COLLECTIVES", "0") not in ("", "0")
+        self.shared_memory = environ.get("TORCHAD_SHARED_MEMORY", "1") not in ("", "0")
+        for name, default in (("stall_warning", STALL_WARNING), ("stall_abort", STALL_ABORT)):
+            variable = f"TORCHAD_{name.upper()}"
+            try:
+                value = float(environ.get(variable, default))
+            except ValueError:
+                value = -1.0
+            if not value >= 0:
+                raise ValueError(f"{variable}: expected a number of seconds >= 0, got {environ[variable]!r}")
+            setattr(self, name, value)
+
+
+_current = None
+
+
+def _settings():
+    global _current
+    if _current is None:
+        _current = _Settings(os.environ)
+    return _current
 
 
 def configure(check=None, stall_warning=None, stall_abort=None, shared_memory=None):
@@ -55,67 +87,42 @@ def configure(check=None, stall_warning=None, stall_abort=None, shared_memory=No
     stall_warning: seconds a rank may wait inside one collective before a warning names it and the
         pending operation (default 60, as Horovod's stall inspector; 0 turns it off).
         Also ``TORCHAD_STALL_WARNING``.
-    stall_abort: seconds after which a stalled collective aborts the whole job (default 0: never).
-        Also ``TORCHAD_STALL_ABORT``.
+    stall_abort: seconds after which a stalled collective ends the whole job with status 1 (default
+        600, as PyTorch's NCCL process groups; 0: never). Also ``TORCHAD_STALL_ABORT``.
     shared_memory: let :func:`shared_reducer` average gradients through a shared-memory window when
         all ranks run on one machine (default True). Also ``TORCHAD_SHARED_MEMORY=0``.
     """
+    settings = _settings()
     for name, value in (("stall_warning", stall_warning), ("stall_abort", stall_abort)):
         if value is not None:
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
                 raise ValueError(f"{name}: expected a number of seconds >= 0, got {value!r}")
-            setattr(_Settings, name, float(value))
+            setattr(settings, name, float(value))
     if check is not None:
-        _Settings.check = bool(check)
+        settings.check = bool(check)
     if shared_memory is not None:
-        _Settings.shared_memory = bool(shared_memory)
+        settings.shared_memory = bool(shared_memory)
 
 
-class _Watchdog:
-    """Watches the collective this process is inside; a daemon thread reports and ends stalls.
-
-    The collective's own thread only records (description, start time): a few attribute writes.
-    Each stalled rank names itself, so the ranks missing from the warnings are the ones that never
-    joined the operation.
-    """
-
-    def __init__(self):
-        self.pending = None          # (sequence number, description, start time)
-        self.sequence = 0
-        self.thread = None
-
-    def begin(self, what, tensor, comm):
-        self.sequence += 1
-        self.pending = (self.sequence, what, tensor, comm, time.monotonic())
-        if self.thread is None and (_Settings.stall_warning or _Settings.stall_abort):
-            self.thread = threading.Thread(target=self._run, name="torchad-stall-watchdog", daemon=True)
-            self.thread.start()
-
-    def end(self):
-        self.pending = None
-
-    def _run(self):
-        warned = None
-        while True:
-            limits = [x for x in (_Settings.stall_warning, _Settings.stall_abort) if x > 0]
-            time.sleep(min([1.0] + [x / 4 for x in limits]))
-            pending = self.pending
-            if pending is None:
-                continue
-            seq, what, tensor, comm, started = pending
-            waited = time.monotonic() - started
-            where = (f"rank {comm.Get_rank()} of {comm.Get_size()} has waited {waited:.0f} s in {what} "
-                     f"#{seq} ({tensor.dtype}, shape {tuple(tensor.shape)}); the ranks that report no "
-                     f"such wait have not joined it (skipped or reordered collective, or uneven work)")
-            if _Settings.stall_abort and waited >= _Settings.stall_abort:
-                sys.stderr.write(f"torchad: stalled collective, aborting the job: {where}\n")
-                _flush_then_abort()
-            if _Settings.stall_warning and waited >= _Settings.stall_warning and warned != seq:
-                warned = seq
-                logger.warning("stalled collective: %s", where)
+def _flush_then_abort():
+    """Abort the job, after giving mpiexec's output forwarding a moment to pass our last words on."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    time.sleep(0.5)
+    MPI.COMM_WORLD.Abort(1)
 
 
-_watchdog = _Watchdog()
+_watchdog = _watchdog_module.Watchdog(_settings, MPI.COMM_WORLD, _flush_then_abort)
+
+
+@contextlib.contextmanager
+def _watched(what, comm, tensor=None):
+    """Run a collective under the stall watchdog."""
+    _watchdog.begin(what, comm, tensor)
+    try:
+        yield
+    finally:
+        _watchdog.end()
 
 
 def _checked(what, tensor, comm, root=-1):
@@ -124,7 +131,8 @@ def _checked(what, tensor, comm, root=-1):
     head[:4] = (zlib.crc32(what.encode()), _DTYPE_CODE[tensor.dtype], root, tensor.dim())
     head[4:4 + min(tensor.dim(), 16)] = tensor.shape[:16]
     heads = np.empty((comm.Get_size(), 20), dtype=np.int64)
-    comm.Allgather(head, heads)
+    with _watched(f"check of {what}", comm, tensor):
+        comm.Allgather(head, heads)
     if (heads != heads[0]).any():
         seen = [f"rank {r}: {what if h[0] == heads[comm.Get_rank()][0] else 'another collective'}, "
                 f"dtype #{h[1]}, shape {tuple(int(x) for x in h[4:4 + h[3]])}"
@@ -156,11 +164,8 @@ def size(comm=None):
 
 def barrier(comm=None):
     comm = resolve(comm)
-    _watchdog.begin("barrier", torch.empty(0), comm)
-    try:
+    with _watched("barrier", comm):
         comm.Barrier()
-    finally:
-        _watchdog.end()
 
 
 def _check_tensor(tensor, name="tensor"):
@@ -217,13 +222,10 @@ def allreduce_(tensor, op="sum", comm=None):
             dtype = torch.float32 if tensor.dtype in _UPCAST else tensor.dtype
             work = tensor.detach().to(device="cpu", dtype=dtype, memory_format=torch.contiguous_format,
                                       copy=True)
-        if _Settings.check:
+        if _settings().check:
             _checked(f"allreduce_({op})", tensor, comm)
-        _watchdog.begin(f"allreduce_({op})", tensor, comm)
-        try:
+        with _watched(f"allreduce_({op})", comm, tensor):
             comm.Allreduce(MPI.IN_PLACE, _buffer(work), op=mpi_op)  # every rank takes part, even at size 0
-        finally:
-            _watchdog.end()
         if op == "mean":
             work.div_(comm.Get_size())
         if work is not tensor:
@@ -243,21 +245,24 @@ def iallreduce_(tensor, op="sum", comm=None):
         raise TypeError("iallreduce_ needs a contiguous CPU tensor of an MPI-native numeric dtype, got "
                         f"{tensor.dtype} on {tensor.device} (contiguous={tensor.is_contiguous()})")
     comm = resolve(comm)
-    if _Settings.check:
+    if _settings().check:
         _checked(f"iallreduce_({op})", tensor, comm)
     request = comm.Iallreduce(MPI.IN_PLACE, _buffer(tensor), op=MPI.SUM)
-    return _Pending(request, tensor, comm.Get_size() if op == "mean" else 1)
+    return _Pending(request, tensor, comm, op)
 
 
 class _Pending:
-    """A started non-blocking collective; ``wait()`` finishes it and returns the tensor."""
+    """A started non-blocking collective; ``wait()`` finishes it (under the stall watchdog) and
+    returns the tensor."""
 
-    def __init__(self, request, tensor, divisor):
-        self.request, self.tensor, self.divisor = request, tensor, divisor
+    def __init__(self, request, tensor, comm, op):
+        self.request, self.tensor, self.comm, self.op = request, tensor, comm, op
+        self.divisor = comm.Get_size() if op == "mean" else 1
 
     def wait(self):
         if self.request is not None:
-            self.request.Wait()
+            with _watched(f"iallreduce_({self.op})", self.comm, self.tensor):
+                self.request.Wait()
             self.request = None
             if self.divisor != 1:
                 with torch.no_grad():
@@ -274,13 +279,10 @@ def broadcast_(tensor, root=0, comm=None):
         direct = tensor.device.type == "cpu" and tensor.is_contiguous()
         work = tensor if direct else tensor.detach().to("cpu", memory_format=torch.contiguous_format,
                                                         copy=True)
-        if _Settings.check:
+        if _settings().check:
             _checked("broadcast_", tensor, comm, root)
-        _watchdog.begin(f"broadcast_(root={root})", tensor, comm)
-        try:
+        with _watched(f"broadcast_(root={root})", comm, tensor):
             comm.Bcast(_bytes(work), root=root)
-        finally:
-            _watchdog.end()
         if work is not tensor:
             tensor.copy_(work)
     return tensor
@@ -310,11 +312,8 @@ def allgather(tensor, comm=None, dim=0):
         raise ValueError(f"dim: expected a dimension of a {tensor.dim()}-d tensor, got {dim}")
     dim %= tensor.dim()
     heads = np.empty((comm.Get_size(), 18), dtype=np.int64)
-    _watchdog.begin("allgather", tensor, comm)
-    try:
+    with _watched("allgather", comm, tensor):
         comm.Allgather(_header(tensor), heads)
-    finally:
-        _watchdog.end()
     mine = np.delete(heads[:, 2:2 + tensor.dim()], dim, axis=1)
     if (heads[:, :2] != heads[0, :2]).any() or (mine != mine[0]).any():
         shapes = [tuple(int(x) for x in h[2:2 + h[0]]) for h in heads]
@@ -326,7 +325,8 @@ def allgather(tensor, comm=None, dim=0):
     out = torch.empty((int(heads[:, 2 + dim].sum()),) + tuple(moved.shape[1:]), dtype=tensor.dtype)
     nbytes = counts * tensor.element_size()
     displs = np.concatenate([[0], np.cumsum(nbytes)[:-1]])
-    comm.Allgatherv(_bytes(moved), [_bytes(out), nbytes.tolist(), displs.tolist(), MPI.BYTE])
+    with _watched("allgather", comm, tensor):
+        comm.Allgatherv(_bytes(moved), [_bytes(out), nbytes.tolist(), displs.tolist(), MPI.BYTE])
     return out.movedim(0, dim).to(tensor.device)
 
 
@@ -363,8 +363,7 @@ class SharedReducer:
     def average_(self, divisor=None):
         """Every slot := (sum of all slots) / divisor (default: the number of ranks; 1: the sum)."""
         divisor = self.size if divisor is None else divisor
-        _watchdog.begin("shared-memory average", self.mine, self.comm)
-        try:
+        with _watched("shared-memory average", self.comm, self.mine):
             self.comm.Barrier()                    # every rank's slot is written
             lo, hi = self.lo, self.hi
             if hi > lo:
@@ -381,8 +380,6 @@ class SharedReducer:
                     if divisor != 1:
                         acc.div_(divisor)
             self.comm.Barrier()                    # every region is written into every slot
-        finally:
-            _watchdog.end()
 
 
 _NUMPY_DTYPES = {torch.float32: np.float32, torch.float64: np.float64}
@@ -390,7 +387,9 @@ _SHM_DIR = "/dev/shm"
 
 
 def _shared_mapping(nbytes, comm):
-    """A read-write mapping of ``nbytes`` shared by all ranks of ``comm``, or None on every rank."""
+    """A read-write mapping of ``nbytes`` shared by all ranks of ``comm``, or None on every rank.
+    Whatever fails on whichever rank (no space, a different size, any exception), every rank
+    learns it, releases what it mapped, and the file is removed."""
     import mmap
     import uuid
     path = None
@@ -405,23 +404,32 @@ def _shared_mapping(nbytes, comm):
             path = candidate
         except OSError as exc:
             logger.info("no shared-memory buffer (%s: %s); averaging through MPI collectives", candidate, exc)
-            if os.path.exists(candidate):
+            with contextlib.suppress(OSError):
                 os.unlink(candidate)
-    path = comm.bcast(path, root=0)
+    with _watched("shared-memory set-up", comm):
+        path, root_bytes = comm.bcast((path, nbytes), root=0)
     if path is None:
         return None
-    mapping, error = None, ""
+    mapping, error, errors = None, "", ["not reached"]
     try:
-        fd = os.open(path, os.O_RDWR)
         try:
-            mapping = mmap.mmap(fd, nbytes)
-        finally:
-            os.close(fd)
-    except OSError as exc:
-        error = f"rank {comm.Get_rank()}: {exc}"
-    errors = [e for e in comm.allgather(error) if e]
-    if comm.Get_rank() == 0:
-        os.unlink(path)                            # every rank has it mapped (or gave up): no leftovers
+            if root_bytes != nbytes:
+                raise ValueError(f"rank 0 maps {root_bytes} bytes, this rank {nbytes}")
+            fd = os.open(path, os.O_RDWR)
+            try:
+                mapping = mmap.mmap(fd, nbytes)
+            finally:
+                os.close(fd)
+        except Exception as exc:  # noqa: BLE001  (any failure is reported to every rank just below)
+            error = f"rank {comm.Get_rank()}: {type(exc).__name__}: {exc}"
+        with _watched("shared-memory set-up", comm):
+            errors = [e for e in comm.allgather(error) if e]
+    finally:
+        if comm.Get_rank() == 0:                   # every rank has it mapped (or gave up): no leftovers
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+        if errors and mapping is not None:
+            mapping.close()
     if errors:
         logger.info("no shared-memory buffer (%s); averaging through MPI collectives", "; ".join(errors))
         return None
@@ -431,16 +439,22 @@ def _shared_mapping(nbytes, comm):
 def shared_reducer(numel, dtype, device, comm=None):
     """A :class:`SharedReducer` when every rank of ``comm`` runs on this machine, there are at least
     two, the buffer is a float32/float64 CPU one and ``configure(shared_memory=)`` allows it; else
-    None (then use :func:`allreduce_`). Collective over ``comm``: all ranks get the same answer."""
+    None (then use :func:`allreduce_`). Collective over ``comm``: all ranks get the same answer, and
+    ranks asking for buffers of different sizes or dtypes get the same ValueError."""
     comm = resolve(comm)
     if comm.Get_size() < 2:
         return None
-    node = comm.Split_type(MPI.COMM_TYPE_SHARED)
-    local = node.Get_size() == comm.Get_size()
-    node.Free()
-    ok = (_Settings.shared_memory and local and dtype in _NUMPY_DTYPES and torch.device(device).type == "cpu"
-          and numel > 0 and os.path.isdir(_SHM_DIR))
-    if not comm.allreduce(bool(ok), op=MPI.LAND):       # one setting for all ranks, or none uses it
+    with _watched("shared-memory set-up", comm):
+        node = comm.Split_type(MPI.COMM_TYPE_SHARED)
+        local = node.Get_size() == comm.Get_size()
+        node.Free()
+        ok = (_settings().shared_memory and local and dtype in _NUMPY_DTYPES and torch.device(device).type == "cpu"
+              and numel > 0 and os.path.isdir(_SHM_DIR))
+        asked = comm.allgather((int(numel), str(dtype), bool(ok)))
+    if any(a[:2] != asked[0][:2] for a in asked):
+        raise ValueError("shared_reducer: every rank must ask for a buffer of the same size and dtype; got "
+                         + ", ".join(f"{n} x {d} on rank {r}" for r, (n, d, _) in enumerate(asked)))
+    if not all(a[2] for a in asked):                      # one setting for all ranks, or none uses it
         return None
     itemsize = torch.empty(0, dtype=dtype).element_size()
     per_slot = -(-numel * itemsize // 64) * 64           # slots start on 64-byte boundaries
@@ -452,7 +466,8 @@ def bcast_object(obj, root=0, comm=None):
     """Broadcast a picklable Python object from ``root``; returns it on every rank."""
     comm = resolve(comm)
     _check_root(root, comm)
-    return comm.bcast(obj, root=root)
+    with _watched(f"bcast_object(root={root})", comm):
+        return comm.bcast(obj, root=root)
 
 
 def gather_object(obj, root=0, comm=None):
@@ -464,7 +479,9 @@ def gather_object(obj, root=0, comm=None):
 
 def allgather_object(obj, comm=None):
     """Every rank's picklable ``obj``, as a list in rank order."""
-    return resolve(comm).allgather(obj)
+    comm = resolve(comm)
+    with _watched("allgather_object", comm):
+        return comm.allgather(obj)
 
 
 def abort(code=1, comm=None):
@@ -480,25 +497,37 @@ def split(color, key=0, comm=None):
     for name, v in (("color", color), ("key", key)):
         if isinstance(v, bool) or not isinstance(v, int) or (name == "color" and v < 0):
             raise ValueError(f"{name}: expected {'a non-negative' if name == 'color' else 'an'} int, got {v!r}")
-    return resolve(comm).Split(color, key)
+    comm = resolve(comm)
+    with _watched("split", comm):
+        return comm.Split(color, key)
 
 
 def _abort_on_unhandled(exc_type, exc, tb):
     """sys.excepthook: print this rank's traceback, then end every rank instead of leaving them waiting."""
-    world = MPI.COMM_WORLD
-    if world.Get_size() == 1 or issubclass(exc_type, KeyboardInterrupt):
+    if not MPI.Is_initialized() or MPI.Is_finalized() or MPI.COMM_WORLD.Get_size() == 1:
         return _previous_hook(exc_type, exc, tb)
+    world = MPI.COMM_WORLD
     header = f"[rank {world.Get_rank()} of {world.Get_size()}] unhandled {exc_type.__name__}; aborting the job\n"
     sys.stderr.write(header + "".join(traceback.format_exception(exc_type, exc, tb)))
     _flush_then_abort()
 
 
-def _flush_then_abort():
-    """Abort the job, after giving mpiexec's output forwarding a moment to pass our last words on."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    time.sleep(0.5)
-    MPI.COMM_WORLD.Abort(1)
+_previous_hook = sys.__excepthook__
+
+
+def install_abort_hook():
+    """Make an unhandled exception (Ctrl-C included) on any rank end the whole job, with that rank's
+    traceback, instead of leaving the other ranks waiting in their next collective: sets
+    ``sys.excepthook`` (the one it replaces still handles single-process runs). Also registers an
+    ``atexit`` function that, when the program runs with a job directory (``$TORCHAD_JOB_DIR``, set
+    by ``torchad-run``), writes this rank's exit record, status unknown, unless :func:`note_exit`
+    wrote it already (see :mod:`automatedparallelization.watchdog`).
+    ``import automatedparallelization`` calls it; idempotent."""
+    global _previous_hook
+    if sys.excepthook is not _abort_on_unhandled:
+        _previous_hook = sys.excepthook
+        sys.excepthook = _abort_on_unhandled
+        atexit.register(_record_exit, None)
 
 
 def exit_status(code):
@@ -510,39 +539,43 @@ def exit_status(code):
 
 
 def note_exit(exc):
-    """For a ``SystemExit`` leaving this rank: with a non-zero status and more than one rank, make
-    Python's exit end the whole job with that status (mpi4py's ``MPI_Abort`` at exit, after every
-    ``finally`` block has run) instead of ``MPI_Finalize``, which would leave the other ranks
-    waiting in their next collective forever. Status 0 is a normal exit. Returns the status."""
+    """For a ``SystemExit`` leaving this rank's program (``automatedparallelization.run`` calls it):
+    record the exit for the launcher and the other ranks' watchdogs (see
+    :mod:`automatedparallelization.watchdog`) and, with a non-zero status and more than one rank,
+    make Python's exit end the whole job with that status (mpi4py's ``MPI_Abort`` at exit, after
+    every ``finally`` block has run) instead of ``MPI_Finalize``, which would leave the other ranks
+    waiting in their next collective. Returns the status."""
     status = exit_status(exc.code)
-    if status and not getattr(exc, "_torchad_noted", False) and MPI.Is_initialized() and not MPI.Is_finalized():
-        world = MPI.COMM_WORLD
-        if world.Get_size() > 1:
-            exc._torchad_noted = True
-            sys.stderr.write(f"[rank {world.Get_rank()} of {world.Get_size()}] exiting with status {status}; "
-                             f"this ends the whole job\n")
-            sys.stderr.flush()
-            from mpi4py.run import set_abort_status
-            set_abort_status(status)
+    if not MPI.Is_initialized() or MPI.Is_finalized():
+        return status
+    world = MPI.COMM_WORLD
+    # a non-zero status ends the job with that status by itself: no record, which the other
+    # ranks' watchdogs would race to turn into an abort with status 1
+    _record_exit(status, write=not status)
+    if status and world.Get_size() > 1 and not getattr(exc, "_torchad_noted", False):
+        exc._torchad_noted = True
+        sys.stderr.write(f"[rank {world.Get_rank()} of {world.Get_size()}] exiting with status {status}; "
+                         f"this ends the whole job\n")
+        sys.stderr.flush()
+        from mpi4py.run import set_abort_status
+        set_abort_status(status)
     return status
 
 
-_builtin_exit = sys.exit
+_recorded = False
 
 
-def _exit_ending_the_job(status=None):
-    """``sys.exit`` under MPI: as Python's, and a non-zero status ends every rank (see note_exit)."""
-    exc = SystemExit(status)
-    note_exit(exc)
-    raise exc
-
-
-_previous_hook = sys.excepthook
-if sys.excepthook is sys.__excepthook__:
-    # Installed once, at the first import of the library: a Python exception on one rank would
-    # otherwise run MPI_Finalize at exit while the other ranks wait in a collective forever.
-    sys.excepthook = _abort_on_unhandled
-if sys.exit is _builtin_exit and MPI.COMM_WORLD.Get_size() > 1:
-    # The same for sys.exit(non-zero) on one rank (SystemExit never reaches sys.excepthook).
-    # `raise SystemExit(...)` is caught by automatedparallelization.run (torchad-run) only.
-    sys.exit = _exit_ending_the_job
+def _record_exit(status, write=True):
+    """Write this rank's exit record into the job directory, once (nothing without one);
+    ``write=False`` only marks it as done."""
+    global _recorded
+    folder = _watchdog_module.job_dir()
+    if folder is None or _recorded or MPI.Is_finalized():
+        return
+    _recorded = True
+    if not write:
+        return
+    try:
+        torchad_run.write_record(folder, MPI.COMM_WORLD.Get_rank(), status)
+    except OSError as exc:
+        logger.warning("could not write this rank's exit record in %s: %s", folder, exc)

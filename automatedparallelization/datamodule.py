@@ -40,6 +40,7 @@ import logging
 import math
 import time
 import weakref
+from collections.abc import Mapping, Sized
 
 import torch
 
@@ -177,12 +178,24 @@ def _length(data):
         return None
 
 
+def _check_samples(data, name):
+    """``data`` must hold samples along dim 0: a tensor of at least one dimension, or a sequence
+    (list, tuple, Lua-style dataset) that can be sliced; not a dict, a string or a scalar."""
+    if isinstance(data, torch.Tensor):
+        if data.dim() == 0:
+            raise ValueError(f"{name}: expected a tensor with samples along dim 0, got a 0-d tensor "
+                             f"(a single value {data.item()!r})")
+        return
+    if isinstance(data, (str, bytes, Mapping)) or not isinstance(data, Sized) or not hasattr(data, "__getitem__"):
+        raise TypeError(f"{name}: expected a tensor or a sequence of samples (indexable along dim 0), got "
+                        f"{type(data).__name__}")
+
+
 def data_parallel(data, size, mpi=None, *, comm=None):
     """This rank's contiguous block of the first ``size`` samples of ``data`` (dim 0); returns
     ``(block, block_size)``. The block is a view for a tensor (Lua ``data[{ {start,finish} }]``)."""
     c = _communicator(mpi, comm)
-    if not hasattr(data, "__getitem__"):
-        raise TypeError(f"data: expected a tensor or a sequence, got {type(data).__name__}")
+    _check_samples(data, "data")
     _check_size(size, _length(data), "data")
     start, stop = shard_range(size, c.Get_size(), c.Get_rank())
     logger.info("rank %d: samples %d..%d of %d (%d)", c.Get_rank(), start + 1, stop, size, stop - start)
@@ -217,7 +230,8 @@ def _validate(model, size, batchSize, sync, samples_per_backward, bucket_bytes, 
 
 
 def _architecture(model):
-    return [(name, tuple(p.shape), str(p.dtype)) for name, p in torch.nn.Module.named_parameters(model)]
+    return [(name, tuple(p.shape), str(p.dtype), p.requires_grad)
+            for name, p in torch.nn.Module.named_parameters(model)]
 
 
 def _agree(c, what, local_error):
@@ -242,7 +256,8 @@ def _compare_architectures(archs):
             b = arch[i] if i < len(arch) else None
             if a != b:
                 def show(x):
-                    return "no parameter" if x is None else f"{x[0]!r} of shape {x[1]} and dtype {x[2]}"
+                    return ("no parameter" if x is None else
+                            f"{x[0]!r} of shape {x[1]}, dtype {x[2]} and requires_grad={x[3]}")
                 raise ValueError(f"parallelize: the model differs between ranks: parameter #{i} is "
                                  f"{show(a)} on rank 0 but {show(b)} on rank {r}; every rank must build "
                                  f"the same architecture")
@@ -254,7 +269,9 @@ def parallelize(data, targets, model, size, mpi=None, mpinn=None, batchSize=None
     automatic synchronization to ``model``; returns ``(data_shard, targets_shard, shard_size)``.
 
     Collective: every rank must call it with the same ``size``, ``batchSize``, ``sync`` and
-    architecture (checked; a difference raises ValueError on every rank). ``mpi``: a compat.torchmpi
+    architecture -- parameter names, shapes, dtypes and ``requires_grad`` (checked; a difference
+    raises ValueError on every rank). ``data``/``targets``: tensors with samples along dim 0, or
+    sliceable sequences of samples (a dict, a string, a number or a 0-d tensor is refused). ``mpi``: a compat.torchmpi
     handle or None (its communicator is used; ``comm`` overrides it). ``mpinn`` is accepted for Lua
     compatibility; parameters are always synchronized (the Lua code skipped it when ``mpinn`` was
     given). ``batchSize``: see :func:`optimize_sync`. ``samples_per_backward``: samples per backward
@@ -277,8 +294,9 @@ def parallelize(data, targets, model, size, mpi=None, mpinn=None, batchSize=None
     error = None
     try:
         _validate(model, size, batchSize, sync, samples_per_backward, bucket_bytes, nonfinite)
-        _check_size(size, _length(data), "data")
-        _check_size(size, _length(targets), "targets")
+        for value, name in ((data, "data"), (targets, "targets")):
+            _check_samples(value, name)
+            _check_size(size, _length(value), name)
     except (TypeError, ValueError) as exc:
         error = exc
     what = {"size": size, "batchSize": batchSize, "sync": sync, "samples_per_backward": samples_per_backward,

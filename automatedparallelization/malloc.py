@@ -17,22 +17,14 @@ under a bare ``mpiexec``, export the two variables or call :func:`tune` early. T
 import ctypes
 import ctypes.util
 import logging
-import os
+
+# the launcher sets the variables: it owns the values and env(), and imports nothing of this package
+from torchad_run import MMAP_THRESHOLD, TRIM_THRESHOLD
+from torchad_run import malloc_env as env  # noqa: F401
 
 logger = logging.getLogger(__name__)
 
-MMAP_THRESHOLD = 16 << 20
-TRIM_THRESHOLD = 64 << 20
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3      # mallopt parameter numbers in glibc's malloc.h
-
-
-def env(environ=None, mmap_threshold=MMAP_THRESHOLD, trim_threshold=TRIM_THRESHOLD):
-    """The glibc variables to add to a rank's environment: those of the two not already set in
-    ``environ`` (default: ``os.environ``), so that a user's own choice wins."""
-    environ = os.environ if environ is None else environ
-    wanted = {"MALLOC_MMAP_THRESHOLD_": str(int(mmap_threshold)),
-              "MALLOC_TRIM_THRESHOLD_": str(int(trim_threshold))}
-    return {k: v for k, v in wanted.items() if k not in environ}
 
 
 def _glibc():

@@ -3,12 +3,16 @@
 Runs a program on this rank with MPI started and the abort-on-failure hook installed *before* any of
 the program's own code, so that a failure anywhere -- even while the script imports its modules --
 ends the whole job with this rank's traceback instead of leaving the other ranks waiting (as
-``python -m mpi4py`` does). ``torchad-run`` starts every Python rank through it.
+``python -m mpi4py`` does), and so does a non-zero ``sys.exit``/``SystemExit``. When the program
+ends, by its last line or a ``SystemExit``, the rank writes its exit record (see
+:mod:`automatedparallelization.watchdog`): the launcher checks that every rank finished, and the
+other ranks' watchdogs end the job at once if they wait for this one in a collective.
+``torchad-run`` starts every Python rank through it.
 """
 import runpy
 import sys
 
-from automatedparallelization import comm  # noqa: F401  (MPI_Init and sys.excepthook, first)
+from automatedparallelization import comm  # (MPI_Init and the abort hook, before the program)
 
 USAGE = "usage: python -m automatedparallelization.run (SCRIPT | -m MODULE | -c CODE) [ARGS...]"
 
@@ -38,7 +42,7 @@ def main(argv):
 def _main_guarded(argv):
     """main(), then exit; a non-zero status (``sys.exit(2)``, ``raise SystemExit("bad input")``,
     argparse errors) on one rank ends the whole job with that status instead of leaving the other
-    ranks waiting."""
+    ranks waiting; any status is recorded (:func:`comm.note_exit`)."""
     try:
         raise SystemExit(main(argv))
     except SystemExit as exc:

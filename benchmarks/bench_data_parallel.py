@@ -244,7 +244,7 @@ def run_worker(args, np_, rounds, out, malloc_tuning=True):
     cmd = [sys.executable, __file__, "--worker", args, "--rounds", str(rounds), "--out", out,
            "--port", str(free_port())]
     if np_ > 1:
-        cmd = [sys.executable, "-m", "automatedparallelization.launcher", "-np", str(np_),
+        cmd = [sys.executable, "-m", "torchad_run", "-np", str(np_),
                "--timeout", "900"] + ([] if malloc_tuning else ["--no-malloc-tuning"]) + cmd
     subprocess.run(cmd, check=True, env=env, cwd=REPO)
     return json.loads(Path(out).read_text())

@@ -153,7 +153,7 @@ def main():
                PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
     args = ["--steps", str(opt.steps), "--sizes", ",".join(map(str, opt.sizes)), "--batch", str(opt.batch)]
     me = [sys.executable, str(Path(__file__).resolve())]
-    launch = [sys.executable, "-m", "automatedparallelization.launcher", "-np", str(opt.np), "python", me[1]]
+    launch = [sys.executable, "-m", "torchad_run", "-np", str(opt.np), "python", me[1]]
     kinds = ["dense", "mp"] + (["colrow"] if len(opt.sizes) == 4 else [])
     rounds = {k: [] for k in kinds}
     for _ in range(opt.rounds):             # interleaved, so that a busy spell hits every method

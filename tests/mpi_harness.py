@@ -60,7 +60,7 @@ def launch(path, nprocs, timeout=DEFAULT_TIMEOUT, extra_env=None, cases=None):
     results: {case: {rank: {"status": "pass"|"fail"|"skip", "message": str}}}
     """
     out_dir = Path(tempfile.mkdtemp(prefix="torchad-mpi-"))
-    cmd = [sys.executable, "-m", "automatedparallelization.launcher", "-np", str(nprocs),
+    cmd = [sys.executable, "-m", "torchad_run", "-np", str(nprocs),
            "--timeout", str(timeout), "python", str(WORKER), str(path), str(out_dir)]
     if cases is not None:
         cmd.append(",".join(cases))

@@ -7,6 +7,9 @@
     out = mpi.allgatherTensor(t)        -- rank-ordered concatenation along dim 0
     mpi.stop()
 
+Importing it imports ``automatedparallelization`` (MPI starts, the ``nn.MP*`` layers are added to
+``compat.nn`` and the abort-on-failure ``sys.excepthook`` is set; nothing else is rebound).
+
 The handle wraps one communicator (COMM_WORLD unless ``start(communicator=...)``) and exposes it
 as ``mpi.comm``, so it can be passed wherever the library takes ``comm``. CUDA tensors are staged
 through host memory (``withCuda`` is accepted for compatibility). ``rank()`` is 0-based, as in
@@ -40,7 +43,7 @@ def stop():
     """End of MPI use; MPI itself is finalized when the process exits."""
     global comm
     if comm is not None:
-        comm.Barrier()
+        _comm.barrier(comm)         # under the stall watchdog, as every collective of the library
     comm = None
 
 

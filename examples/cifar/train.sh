@@ -28,7 +28,7 @@ shift $(( $# < 3 ? $# : 3 ))
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 python=${PYTHON:-python3}
 train_path="$here/sgd_torchad_nn_cifar.py"
-launcher=("$python" -m automatedparallelization.launcher -np "$nodes")
+launcher=("$python" -m torchad_run -np "$nodes")
 if [ -n "${HOSTFILE:-}" ]; then
     launcher+=(--hostfile "$HOSTFILE")
 fi
