@@ -10,7 +10,6 @@ rebinds nothing else and reads no setting (``TORCHAD_*`` variables are read when
 Ranks started by ``torchad-run`` also get abort on a non-zero ``sys.exit`` from their runner,
 :mod:`automatedparallelization.run`. See docs/running.md, "When a rank fails".
 """
-# Lua: require 'automatedparallelization' defined nn.MPInitialLinear, nn.MPTanh, ... in the nn table
 # nodemodule: Lua's require 'automatedparallelization' defined nn.MPInitialLinear, nn.MPTanh, ... in nn
 from automatedparallelization import comm, nodemodule  # noqa: F401
 
