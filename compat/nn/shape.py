@@ -36,7 +36,16 @@ def _view(t, shape):
         return t.reshape(shape)
 
 
-class View(Module):
+class _Reshaping(Module):
+    """A module whose output holds the input's elements in another shape: gradInput is
+    gradOutput viewed as the input."""
+
+    def updateGradInput(self, input, gradOutput):
+        self.gradInput = _view(gradOutput, input.shape)
+        return self.gradInput
+
+
+class View(_Reshaping):
     """``nn.View(sizes...)``: view the input as ``sizes`` (one may be -1), with a leading batch
     dimension when the input holds a multiple of ``numElements`` (Lua ``batchsize`` rule: the extra
     elements, and every dimension beyond ``numInputDims`` if set, form the batch)."""
@@ -92,15 +101,11 @@ class View(Module):
         self.output = _view(input, shape)
         return self.output
 
-    def updateGradInput(self, input, gradOutput):
-        self.gradInput = _view(gradOutput, input.shape)
-        return self.gradInput
-
     def __tostring__(self):
         return f"nn.View({', '.join(map(str, self.size))})"
 
 
-class Reshape(Module):
+class Reshape(_Reshaping):
     """``nn.Reshape(sizes..., [batchMode])``: view as ``sizes``, or ``N x sizes`` when the input is a
     batch (Lua: batch unless ``batchMode == False`` or, with batchMode unset, the input has exactly
     ``nelement`` elements and its first dimension is not 1)."""
@@ -132,10 +137,6 @@ class Reshape(Module):
                              f"{self.expected_input()}")
         self.output = _view(input, shape)
         return self.output
-
-    def updateGradInput(self, input, gradOutput):
-        self.gradInput = _view(gradOutput, input.shape)
-        return self.gradInput
 
     def __tostring__(self):
         return f"nn.Reshape({'x'.join(map(str, self.size))})"
@@ -345,7 +346,7 @@ class Replicate(Module):
         return self.gradInput
 
 
-class Squeeze(Module):
+class Squeeze(_Reshaping):
     """``nn.Squeeze(dim, numInputDims)``: drop the size-1 dimensions (only ``dim``, 1-based, if
     given; a batch of one keeps its batch dimension when ``numInputDims`` is set)."""
     _t7_fields = ('dim', 'numInputDims')
@@ -375,12 +376,8 @@ class Squeeze(Module):
         self.output = out.unsqueeze(0) if addone else out
         return self.output
 
-    def updateGradInput(self, input, gradOutput):
-        self.gradInput = _view(gradOutput, input.shape)
-        return self.gradInput
 
-
-class Unsqueeze(Module):
+class Unsqueeze(_Reshaping):
     """``nn.Unsqueeze(pos, numInputDims)``: insert a size-1 dimension at ``pos`` (1-based, counted
     after the batch dimensions beyond ``numInputDims``). Without numInputDims, the first input's
     rank becomes it (torch/nn), so later inputs with more dimensions count as batches."""
@@ -407,10 +404,6 @@ class Unsqueeze(Module):
                              f"size {tuple(input.shape)} (numInputDims {n})")
         self.output = input.unsqueeze(pos - 1)
         return self.output
-
-    def updateGradInput(self, input, gradOutput):
-        self.gradInput = _view(gradOutput, input.shape)
-        return self.gradInput
 
     def __tostring__(self):
         return f"nn.Unsqueeze(dim {self.pos})"
