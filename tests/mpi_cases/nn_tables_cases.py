@@ -9,6 +9,7 @@ import torch
 from automatedparallelization import comm
 from automatedparallelization import datamodule as automation
 from compat import nn
+from tests.mpi_cases._union import flat, lua_sgd_step, union
 
 R, P = comm.rank(), comm.size()
 
@@ -31,39 +32,22 @@ def _data(n, seed):
     return torch.randn(n, 4, generator=g, dtype=torch.float64), torch.randn(n, 6, generator=g, dtype=torch.float64)
 
 
-def _flat(model):
-    return torch.cat([p.detach().reshape(-1) for p in torch.nn.Module.parameters(model)])
-
-
-def _union(r_n, s, B):
-    return torch.cat([torch.arange(r * r_n + s * B, r * r_n + (s + 1) * B) for r in range(P)])
-
-
-def case_table_model_lua_path_equals_union():
+def case_table_model_lua_path_equalsunion():
     B, steps = 2, 3
     X, Y = _data(P * B * steps, 21)
     model, ref = _model(500 + R), _model(500)
     crit, ref_crit = nn.SmoothL1Criterion(), nn.SmoothL1Criterion()
     x, y, n = automation.parallelize(X, Y, model, X.shape[0], None, None, 1, sync="gradients",
                                      samples_per_backward=B)
-    assert torch.equal(_flat(model), _flat(ref))
+    assert torch.equal(flat(model), flat(ref))
     for s in range(steps):
-        xb, yb = x[s * B:(s + 1) * B], y[s * B:(s + 1) * B]
-        out = model.forward(xb)
-        crit.forward(out, yb)
-        model.zeroGradParameters()
-        model.backward(xb, crit.backward(out, yb))
-        model.updateParameters(0.1)
-        idx = _union(n, s, B)
-        out = ref.forward(X[idx])
-        ref_crit.forward(out, Y[idx])
-        ref.zeroGradParameters()
-        ref.backward(X[idx], ref_crit.backward(out, Y[idx]))
-        ref.updateParameters(0.1)
-        assert torch.allclose(_flat(model), _flat(ref), atol=1e-12, rtol=0), s
+        lua_sgd_step(model, crit, x[s * B:(s + 1) * B], y[s * B:(s + 1) * B], 0.1)
+        idx = union(n, s, B)
+        lua_sgd_step(ref, ref_crit, X[idx], Y[idx], 0.1)
+        assert torch.allclose(flat(model), flat(ref), atol=1e-12, rtol=0), s
 
 
-def case_table_model_autograd_path_equals_union():
+def case_table_model_autograd_path_equalsunion():
     B, steps = 2, 3
     X, Y = _data(P * B * steps, 22)
     model, ref = _model(600 + R), _model(600)
@@ -76,8 +60,8 @@ def case_table_model_autograd_path_equals_union():
         opt.zero_grad()
         crit(model(x[s * B:(s + 1) * B]), y[s * B:(s + 1) * B]).backward()
         opt.step()
-        idx = _union(n, s, B)
+        idx = union(n, s, B)
         ref_opt.zero_grad()
         crit(ref(X[idx]), Y[idx]).backward()
         ref_opt.step()
-        assert torch.allclose(_flat(model), _flat(ref), atol=1e-12, rtol=0), s
+        assert torch.allclose(flat(model), flat(ref), atol=1e-12, rtol=0), s
