@@ -11,7 +11,7 @@ from automatedparallelization import comm
 from automatedparallelization import datamodule as automation
 from compat import nn
 from tests.mpi_cases import needs_ranks
-from tests.mpi_cases._union import flat, lua_sgd_step, union
+from tests.mpi_cases._union import check_autograd_path_equals_union, check_lua_path_equals_union, flat, union
 
 R, P = comm.rank(), comm.size()
 
@@ -103,15 +103,7 @@ def case_gradients_compat_update_parameters_equals_union():
         B, steps = 3, 3
         X, Y = _data(P * B * steps, dtype, seed=7)
         model, ref = _compat(300 + R, dtype), _compat(300, dtype)
-        crit, ref_crit = nn.MSECriterion(), nn.MSECriterion()
-        x, y, n = automation.parallelize(X, Y, model, X.shape[0], None, None, 1, sync="gradients",
-                                         samples_per_backward=B)
-        assert torch.equal(flat(model), flat(ref))
-        for s in range(steps):
-            lua_sgd_step(model, crit, x[s * B:(s + 1) * B], y[s * B:(s + 1) * B], 0.05)
-            idx = union(n, s, B)
-            lua_sgd_step(ref, ref_crit, X[idx], Y[idx], 0.05)
-            assert torch.allclose(flat(model), flat(ref), atol=tol, rtol=0), (dtype, s)
+        check_lua_path_equals_union(model, ref, nn.MSECriterion(), nn.MSECriterion(), X, Y, B, steps, 0.05, tol)
 
 
 def case_model_mode_averages_parameters_and_gradients():
@@ -285,19 +277,7 @@ def case_gradients_compat_autograd_path_equals_union():
     B, steps = 2, 3
     X, Y = _data(P * B * steps, torch.float64, seed=13)
     model, ref = _compat(1400 + R), _compat(1400)
-    x, y, n = automation.parallelize(X, Y, model, X.shape[0], None, None, 1, sync="gradients",
-                                     samples_per_backward=B)
-    opt = torch.optim.SGD(model.torch_parameters(), lr=0.1)
-    ref_opt = torch.optim.SGD(ref.torch_parameters(), lr=0.1)
-    for s in range(steps):
-        opt.zero_grad()
-        torch.nn.functional.mse_loss(model(x[s * B:(s + 1) * B]), y[s * B:(s + 1) * B]).backward()
-        opt.step()
-        idx = union(n, s, B)
-        ref_opt.zero_grad()
-        torch.nn.functional.mse_loss(ref(X[idx]), Y[idx]).backward()
-        ref_opt.step()
-        assert torch.allclose(flat(model), flat(ref), atol=1e-12, rtol=0), s
+    check_autograd_path_equals_union(model, ref, torch.nn.functional.mse_loss, X, Y, B, steps)
     assert automation.handle(model).syncs == steps
 
 

@@ -7,9 +7,8 @@ mini-batches (the same arithmetic, no communication).
 import torch
 
 from automatedparallelization import comm
-from automatedparallelization import datamodule as automation
 from compat import nn
-from tests.mpi_cases._union import flat, lua_sgd_step, union
+from tests.mpi_cases._union import check_autograd_path_equals_union, check_lua_path_equals_union
 
 R, P = comm.rank(), comm.size()
 
@@ -32,36 +31,16 @@ def _data(n, seed):
     return torch.randn(n, 4, generator=g, dtype=torch.float64), torch.randn(n, 6, generator=g, dtype=torch.float64)
 
 
-def case_table_model_lua_path_equalsunion():
+def case_table_model_lua_path_equals_union():
     B, steps = 2, 3
     X, Y = _data(P * B * steps, 21)
     model, ref = _model(500 + R), _model(500)
-    crit, ref_crit = nn.SmoothL1Criterion(), nn.SmoothL1Criterion()
-    x, y, n = automation.parallelize(X, Y, model, X.shape[0], None, None, 1, sync="gradients",
-                                     samples_per_backward=B)
-    assert torch.equal(flat(model), flat(ref))
-    for s in range(steps):
-        lua_sgd_step(model, crit, x[s * B:(s + 1) * B], y[s * B:(s + 1) * B], 0.1)
-        idx = union(n, s, B)
-        lua_sgd_step(ref, ref_crit, X[idx], Y[idx], 0.1)
-        assert torch.allclose(flat(model), flat(ref), atol=1e-12, rtol=0), s
+    check_lua_path_equals_union(model, ref, nn.SmoothL1Criterion(), nn.SmoothL1Criterion(), X, Y, B, steps,
+                                0.1, 1e-12)
 
 
-def case_table_model_autograd_path_equalsunion():
+def case_table_model_autograd_path_equals_union():
     B, steps = 2, 3
     X, Y = _data(P * B * steps, 22)
     model, ref = _model(600 + R), _model(600)
-    crit = nn.SmoothL1Criterion()
-    x, y, n = automation.parallelize(X, Y, model, X.shape[0], None, None, 1, sync="gradients",
-                                     samples_per_backward=B)
-    opt = torch.optim.SGD(model.torch_parameters(), lr=0.1)
-    ref_opt = torch.optim.SGD(ref.torch_parameters(), lr=0.1)
-    for s in range(steps):
-        opt.zero_grad()
-        crit(model(x[s * B:(s + 1) * B]), y[s * B:(s + 1) * B]).backward()
-        opt.step()
-        idx = union(n, s, B)
-        ref_opt.zero_grad()
-        crit(ref(X[idx]), Y[idx]).backward()
-        ref_opt.step()
-        assert torch.allclose(flat(model), flat(ref), atol=1e-12, rtol=0), s
+    check_autograd_path_equals_union(model, ref, nn.SmoothL1Criterion(), X, Y, B, steps)
