@@ -36,6 +36,14 @@ def _view(t, shape):
         return t.reshape(shape)
 
 
+class _NumInputDims:
+    """``setNumInputDims(n)``: the input dimensions beyond the last ``n`` are batch dimensions."""
+
+    def setNumInputDims(self, numInputDims):
+        self.numInputDims = numInputDims
+        return self
+
+
 class _Reshaping(Module):
     """A module whose output holds the input's elements in another shape: gradInput is
     gradOutput viewed as the input."""
@@ -45,7 +53,7 @@ class _Reshaping(Module):
         return self.gradInput
 
 
-class View(_Reshaping):
+class View(_NumInputDims, _Reshaping):
     """``nn.View(sizes...)``: view the input as ``sizes`` (one may be -1), with a leading batch
     dimension when the input holds a multiple of ``numElements`` (Lua ``batchsize`` rule: the extra
     elements, and every dimension beyond ``numInputDims`` if set, form the batch)."""
@@ -66,10 +74,6 @@ class View(_Reshaping):
             else:
                 infer = True
         self.numElements = n
-        return self
-
-    def setNumInputDims(self, numInputDims):
-        self.numInputDims = numInputDims
         return self
 
     def expected_input(self):
@@ -276,7 +280,7 @@ class Select(_Slice):
         return t.select(d, i - 1)
 
 
-class Transpose(Module):
+class Transpose(_NumInputDims, Module):
     """``nn.Transpose({d1, d2}, ...)``: swap each pair of (1-based) dimensions in turn; with
     ``setNumInputDims(n)`` the pairs count from the first non-batch dimension. Output is a
     contiguous copy, as Lua."""
@@ -286,10 +290,6 @@ class Transpose(Module):
     def __init__(self, *permutations):
         super().__init__()
         self.permutations = [[integral('Transpose', 'dimension', d) for d in pair] for pair in permutations]
-
-    def setNumInputDims(self, numInputDims):
-        self.numInputDims = numInputDims
-        return self
 
     def _permute(self, t, input, pairs):
         offset = input.dim() - self.numInputDims if self.numInputDims else 0
@@ -346,7 +346,7 @@ class Replicate(Module):
         return self.gradInput
 
 
-class Squeeze(_Reshaping):
+class Squeeze(_NumInputDims, _Reshaping):
     """``nn.Squeeze(dim, numInputDims)``: drop the size-1 dimensions (only ``dim``, 1-based, if
     given; a batch of one keeps its batch dimension when ``numInputDims`` is set)."""
     _t7_fields = ('dim', 'numInputDims')
@@ -356,10 +356,6 @@ class Squeeze(_Reshaping):
         super().__init__()
         self.dim = integral('Squeeze', 'dim', dim, optional=True)
         self.numInputDims = numInputDims
-
-    def setNumInputDims(self, numInputDims):
-        self.numInputDims = numInputDims
-        return self
 
     def updateOutput(self, input):
         check_tensor(self, 'input', input)
@@ -377,7 +373,7 @@ class Squeeze(_Reshaping):
         return self.output
 
 
-class Unsqueeze(_Reshaping):
+class Unsqueeze(_NumInputDims, _Reshaping):
     """``nn.Unsqueeze(pos, numInputDims)``: insert a size-1 dimension at ``pos`` (1-based, counted
     after the batch dimensions beyond ``numInputDims``). Without numInputDims, the first input's
     rank becomes it (torch/nn), so later inputs with more dimensions count as batches."""
@@ -388,10 +384,6 @@ class Unsqueeze(_Reshaping):
         super().__init__()
         self.pos = integral('Unsqueeze', 'pos', pos)
         self.numInputDims = numInputDims
-
-    def setNumInputDims(self, numInputDims):
-        self.numInputDims = numInputDims
-        return self
 
     def updateOutput(self, input):
         check_tensor(self, 'input', input)
