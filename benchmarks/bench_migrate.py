@@ -9,10 +9,9 @@ alone with luaparser (the Lua grammar the translator is built on). Each figure i
 rounds, in one process after a first warm-up translation.
 """
 import argparse
-import statistics
-import time
 from pathlib import Path
 
+from _timing import median_seconds
 from luaparser import ast as luaast
 
 from compat.migrate import translate
@@ -27,15 +26,6 @@ def script(lines):
         text += parts[i % len(parts)] + "\n"
         i += 1
     return text
-
-
-def median_seconds(fn, rounds):
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main(argv=None):

@@ -27,11 +27,11 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+from _timing import median_seconds  # noqa: E402
 
 
 def _sizes(text):
@@ -40,12 +40,7 @@ def _sizes(text):
 
 def _time_steps(step, steps):
     step()                                        # warm-up (allocations, first collectives)
-    times = []
-    for _ in range(steps):
-        t0 = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    return median_seconds(step, steps)
 
 
 def _lua_model(nn, sizes, mp):

@@ -17,7 +17,6 @@ quadratic reader took 64 s for 1.4 MB).
 import argparse
 import io
 import os
-import statistics
 import struct
 import sys
 import tempfile
@@ -26,21 +25,14 @@ import time
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from _timing import median_seconds  # noqa: E402
+
 from compat.t7 import load, save  # noqa: E402
 
 try:
     import torchfile
 except ImportError:  # the comparison column is left out
     torchfile = None
-
-
-def median_time(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def bench(title, obj, check, repeat, folder):
@@ -58,7 +50,7 @@ def bench(title, obj, check, repeat, folder):
                      lambda: torchfile.load(paths["binary"], use_list_heuristic=False)))
     for _, _, fn in rows:  # each loader's result is checked once, outside the timed runs
         check(fn())
-    results = [(name, os.path.getsize(path), median_time(fn, repeat)) for name, path, fn in rows]
+    results = [(name, os.path.getsize(path), median_seconds(fn, repeat)) for name, path, fn in rows]
     ref = results[-1][2] if torchfile is not None else results[0][2]
     ref_name = "torchfile" if torchfile is not None else "compat binary"
     print(f"\n  {title}: median of {repeat}")
@@ -83,7 +75,7 @@ def bench_repeated_keys(n: int, repeat: int):
     for fmt in ("binary", "ascii"):
         for size in (n, 2 * n, 4 * n, 8 * n):
             data = repeated_keys_file(size, fmt)
-            t = median_time(lambda data=data, fmt=fmt: load(io.BytesIO(data), fmt), repeat)
+            t = median_seconds(lambda data=data, fmt=fmt: load(io.BytesIO(data), fmt), repeat)
             print(f"  {fmt:7s} {size:8d} {len(data) / 1e6:8.2f} {t * 1e3:9.1f} {t / (2 * size) * 1e6:11.2f}")
 
 

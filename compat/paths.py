@@ -93,29 +93,29 @@ def concat(*names):
     return out
 
 
+def _lua_status(op, path):
+    """``op(path)``; True, or Lua's failure triple ``(None, "path: message", errno)``."""
+    try:
+        op(path)
+    except OSError as e:
+        code = e.errno or _errno.EIO
+        return None, f"{path}: {os.strerror(code)}", code
+    return True
+
+
 def mkdir(path):
     """Create path and its missing parents (mode 0777 & umask); True, or ``(None, msg, errno)``."""
     path = _check("path", path, "mkdir")
     parent = dirname(path)
     if not dirp(parent):
         mkdir(parent)
-    try:
-        os.mkdir(path)
-    except OSError as e:
-        code = e.errno or _errno.EIO
-        return None, f"{path}: {os.strerror(code)}", code
-    return True
+    return _lua_status(os.mkdir, path)
 
 
 def rmdir(path):
     """Remove an empty directory; True, or ``(None, msg, errno)``."""
     path = _check("path", path, "rmdir")
-    try:
-        os.rmdir(path)
-    except OSError as e:
-        code = e.errno or _errno.EIO
-        return None, f"{path}: {os.strerror(code)}", code
-    return True
+    return _lua_status(os.rmdir, path)
 
 
 def dir(path):

@@ -17,19 +17,25 @@ def _objective(module, input, gradOutput):
     return sum(float((o.double() * g).sum()) for o, g in zip(out, gradOutput))
 
 
-def _numeric(module, input, gradOutput, t, eps):
-    """d sum(forward(input) * gradOutput) / dt by central differences, element by element."""
+def central_differences(f, t, eps):
+    """d f() / dt (f a scalar function of the tensor t, double precision) by central differences,
+    element by element: each element is moved by +-eps in place, then restored."""
     grad = torch.zeros_like(t, dtype=torch.float64)
     flat, gflat = t.data.view(-1), grad.view(-1)
     for i in range(flat.numel()):
         orig = float(flat[i])
         flat[i] = orig + eps
-        up = _objective(module, input, gradOutput)
+        up = float(f())
         flat[i] = orig - eps
-        down = _objective(module, input, gradOutput)
+        down = float(f())
         flat[i] = orig
         gflat[i] = (up - down) / (2 * eps)
     return grad
+
+
+def _numeric(module, input, gradOutput, t, eps):
+    """d sum(forward(input) * gradOutput) / dt by central differences."""
+    return central_differences(lambda: _objective(module, input, gradOutput), t, eps)
 
 
 def _close(a, b, tol):

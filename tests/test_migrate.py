@@ -51,29 +51,26 @@ def test_lua_packages_get_their_python_names():
                           "from automatedparallelization import datamodule as automation", "pass"]
 
 
+#: the traps of issue 15: a ByteTensor index, torch.max's two results, a sub() of torch.range
+TRAPS = textwrap.dedent("""\
+    local label = torch.ByteTensor({3})
+    local target = torch.zeros(4)
+    target[label[1]] = 1
+    local v, i = torch.max(torch.Tensor({1, 5, 2}), 1)
+    local part = torch.range(1, 6):sub(2, 4)
+    """)
+
+
 def test_the_traps_of_issue_15_translate_to_lua_meaning():
-    code = translate(textwrap.dedent("""\
-        local label = torch.ByteTensor({3})
-        local target = torch.zeros(4)
-        target[label[1]] = 1
-        local v, i = torch.max(torch.Tensor({1, 5, 2}), 1)
-        local part = torch.range(1, 6):sub(2, 4)
-        print(target[3], i[1], part:size(1), part[1])
-        """), "x.lua").code
+    code = translate(TRAPS + "print(target[3], i[1], part:size(1), part[1])\n", "x.lua").code
     assert "lua.setindex(target, lua.index(label, 1), 1)" in code
     assert "lua.torch.max(" in code and "lua.torch.range(1, 6)" in code
     assert "lua.invoke(lua.torch.range(1, 6), 'sub', 2, 4)" in code
 
 
 def test_traps_run_as_in_lua(tmp_path):
-    code = translate(textwrap.dedent("""\
-        local label = torch.ByteTensor({3})
-        local target = torch.zeros(4)
-        target[label[1]] = 1
-        local v, i = torch.max(torch.Tensor({1, 5, 2}), 1)
-        local part = torch.range(1, 6):sub(2, 4)
-        print(target[3], target:sum(), i[1], part:size(1), part[1], torch.Tensor(2):type())
-        """), "x.lua").code
+    code = translate(TRAPS + "print(target[3], target:sum(), i[1], part:size(1), part[1], torch.Tensor(2):type())\n",
+                     "x.lua").code
     proc = run_python(code, tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "1\t1\t2\t3\t2\ttorch.DoubleTensor\n"

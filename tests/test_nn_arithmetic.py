@@ -10,6 +10,7 @@ from compat import nn, t7
 from compat import torch as ctorch
 from compat.t7 import registry
 from tests._nn_grad import check_gradients
+from tests._nn_t7 import assert_t7_round_trip
 
 
 def _r(*size):
@@ -147,14 +148,7 @@ def test_bad_constructor_arguments():
 def test_t7_round_trip(tmp_path):
     model = nn.Sequential().add(nn.MulConstant(2)).add(nn.Power(2)).add(nn.AddConstant(1)).add(nn.Sqrt(1e-3)) \
         .add(nn.Normalize(math.inf)).add(nn.GradientReversal(0.3)).add(nn.Sum(1, 1, True)).double()
-    x = _r(3, 4)
-    y = model.forward(x).clone()
-    for fmt in ("binary", "ascii"):
-        path = str(tmp_path / f"m.{fmt}")
-        ctorch.save(path, model, fmt)
-        again = ctorch.load(path, fmt)
-        assert str(again) == str(model)
-        assert torch.equal(again.forward(x), y)
+    for again in assert_t7_round_trip(tmp_path, model, _r(3, 4)):
         assert getattr(again.get(6), 'lambda') == 0.3
 
 

@@ -18,6 +18,7 @@ import zlib
 import pytest
 import torch as T
 
+from tests._nn_grad import central_differences
 from tests._spec_inputs import CRITERIA, MODULES, lua_input
 from tests.test_nn_wave2 import CRITERION_CASES, MODULE_CASES, _case, _double, build
 
@@ -75,19 +76,7 @@ def _dot(out, g):
 
 def _central(f, tensors):
     """Central differences of the scalar f() with respect to every element of ``tensors``."""
-    grads = []
-    for t in tensors:
-        flat, g = t.view(-1), T.zeros(t.numel(), dtype=T.float64)
-        for i in range(flat.numel()):
-            v = float(flat[i])
-            flat[i] = v + EPS
-            hi = float(f())
-            flat[i] = v - EPS
-            lo = float(f())
-            flat[i] = v
-            g[i] = (hi - lo) / (2 * EPS)
-        grads.append(g.view(t.shape))
-    return grads
+    return [central_differences(f, t, EPS) for t in tensors]
 
 
 def _assert_close(got, want, what):

@@ -10,8 +10,8 @@ import torch
 import torchfile
 
 from compat import nn, t7
-from compat import torch as ctorch
 from tests._nn_grad import check_gradients
+from tests._nn_t7 import assert_t7_round_trip
 
 MODELS = Path(__file__).parent / "fixtures" / "t7" / "wave2" / "models"
 
@@ -162,14 +162,7 @@ def test_text_model_lookup_and_max_rerun_torch7(fmt):
 def test_t7_round_trip(tmp_path):
     model = nn.Sequential().add(nn.Narrow(2, 2, 3)).add(nn.Padding(1, -1, 1, 7.0)).add(nn.Replicate(2, 1, 1)) \
         .add(nn.Transpose([2, 3])).add(nn.Squeeze()).add(nn.Unsqueeze(1, 2)).add(nn.Select(2, 1)).double()
-    x = _r(3, 5)
-    y = model.forward(x).clone()
-    for fmt in ("binary", "ascii"):
-        path = str(tmp_path / f"m.{fmt}")
-        ctorch.save(path, model, fmt)
-        again = ctorch.load(path, fmt)
-        assert str(again) == str(model)
-        assert torch.equal(again.forward(x), y)
+    assert_t7_round_trip(tmp_path, model, _r(3, 5))
 
 
 def test_integral_float_arguments_and_unsqueeze_memory():

@@ -7,6 +7,7 @@ import torch
 from compat import nn
 from compat import torch as ctorch
 from tests._nn_grad import check_gradients
+from tests._nn_t7 import assert_t7_round_trip
 
 
 def _r(*size):
@@ -166,14 +167,7 @@ def test_t7_round_trip(tmp_path):
     torch.manual_seed(5)
     model = nn.Sequential().add(nn.Add(4)).add(nn.CMul(4)).add(nn.PReLU()).add(nn.WeightedEuclidean(4, 3)) \
         .add(nn.Cosine(3, 2)).double()
-    x = _r(2, 4)
-    y = model.forward(x)
-    for fmt in ("binary", "ascii"):
-        path = str(tmp_path / f"m_{fmt}.t7")
-        ctorch.save(path, model, fmt)
-        again = ctorch.load(path, fmt)
-        assert str(again) == str(model)
-        assert torch.equal(again.forward(x), y)
+    for again in assert_t7_round_trip(tmp_path, model, _r(2, 4)):
         assert torch.equal(again.get(4).diagCov, model.get(4).diagCov)
     lut = nn.LookupTable(6, 2, 3).double()
     lut.setMaxNorm(2.0)

@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from compat import nn
-from compat import torch as ctorch
 from tests._nn_grad import check_gradients
+from tests._nn_t7 import assert_t7_round_trip
 
 
 def _r(*size):
@@ -128,12 +128,5 @@ def test_bad_input():
 def test_t7_round_trip(tmp_path):
     model = nn.Sequential().add(nn.HardTanh(-0.3, 0.6)).add(nn.SoftShrink(0.2)).add(nn.ELU(0.5)) \
         .add(nn.LeakyReLU(0.2)).add(nn.SoftPlus(2)).add(nn.GatedLinearUnit(2)).add(nn.SpatialSoftMax()).double()
-    x = _r(3, 6)
-    y = model.forward(x)
-    for fmt in ("binary", "ascii"):
-        path = str(tmp_path / f"m.{fmt}")
-        ctorch.save(path, model, fmt)
-        again = ctorch.load(path, fmt)
-        assert str(again) == str(model)
-        assert torch.equal(again.forward(x), y)
+    for again in assert_t7_round_trip(tmp_path, model, _r(3, 6)):
         assert again.get(2).lam == 0.2

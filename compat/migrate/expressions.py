@@ -32,6 +32,18 @@ def string_literal(node):
     return repr(text)
 
 
+def python_name(key, bare):
+    """The name a Lua table key spells (``key.id`` when ``bare``: ``t.x``, ``{x = v}``; else the
+    text of a string literal ``['x']``) when it is a Python identifier and no keyword, else None."""
+    if bare:
+        name = key.id
+    elif isinstance(key, ast.String):
+        name = string_literal(key)[1:-1]
+    else:
+        return None
+    return name if name.isidentifier() and not keyword.iskeyword(name) else None
+
+
 class ExpressionMixin:
 
     # ------------------------------------------------------------------ kinds
@@ -223,24 +235,12 @@ class ExpressionMixin:
     @staticmethod
     def field_name(field):
         """The keyword-argument name of ``{name = v}`` / ``{['name'] = v}``, None when it cannot be one."""
-        if isinstance(field.key, ast.Name) and not field.between_brackets:
-            name = field.key.id
-        elif isinstance(field.key, ast.String):
-            name = string_literal(field.key)[1:-1]
-        else:
-            return None
-        return name if name.isidentifier() and not keyword.iskeyword(name) else None
+        return python_name(field.key, isinstance(field.key, ast.Name) and not field.between_brackets)
 
     # ------------------------------------------------------------------ indexing
     def static_key(self, node):
         """The string key of ``t.x`` / ``t['x']`` when it is a valid attribute name, else None."""
-        if node.notation == ast.IndexNotation.DOT:
-            name = node.idx.id
-        elif isinstance(node.idx, ast.String):
-            name = string_literal(node.idx)[1:-1]
-        else:
-            return None
-        return name if name.isidentifier() and not keyword.iskeyword(name) else None
+        return python_name(node.idx, node.notation == ast.IndexNotation.DOT)
 
     def expr_Index(self, node):
         key = self.static_key(node)

@@ -143,18 +143,23 @@ def _weights(crit, input):
     return w.to(dtype=input.dtype, device=input.device)
 
 
-class BCECriterion(_Pointwise):
+class _Weighted(_Pointwise):
+    """A pointwise criterion with optional ``weights``: a 1-D tensor, one weight per position of the
+    input's last dimension."""
+
+    def __init__(self, weights=None, sizeAverage=True):
+        super().__init__(sizeAverage)
+        if weights is not None and (not isinstance(weights, torch.Tensor) or weights.dim() != 1):
+            raise ValueError(f"{type(self).__name__}: weights input should be a 1-D tensor, got {weights!r}")
+        self.weights = weights
+
+
+class BCECriterion(_Weighted):
     """``nn.BCECriterion(weights=None, sizeAverage=True)``: binary cross entropy of probabilities x:
     l = -w (y log(x + eps) + (1 - y) log(1 - x + eps)), eps = 1e-12 as THNN;
     dl/dx = -w (y - x) / ((1 - x + eps)(x + eps))."""
 
     _t7_fields = ('sizeAverage', 'weights')
-
-    def __init__(self, weights=None, sizeAverage=True):
-        super().__init__(sizeAverage)
-        if weights is not None and (not isinstance(weights, torch.Tensor) or weights.dim() != 1):
-            raise ValueError(f"BCECriterion: weights input should be a 1-D tensor, got {weights!r}")
-        self.weights = weights
 
     def _pair(self, input, target):
         x, y = super()._pair(input, target)
@@ -174,18 +179,12 @@ class BCECriterion(_Pointwise):
         return g if w is None else g.mul_(w)
 
 
-class MultiLabelSoftMarginCriterion(_Pointwise):
+class MultiLabelSoftMarginCriterion(_Weighted):
     """``nn.MultiLabelSoftMarginCriterion(weights=None, sizeAverage=True)``: binary cross entropy of
     sigmoid(x) against 0/1 targets, in the stable form log(1 + exp(-|x|)) + max(x, 0) - y x;
     dl/dx = sigmoid(x) - y (times the weights)."""
 
     _t7_fields = ('sizeAverage', 'weights')
-
-    def __init__(self, weights=None, sizeAverage=True):
-        super().__init__(sizeAverage)
-        if weights is not None and (not isinstance(weights, torch.Tensor) or weights.dim() != 1):
-            raise ValueError(f"MultiLabelSoftMarginCriterion: weights input should be a 1-D tensor, got {weights!r}")
-        self.weights = weights
 
     def _loss(self, x, y):
         l = torch.log1p(torch.exp(-x.abs())) + x.clamp(min=0) - y * x

@@ -21,7 +21,19 @@ _pool_backward_out = torch.ops.aten.max_pool2d_with_indices_backward.grad_input
 _CHANNELS_LAST_MIN_PLANES = 8
 
 
-class SpatialMaxPooling(Module):
+class CeilMode:
+    """``ceil()`` / ``floor()`` of the Torch7 pooling modules: the rounding of the output size."""
+
+    def ceil(self):
+        self.ceil_mode = True
+        return self
+
+    def floor(self):
+        self.ceil_mode = False
+        return self
+
+
+class SpatialMaxPooling(CeilMode, Module):
     """Max pooling over 3-D (C x H x W) or 4-D (N x C x H x W) input."""
 
     def __init__(self, kW, kH, dW=None, dH=None, padW=0, padH=0):
@@ -36,14 +48,6 @@ class SpatialMaxPooling(Module):
         self.kW, self.kH, self.dW, self.dH, self.padW, self.padH = kW, kH, dW, dH, padW, padH
         self.ceil_mode = False
         self.indices = torch.empty(0, dtype=torch.long)
-
-    def ceil(self):
-        self.ceil_mode = True
-        return self
-
-    def floor(self):
-        self.ceil_mode = False
-        return self
 
     def expected_input(self):
         return f"C x H x W or a batch N x C x H x W with H + 2*{self.padH} >= {self.kH}, W + 2*{self.padW} >= {self.kW}"
@@ -118,7 +122,7 @@ class SpatialDilatedMaxPooling(SpatialMaxPooling):
         return pool_tostring(self, f", {self.dilationW},{self.dilationH}")
 
 
-class SpatialAveragePooling(BatchedModule):
+class SpatialAveragePooling(CeilMode, BatchedModule):
     """``nn.SpatialAveragePooling(kW, kH, dW=1, dH=1, padW=0, padH=0)``: the mean over each window
     (zero padding). ``ceil()``/``floor()`` choose the output size rounding, ``setCountExcludePad()``
     divides by the number of non-padding pixels instead of kW*kH; ``divide = False`` gives the sum."""
@@ -135,14 +139,6 @@ class SpatialAveragePooling(BatchedModule):
         self.ceil_mode = False
         self.count_include_pad = True
         self.divide = True
-
-    def ceil(self):
-        self.ceil_mode = True
-        return self
-
-    def floor(self):
-        self.ceil_mode = False
-        return self
 
     def setCountIncludePad(self):
         self.count_include_pad = True

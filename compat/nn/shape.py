@@ -36,7 +36,24 @@ def _view(t, shape):
         return t.reshape(shape)
 
 
-class View(Module):
+class _NumInputDims:
+    """``setNumInputDims(n)``: the input dimensions beyond the last ``n`` are batch dimensions."""
+
+    def setNumInputDims(self, numInputDims):
+        self.numInputDims = numInputDims
+        return self
+
+
+class _Reshaping(Module):
+    """A module whose output holds the input's elements in another shape: gradInput is
+    gradOutput viewed as the input."""
+
+    def updateGradInput(self, input, gradOutput):
+        self.gradInput = _view(gradOutput, input.shape)
+        return self.gradInput
+
+
+class View(_NumInputDims, _Reshaping):
     """``nn.View(sizes...)``: view the input as ``sizes`` (one may be -1), with a leading batch
     dimension when the input holds a multiple of ``numElements`` (Lua ``batchsize`` rule: the extra
     elements, and every dimension beyond ``numInputDims`` if set, form the batch)."""
@@ -57,10 +74,6 @@ class View(Module):
             else:
                 infer = True
         self.numElements = n
-        return self
-
-    def setNumInputDims(self, numInputDims):
-        self.numInputDims = numInputDims
         return self
 
     def expected_input(self):
@@ -92,15 +105,11 @@ class View(Module):
         self.output = _view(input, shape)
         return self.output
 
-    def updateGradInput(self, input, gradOutput):
-        self.gradInput = _view(gradOutput, input.shape)
-        return self.gradInput
-
     def __tostring__(self):
         return f"nn.View({', '.join(map(str, self.size))})"
 
 
-class Reshape(Module):
+class Reshape(_Reshaping):
     """``nn.Reshape(sizes..., [batchMode])``: view as ``sizes``, or ``N x sizes`` when the input is a
     batch (Lua: batch unless ``batchMode == False`` or, with batchMode unset, the input has exactly
     ``nelement`` elements and its first dimension is not 1)."""
@@ -132,10 +141,6 @@ class Reshape(Module):
                              f"{self.expected_input()}")
         self.output = _view(input, shape)
         return self.output
-
-    def updateGradInput(self, input, gradOutput):
-        self.gradInput = _view(gradOutput, input.shape)
-        return self.gradInput
 
     def __tostring__(self):
         return f"nn.Reshape({'x'.join(map(str, self.size))})"
@@ -275,7 +280,7 @@ class Select(_Slice):
         return t.select(d, i - 1)
 
 
-class Transpose(Module):
+class Transpose(_NumInputDims, Module):
     """``nn.Transpose({d1, d2}, ...)``: swap each pair of (1-based) dimensions in turn; with
     ``setNumInputDims(n)`` the pairs count from the first non-batch dimension. Output is a
     contiguous copy, as Lua."""
@@ -285,10 +290,6 @@ class Transpose(Module):
     def __init__(self, *permutations):
         super().__init__()
         self.permutations = [[integral('Transpose', 'dimension', d) for d in pair] for pair in permutations]
-
-    def setNumInputDims(self, numInputDims):
-        self.numInputDims = numInputDims
-        return self
 
     def _permute(self, t, input, pairs):
         offset = input.dim() - self.numInputDims if self.numInputDims else 0
@@ -345,7 +346,7 @@ class Replicate(Module):
         return self.gradInput
 
 
-class Squeeze(Module):
+class Squeeze(_NumInputDims, _Reshaping):
     """``nn.Squeeze(dim, numInputDims)``: drop the size-1 dimensions (only ``dim``, 1-based, if
     given; a batch of one keeps its batch dimension when ``numInputDims`` is set)."""
     _t7_fields = ('dim', 'numInputDims')
@@ -355,10 +356,6 @@ class Squeeze(Module):
         super().__init__()
         self.dim = integral('Squeeze', 'dim', dim, optional=True)
         self.numInputDims = numInputDims
-
-    def setNumInputDims(self, numInputDims):
-        self.numInputDims = numInputDims
-        return self
 
     def updateOutput(self, input):
         check_tensor(self, 'input', input)
@@ -375,12 +372,8 @@ class Squeeze(Module):
         self.output = out.unsqueeze(0) if addone else out
         return self.output
 
-    def updateGradInput(self, input, gradOutput):
-        self.gradInput = _view(gradOutput, input.shape)
-        return self.gradInput
 
-
-class Unsqueeze(Module):
+class Unsqueeze(_NumInputDims, _Reshaping):
     """``nn.Unsqueeze(pos, numInputDims)``: insert a size-1 dimension at ``pos`` (1-based, counted
     after the batch dimensions beyond ``numInputDims``). Without numInputDims, the first input's
     rank becomes it (torch/nn), so later inputs with more dimensions count as batches."""
@@ -391,10 +384,6 @@ class Unsqueeze(Module):
         super().__init__()
         self.pos = integral('Unsqueeze', 'pos', pos)
         self.numInputDims = numInputDims
-
-    def setNumInputDims(self, numInputDims):
-        self.numInputDims = numInputDims
-        return self
 
     def updateOutput(self, input):
         check_tensor(self, 'input', input)
@@ -407,10 +396,6 @@ class Unsqueeze(Module):
                              f"size {tuple(input.shape)} (numInputDims {n})")
         self.output = input.unsqueeze(pos - 1)
         return self.output
-
-    def updateGradInput(self, input, gradOutput):
-        self.gradInput = _view(gradOutput, input.shape)
-        return self.gradInput
 
     def __tostring__(self):
         return f"nn.Unsqueeze(dim {self.pos})"

@@ -45,6 +45,18 @@ class _Broadcast(Module):
     dimensions broadcast), or p holding one sample of a batch (p viewed as 1 x N)."""
     _param = 'weight'
 
+    def __init__(self, *size):
+        super().__init__()
+        self.size = _param_sizes(type(self).__name__, size)
+        self._new_param(self._param, torch.empty(self.size, dtype=torch.get_default_dtype()))
+        self.reset()
+
+    def reset(self, stdv=None):
+        return _uniform(self, stdv, 1 / math.sqrt(self._p().numel()), self._param)
+
+    def _t7_loaded(self, table):
+        self.size = tuple(self._p().shape)
+
     def expected_input(self):
         return f"{self._p().numel()} elements, a broadcastable tensor or a batch of them"
 
@@ -95,15 +107,6 @@ class CMul(_Broadcast):
     ±1/sqrt(#w)."""
     _t7_fields = ('size',)
 
-    def __init__(self, *size):
-        super().__init__()
-        self.size = _param_sizes('CMul', size)
-        self._new_param('weight', torch.empty(self.size, dtype=torch.get_default_dtype()))
-        self.reset()
-
-    def reset(self, stdv=None):
-        return _uniform(self, stdv, 1 / math.sqrt(self.weight.numel()), 'weight')
-
     @staticmethod
     def _combine(x, w):
         return x * w
@@ -118,9 +121,6 @@ class CMul(_Broadcast):
         layout = self._layout(input)
         gw.add_(self._reduced(input * gradOutput.reshape(input.shape), input, layout), alpha=scale)
 
-    def _t7_loaded(self, table):
-        self.size = tuple(self.weight.shape)
-
 
 class CAdd(_Broadcast):
     """``nn.CAdd(size...)``: y = x + b element-wise, b of the given size; reset uniform in
@@ -128,15 +128,6 @@ class CAdd(_Broadcast):
     _t7_fields = ('size',)
     _param_names = ('bias',)
     _param = 'bias'
-
-    def __init__(self, *size):
-        super().__init__()
-        self.size = _param_sizes('CAdd', size)
-        self._new_param('bias', torch.empty(self.size, dtype=torch.get_default_dtype()))
-        self.reset()
-
-    def reset(self, stdv=None):
-        return _uniform(self, stdv, 1 / math.sqrt(self.bias.numel()), 'bias')
 
     @staticmethod
     def _combine(x, b):
@@ -149,9 +140,6 @@ class CAdd(_Broadcast):
     def _accGrad(self, input, gradOutput, scale, gw, gb):
         layout = self._layout(input)
         gb.add_(self._reduced(gradOutput.reshape(input.shape), input, layout), alpha=scale)
-
-    def _t7_loaded(self, table):
-        self.size = tuple(self.bias.shape)
 
 
 class Add(Module):

@@ -378,7 +378,18 @@ def pair_of_tensors(module, input):
     return a, b
 
 
-class PairwiseDistance(Module):
+class _Pair(Module):
+    """Base of the modules of a pair of vectors or of nframe x n matrices (see :func:`pair_of_tensors`)."""
+
+    def __init__(self):
+        super().__init__()
+        self.gradInput = []
+
+    def expected_input(self):
+        return "a table of two vectors or two nframe x n matrices"
+
+
+class PairwiseDistance(_Pair):
     """``nn.PairwiseDistance(p=2)``: the p-norm of input[1] - input[2], per row for matrices.
 
     gradInput follows Torch7: for p=1 the sign of the difference (0 where equal, where Lua draws a
@@ -390,10 +401,6 @@ class PairwiseDistance(Module):
     def __init__(self, p=2):
         super().__init__()
         self.norm = p
-        self.gradInput = []
-
-    def expected_input(self):
-        return "a table of two vectors or two nframe x n matrices"
 
     def updateOutput(self, input):
         a, b = pair_of_tensors(self, input)
@@ -417,18 +424,11 @@ class PairwiseDistance(Module):
         return self.gradInput
 
 
-class CosineDistance(Module):
+class CosineDistance(_Pair):
     """``nn.CosineDistance()``: cos(input[1], input[2]) per row, with 1e-12 added to each squared
     norm as Torch7 does; a vector pair gives a 1-element output."""
 
     _t7_fields = ()
-
-    def __init__(self):
-        super().__init__()
-        self.gradInput = []
-
-    def expected_input(self):
-        return "a table of two vectors or two nframe x n matrices"
 
     @staticmethod
     def _terms(a, b):
@@ -457,18 +457,11 @@ class CosineDistance(Module):
         return self.gradInput
 
 
-class DotProduct(Module):
+class DotProduct(_Pair):
     """``nn.DotProduct()``: the dot product of input[1] and input[2] per row (a vector pair gives a
     1-element output); gradInput = (input[2] * gradOutput, input[1] * gradOutput)."""
 
     _t7_fields = ()
-
-    def __init__(self):
-        super().__init__()
-        self.gradInput = []
-
-    def expected_input(self):
-        return "a table of two vectors or two nframe x n matrices"
 
     def updateOutput(self, input):
         a, b = pair_of_tensors(self, input)

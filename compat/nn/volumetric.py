@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from compat.nn.batched import BatchedModule, lua_int
+from compat.nn.pooling import CeilMode
 
 _conv_backward = torch.ops.aten.convolution_backward.default
 _max_pool = torch.ops.aten.max_pool3d_with_indices.default
@@ -95,7 +96,7 @@ def _pool_sizes(m, kT, kW, kH, dT, dW, dH):
     m.dH = m.kH if dH is None else lua_int(m, 'dH', dH, 1)
 
 
-class VolumetricMaxPooling(_Volumetric):
+class VolumetricMaxPooling(CeilMode, _Volumetric):
     """``nn.VolumetricMaxPooling(kT, kW, kH, dT=kT, dW=kW, dH=kH, padT=0, padW=0, padH=0)``, with
     ``ceil()``/``floor()``: the maximum over each window; gradInput goes to the argmax."""
     _t7_fields = ('kT', 'kW', 'kH', 'dT', 'dW', 'dH', 'padT', 'padW', 'padH', 'ceil_mode')
@@ -107,14 +108,6 @@ class VolumetricMaxPooling(_Volumetric):
                                                                            ('padH', padH)))
         self.ceil_mode = False
         self.indices = torch.empty(0, dtype=torch.long)
-
-    def ceil(self):
-        self.ceil_mode = True
-        return self
-
-    def floor(self):
-        self.ceil_mode = False
-        return self
 
     def _t7_loaded(self, table):
         self.ceil_mode = bool(table.get('ceil_mode', False))     # Lua read(): version 1 had no ceil mode

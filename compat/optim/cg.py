@@ -66,6 +66,13 @@ def cg(opfunc, x, config=None, state=None):
     s, x0 = _buffer(state, "s", x), _buffer(state, "x0", x)
     fx = []
 
+    def step(z):
+        """Move x by z along s and evaluate there: f and the slope along s (the gradient into df2)."""
+        x.add_(s, alpha=z)
+        f, g = evaluate("cg", opfunc, x)
+        df2.copy_(g)
+        return f, float(df2.dot(s))
+
     f1, tdf = evaluate("cg", opfunc, x)
     fx.append(f1)
     df1.copy_(tdf)
@@ -76,11 +83,8 @@ def cg(opfunc, x, config=None, state=None):
     while i < abs(max_eval):
         x0.copy_(x)
         df0.copy_(df1)
-        x.add_(s, alpha=z1)
-        f2, tdf = evaluate("cg", opfunc, x)
-        df2.copy_(tdf)
+        f2, d2 = step(z1)
         i += 1
-        d2 = float(df2.dot(s))
         f3, d3, z3 = f1, d1, -z1                # point 3 starts equal to point 1
         m = min(max_iter, max_eval - i)
         success = False
@@ -98,12 +102,9 @@ def cg(opfunc, x, config=None, state=None):
                     z2 = z3 / 2
                 z2 = max(min(z2, intv * z3), (1 - intv) * z3)
                 z1 = z1 + z2
-                x.add_(s, alpha=z2)
-                f2, tdf = evaluate("cg", opfunc, x)
-                df2.copy_(tdf)
+                f2, d2 = step(z2)
                 i += 1
                 m -= 1
-                d2 = float(df2.dot(s))
                 z3 = z3 - z2
             if f2 > f1 + z1 * rho * d1 or d2 > -sig * d1:
                 break
@@ -115,12 +116,9 @@ def cg(opfunc, x, config=None, state=None):
             z2 = _extrapolate(z1, z3, d2, d3, f2, f3, limit, ext, intv)
             f3, d3, z3 = f2, d2, -z2
             z1 = z1 + z2
-            x.add_(s, alpha=z2)
-            f2, tdf = evaluate("cg", opfunc, x)
-            df2.copy_(tdf)
+            f2, d2 = step(z2)
             i += 1
             m -= 1
-            d2 = float(df2.dot(s))
         if success:
             f1 = f2
             fx.append(f1)

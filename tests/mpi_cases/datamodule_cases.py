@@ -11,6 +11,7 @@ from automatedparallelization import comm
 from automatedparallelization import datamodule as automation
 from compat import nn
 from tests.mpi_cases import needs_ranks
+from tests.mpi_cases._union import check_autograd_path_equals_union, check_lua_path_equals_union, flat, union
 
 R, P = comm.rank(), comm.size()
 
@@ -32,10 +33,6 @@ def _compat(seed, dtype=torch.float64):
 def _data(n, dtype, seed=1234):
     g = torch.Generator().manual_seed(seed)
     return torch.randn(n, 5, generator=g).to(dtype), torch.randn(n, 3, generator=g).to(dtype)
-
-
-def _flat(model):
-    return torch.cat([p.detach().reshape(-1) for p in torch.nn.Module.parameters(model)])
 
 
 def _gathered(t):
@@ -70,7 +67,7 @@ def _native_gradients_run(dtype, tol, set_to_none, path, bucket_bytes=None):
     assert automation.handle(model).path == expected, (automation.handle(model).path, expected)
     assert n == B * steps
     ref = _native(100, dtype)
-    assert torch.equal(_flat(model), _flat(ref))
+    assert torch.equal(flat(model), flat(ref))
     opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     ref_opt = torch.optim.SGD(ref.parameters(), lr=0.1, momentum=0.9)
     for s in range(steps):
@@ -78,11 +75,11 @@ def _native_gradients_run(dtype, tol, set_to_none, path, bucket_bytes=None):
         torch.nn.functional.mse_loss(model(x[s * B:(s + 1) * B]), y[s * B:(s + 1) * B]).backward()
         opt.step()
         # reference: one process, the union of the ranks' step-s mini-batches
-        idx = torch.cat([torch.arange(r * n + s * B, r * n + (s + 1) * B) for r in range(P)])
+        idx = union(n, s, B)
         ref_opt.zero_grad()
         torch.nn.functional.mse_loss(ref(X[idx]), Y[idx]).backward()
         ref_opt.step()
-        assert torch.allclose(_flat(model), _flat(ref), atol=tol, rtol=0), (s, (_flat(model) - _flat(ref)).abs().max())
+        assert torch.allclose(flat(model), flat(ref), atol=tol, rtol=0), (s, (flat(model) - flat(ref)).abs().max())
     assert automation.handle(model).syncs == steps
 
 
@@ -106,24 +103,7 @@ def case_gradients_compat_update_parameters_equals_union():
         B, steps = 3, 3
         X, Y = _data(P * B * steps, dtype, seed=7)
         model, ref = _compat(300 + R, dtype), _compat(300, dtype)
-        crit, ref_crit = nn.MSECriterion(), nn.MSECriterion()
-        x, y, n = automation.parallelize(X, Y, model, X.shape[0], None, None, 1, sync="gradients",
-                                         samples_per_backward=B)
-        assert torch.equal(_flat(model), _flat(ref))
-        for s in range(steps):
-            xb, yb = x[s * B:(s + 1) * B], y[s * B:(s + 1) * B]
-            out = model.forward(xb)
-            crit.forward(out, yb)
-            model.zeroGradParameters()
-            model.backward(xb, crit.backward(out, yb))
-            model.updateParameters(0.05)
-            idx = torch.cat([torch.arange(r * n + s * B, r * n + (s + 1) * B) for r in range(P)])
-            out = ref.forward(X[idx])
-            ref_crit.forward(out, Y[idx])
-            ref.zeroGradParameters()
-            ref.backward(X[idx], ref_crit.backward(out, Y[idx]))
-            ref.updateParameters(0.05)
-            assert torch.allclose(_flat(model), _flat(ref), atol=tol, rtol=0), (dtype, s)
+        check_lua_path_equals_union(model, ref, nn.MSECriterion(), nn.MSECriterion(), X, Y, B, steps, 0.05, tol)
 
 
 def case_model_mode_averages_parameters_and_gradients():
@@ -135,7 +115,7 @@ def case_model_mode_averages_parameters_and_gradients():
     params = list(model.parameters())
     for c in range(1, n + 1):
         opt.zero_grad()
-        before = _flat(model).clone()
+        before = flat(model).clone()
         # this rank's own gradient, computed apart from the model (no hooks involved)
         leaves = [p.detach().clone().requires_grad_() for p in params]
         names = [k for k, _ in model.named_parameters()]
@@ -145,11 +125,11 @@ def case_model_mode_averages_parameters_and_gradients():
         torch.nn.functional.mse_loss(model(x[c - 1:c]), y[c - 1:c]).backward()
         grad = torch.cat([p.grad.reshape(-1) for p in params])
         if c % every == 0 or c == n:
-            assert torch.allclose(_flat(model), _gathered(before).mean(0), atol=1e-12, rtol=0)
+            assert torch.allclose(flat(model), _gathered(before).mean(0), atol=1e-12, rtol=0)
             assert torch.allclose(grad, _gathered(local_grad).mean(0), atol=1e-12, rtol=0)
-            assert torch.equal(_gathered(_flat(model)), _flat(model).expand(P, -1))
+            assert torch.equal(_gathered(flat(model)), flat(model).expand(P, -1))
         else:
-            assert torch.equal(_flat(model), before) and torch.allclose(grad, local_grad, atol=1e-12, rtol=0)
+            assert torch.equal(flat(model), before) and torch.allclose(grad, local_grad, atol=1e-12, rtol=0)
         opt.step()
     assert automation.handle(model).syncs == sum(1 for c in range(1, n + 1) if c % every == 0 or c == n)
 
@@ -166,7 +146,7 @@ def case_stochastic_gradient_syncs_on_schedule():
     expected = epochs * sum(1 for c in range(1, L + 1) if c % every == 0 or c == L)
     assert automation.handle(model).syncs == expected, (automation.handle(model).syncs, expected)
     # the last synchronization of an epoch ends it on every rank: all models are equal
-    assert torch.equal(_gathered(_flat(model)), _flat(model).expand(P, -1))
+    assert torch.equal(_gathered(flat(model)), flat(model).expand(P, -1))
 
 
 def case_uneven_shards_no_hang_and_exact():
@@ -182,7 +162,7 @@ def case_uneven_shards_no_hang_and_exact():
                 opt.zero_grad()
                 torch.nn.functional.mse_loss(model(x[i:i + 1]), y[i:i + 1]).backward()
                 opt.step()
-            assert torch.equal(_gathered(_flat(model)), _flat(model).expand(P, -1)), (every, epoch)
+            assert torch.equal(_gathered(flat(model)), flat(model).expand(P, -1)), (every, epoch)
     # gradients mode, batchSize 1: step k averages the ranks that have a k-th sample
     model = _native(950 + R, torch.float64)
     x, y, n = automation.parallelize(X, Y, model, N, batchSize=1, sync="gradients")
@@ -198,7 +178,7 @@ def case_uneven_shards_no_hang_and_exact():
         ref_opt.zero_grad()
         torch.nn.functional.mse_loss(ref(X[idx]), Y[idx]).backward()   # mean over those ranks
         ref_opt.step()
-    assert torch.allclose(_flat(model), _flat(ref), atol=1e-12, rtol=0)
+    assert torch.allclose(flat(model), flat(ref), atol=1e-12, rtol=0)
 
 
 @needs_ranks(2, 3)
@@ -297,19 +277,7 @@ def case_gradients_compat_autograd_path_equals_union():
     B, steps = 2, 3
     X, Y = _data(P * B * steps, torch.float64, seed=13)
     model, ref = _compat(1400 + R), _compat(1400)
-    x, y, n = automation.parallelize(X, Y, model, X.shape[0], None, None, 1, sync="gradients",
-                                     samples_per_backward=B)
-    opt = torch.optim.SGD(model.torch_parameters(), lr=0.1)
-    ref_opt = torch.optim.SGD(ref.torch_parameters(), lr=0.1)
-    for s in range(steps):
-        opt.zero_grad()
-        torch.nn.functional.mse_loss(model(x[s * B:(s + 1) * B]), y[s * B:(s + 1) * B]).backward()
-        opt.step()
-        idx = torch.cat([torch.arange(r * n + s * B, r * n + (s + 1) * B) for r in range(P)])
-        ref_opt.zero_grad()
-        torch.nn.functional.mse_loss(ref(X[idx]), Y[idx]).backward()
-        ref_opt.step()
-        assert torch.allclose(_flat(model), _flat(ref), atol=1e-12, rtol=0), s
+    check_autograd_path_equals_union(model, ref, torch.nn.functional.mse_loss, X, Y, B, steps)
     assert automation.handle(model).syncs == steps
 
 
@@ -329,16 +297,16 @@ def case_nonfinite_guard_acts_alike_on_every_rank():
     x, y, n = automation.parallelize(X, Y, model, X.shape[0], batchSize=1, sync="gradients",
                                      samples_per_backward=2, nonfinite="skip")
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
-    before = _flat(model).clone()
+    before = flat(model).clone()
     opt.zero_grad()
     _poisoned_step(model, x[:2], y[:2], poison=(R == bad))
     assert all(torch.equal(p.grad, torch.zeros_like(p)) for p in model.parameters())
     opt.step()
-    assert torch.equal(_flat(model), before) and automation.handle(model).skipped == 1
+    assert torch.equal(flat(model), before) and automation.handle(model).skipped == 1
     opt.zero_grad()
     _poisoned_step(model, x[2:4], y[2:4], poison=False)           # a finite step goes through
     opt.step()
-    after = _gathered(_flat(model))
+    after = _gathered(flat(model))
     assert not torch.equal(after[R], before) and (after == after[0]).all()
     for sync in ("gradients", "model"):
         model = _native(7, torch.float64)

@@ -7,8 +7,8 @@ mini-batches (the same arithmetic, no communication).
 import torch
 
 from automatedparallelization import comm
-from automatedparallelization import datamodule as automation
 from compat import nn
+from tests.mpi_cases._union import check_autograd_path_equals_union, check_lua_path_equals_union
 
 R, P = comm.rank(), comm.size()
 
@@ -31,53 +31,16 @@ def _data(n, seed):
     return torch.randn(n, 4, generator=g, dtype=torch.float64), torch.randn(n, 6, generator=g, dtype=torch.float64)
 
 
-def _flat(model):
-    return torch.cat([p.detach().reshape(-1) for p in torch.nn.Module.parameters(model)])
-
-
-def _union(r_n, s, B):
-    return torch.cat([torch.arange(r * r_n + s * B, r * r_n + (s + 1) * B) for r in range(P)])
-
-
 def case_table_model_lua_path_equals_union():
     B, steps = 2, 3
     X, Y = _data(P * B * steps, 21)
     model, ref = _model(500 + R), _model(500)
-    crit, ref_crit = nn.SmoothL1Criterion(), nn.SmoothL1Criterion()
-    x, y, n = automation.parallelize(X, Y, model, X.shape[0], None, None, 1, sync="gradients",
-                                     samples_per_backward=B)
-    assert torch.equal(_flat(model), _flat(ref))
-    for s in range(steps):
-        xb, yb = x[s * B:(s + 1) * B], y[s * B:(s + 1) * B]
-        out = model.forward(xb)
-        crit.forward(out, yb)
-        model.zeroGradParameters()
-        model.backward(xb, crit.backward(out, yb))
-        model.updateParameters(0.1)
-        idx = _union(n, s, B)
-        out = ref.forward(X[idx])
-        ref_crit.forward(out, Y[idx])
-        ref.zeroGradParameters()
-        ref.backward(X[idx], ref_crit.backward(out, Y[idx]))
-        ref.updateParameters(0.1)
-        assert torch.allclose(_flat(model), _flat(ref), atol=1e-12, rtol=0), s
+    check_lua_path_equals_union(model, ref, nn.SmoothL1Criterion(), nn.SmoothL1Criterion(), X, Y, B, steps,
+                                0.1, 1e-12)
 
 
 def case_table_model_autograd_path_equals_union():
     B, steps = 2, 3
     X, Y = _data(P * B * steps, 22)
     model, ref = _model(600 + R), _model(600)
-    crit = nn.SmoothL1Criterion()
-    x, y, n = automation.parallelize(X, Y, model, X.shape[0], None, None, 1, sync="gradients",
-                                     samples_per_backward=B)
-    opt = torch.optim.SGD(model.torch_parameters(), lr=0.1)
-    ref_opt = torch.optim.SGD(ref.torch_parameters(), lr=0.1)
-    for s in range(steps):
-        opt.zero_grad()
-        crit(model(x[s * B:(s + 1) * B]), y[s * B:(s + 1) * B]).backward()
-        opt.step()
-        idx = _union(n, s, B)
-        ref_opt.zero_grad()
-        crit(ref(X[idx]), Y[idx]).backward()
-        ref_opt.step()
-        assert torch.allclose(_flat(model), _flat(ref), atol=1e-12, rtol=0), s
+    check_autograd_path_equals_union(model, ref, nn.SmoothL1Criterion(), X, Y, B, steps)
