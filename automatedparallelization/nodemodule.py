@@ -35,11 +35,9 @@ import torch
 import torch.nn.functional as F
 
 from automatedparallelization import comm as _comm
-from automatedparallelization.mappings import (gather_from_region, reduce_from_region, scatter_to_region,
-                                               split_last_dim)
+from automatedparallelization.mappings import gather_from_region, reduce_from_region, scatter_to_region, split_last_dim
 from automatedparallelization.parallel_linear import uniform_shard
-from compat import nn
-from compat import t7
+from compat import nn, t7
 from compat.nn.module import autograd_active, check_tensor
 
 logger = logging.getLogger(__name__)

@@ -22,8 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from automatedparallelization import comm as _comm
-from automatedparallelization.mappings import (copy_to_region, gather_from_region, reduce_from_region,
-                                               scatter_to_region)
+from automatedparallelization.mappings import copy_to_region, gather_from_region, reduce_from_region, scatter_to_region
 
 __all__ = ["ColumnParallelLinear", "RowParallelLinear", "uniform_shard"]
 

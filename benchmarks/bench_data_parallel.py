@@ -182,6 +182,7 @@ def alone(world, fn):
 def worker_mpi(rounds, port):
     torch.set_num_threads(1)
     import torch.distributed as dist
+
     from automatedparallelization import comm as C
     from automatedparallelization import datamodule as automation
     world = C.resolve(None)

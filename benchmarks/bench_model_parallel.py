@@ -55,6 +55,7 @@ def _lua_model(nn, sizes, mp):
 
 def _colrow_model(sizes):
     import torch
+
     from automatedparallelization.parallel_linear import ColumnParallelLinear, RowParallelLinear
     a, b, c, d = sizes
     return torch.nn.Sequential(ColumnParallelLinear(a, b, gather_output=False), torch.nn.Tanh(),
@@ -169,7 +170,8 @@ def main():
     for k in kinds:
         r = results[k]
         lo, hi = r["range"]
-        print(f"{names[k]:<22}{1e3 * r['step_s']:>10.1f}{f'{1e3 * lo:.0f}-{1e3 * hi:.0f}':>14}{dense['step_s'] / r['step_s']:>8.2f}x"
+        spread = f'{1e3 * lo:.0f}-{1e3 * hi:.0f}'
+        print(f"{names[k]:<22}{1e3 * r['step_s']:>10.1f}{spread:>14}{dense['step_s'] / r['step_s']:>8.2f}x"
               f"{r['weight_bytes'] / 2**20:>20.1f}{r['weight_bytes'] / dense['weight_bytes']:>10.2f}"
               f"{r['comm_bytes'] / 2**20:>17.2f}{minimum_bytes(k, opt.sizes, opt.batch, opt.np) / 2**20:>15.2f}")
 

@@ -6,8 +6,9 @@ buffer the optimizer reads (Lua: the tensor opfunc returns; PyTorch: ``p.grad``)
 ``nag`` is compared with ``SGD(nesterov=True)`` (the same cost, another formulation of Nesterov's
 method); ``lbfgs`` with ``LBFGS`` (5 iterations of fixed steps, history 10, from the same start each
 time, on f = 0.5 sum w x^2); ``cg`` has no torch.optim counterpart. Every torch.optim optimizer gets
-Torch7's defaults where they differ (Adamax: epsilon 1e-38, a float32 denormal, slow to add on x86). The two sides alternate round by
-round; the table gives the median ms per step over the rounds and compat / torch.
+Torch7's defaults where they differ (Adamax: epsilon 1e-38, a float32 denormal, slow to add on x86).
+The two sides alternate round by round; the table gives the median ms per step over the rounds and
+compat / torch.
 Usage: python benchmarks/bench_optim.py [--rounds 7] [--steps 20] [--n 1000000]
 """
 import argparse

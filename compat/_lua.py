@@ -264,7 +264,8 @@ class CmdLine:
         if type is None:
             type = actual
         if actual is None or type != actual:
-            raise ValueError(f"option {key} has wrong default type value: expected a {type or 'number, string or boolean'}"
+            expected = type or 'number, string or boolean'
+            raise ValueError(f"option {key} has wrong default type value: expected a {expected}"
                              f" default, got {default!r}")
         self.options[key] = LuaTable(key=key, default=default, help=help, type=type)
         self.helplines.append(self.options[key])

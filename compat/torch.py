@@ -7,7 +7,6 @@ PyTorch, so a migrated script needs a single ``from compat import torch``.
 """
 import torch as _pytorch
 
-from compat.t7 import T7FormatError, load, save  # noqa: F401
 from compat._lua import (  # noqa: F401
     CmdLine,
     Timer,
@@ -18,6 +17,7 @@ from compat._lua import (  # noqa: F401
     setdefaulttensortype,
     setnumthreads,
 )
+from compat.t7 import T7FormatError, load, save  # noqa: F401
 
 
 def __getattr__(name):

@@ -18,7 +18,7 @@ from tests.mpi_harness import REPO
 
 LUA = REPO / "tests" / "migrate" / "sgd-torchad_nn-cifar.lua"
 sys.path.insert(0, str(REPO / "examples" / "cifar"))
-import make_synthetic_cifar as gen
+import make_synthetic_cifar as gen  # noqa: E402 - from the example folder put on sys.path above
 
 
 @pytest.mark.mpi

@@ -14,7 +14,8 @@ import pytest
 import torch as T
 import torchfile
 
-from compat import nn, torch as ctorch
+from compat import nn
+from compat import torch as ctorch
 from tests.conftest import T7_FIXTURES
 
 REFS = T7_FIXTURES / "wave2" / "nn_optim_reference.t7"

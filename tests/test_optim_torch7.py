@@ -17,7 +17,7 @@ from compat import optim
 
 REFS_DIR = Path(__file__).parent / "fixtures" / "torch7_refs"
 sys.path.insert(0, str(REFS_DIR))
-from optim_spec import OPTIM, py_problems
+from optim_spec import OPTIM, py_problems  # noqa: E402 - the reference case list, on sys.path above
 
 _REFS = torchfile.load(str(Path(__file__).parent / "fixtures" / "t7" / "wave2" / "nn_optim_reference.t7"),
                        utf8_decode_strings=True, use_list_heuristic=False)["optim"]

@@ -14,7 +14,6 @@ Crashers found are minimised into tests/t7_corpus/ and re-loaded by ``test_corpu
 """
 import io
 import os
-import random
 import re
 import struct
 import subprocess

@@ -5,8 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from compat.t7 import T7Object, T7Storage, T7Table, load, register_loader
-from compat.t7 import registry
+from compat.t7 import T7Object, T7Storage, T7Table, load, register_loader, registry
 from tests.test_t7_common import (
     all_fixture_names,
     assert_matches_torchfile,

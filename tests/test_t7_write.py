@@ -9,9 +9,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from compat.t7 import LuaFunction, T7Object, T7Storage, T7Table, load, register_saver, save
-from compat.t7 import registry
-from tests.test_t7_common import all_fixture_names, assert_same, fixtures_dir, fixture, fixture_format, nan_sign
+from compat.t7 import LuaFunction, T7Object, T7Storage, T7Table, load, register_saver, registry, save
+from tests.test_t7_common import all_fixture_names, assert_same, fixture, fixture_format, fixtures_dir, nan_sign
 
 FORMATS = ["binary", "ascii"]
 
@@ -255,6 +254,7 @@ def test_nested_values_roundtrip(value, fmt):
 
 def test_failed_save_keeps_the_previous_file_and_never_removes_a_device(tmp_path):
     import os
+
     from compat.t7 import load, save
     path = tmp_path / "kept.t7"
     save(str(path), {"a": 1})

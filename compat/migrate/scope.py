@@ -133,7 +133,7 @@ class Analysis:
     def _literal_lengths(chunk, assignments):
         """Names assigned once, from a sequence literal, that no statement shrinks: name -> length."""
         counts = {}
-        for name, value in assignments:
+        for name, _value in assignments:
             counts[name] = counts.get(name, 0) + 1
         lengths = {name: len(value.fields) for name, value in assignments
                    if counts[name] == 1 and isinstance(value, ast.Table) and value.fields

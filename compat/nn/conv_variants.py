@@ -18,6 +18,10 @@ from compat.nn.conv import Conv2dShape, conv_tostring
 _conv_backward = torch.ops.aten.convolution_backward.default
 
 
+
+def _shape_or_type(value):
+    return tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
+
 class SpatialFullConvolution(Conv2dShape):
     """``nn.SpatialFullConvolution(nIn, nOut, kW, kH, dW=1, dH=1, padW=0, padH=0, adjW=0, adjH=0)``:
     the transpose of a convolution ("deconvolution"); weight ``nIn x nOut x kH x kW``. Output
@@ -110,7 +114,7 @@ class SpatialConvolutionMap(Conv2dShape):
         super().__init__()
         if not isinstance(connTable, torch.Tensor) or connTable.dim() != 2 or connTable.shape[1] != 2:
             raise ValueError(f"SpatialConvolutionMap: expecting connTable to be a K x 2 tensor (from, to), got "
-                             f"{tuple(connTable.shape) if isinstance(connTable, torch.Tensor) else type(connTable).__name__}")
+                             f"{_shape_or_type(connTable)}")
         if connTable.numel() == 0 or float(connTable.min()) < 1:
             raise ValueError("SpatialConvolutionMap: connTable must hold 1-based plane numbers (>= 1)")
         self.connTable = connTable

@@ -40,8 +40,8 @@ Two execution paths
     ops, so ``loss.backward()`` fills ``.grad`` (== ``gradWeight``).
 """
 import copy
-import math
 import logging
+import math
 import threading
 import weakref
 

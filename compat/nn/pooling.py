@@ -1,10 +1,11 @@
 """2-D pooling of torch/nn (THNN): ``SpatialMaxPooling``, ``SpatialDilatedMaxPooling``,
 ``SpatialAveragePooling``, ``SpatialAdaptiveMaxPooling`` and ``SpatialAdaptiveAveragePooling``.
 
-``nn.SpatialMaxPooling(kW, kH, dW=kW, dH=kH, padW=0, padH=0)``: each output is the maximum over a
-kH x kW window (stride dH, dW; implicit -inf padding). Output size ``floor((H + 2 padH - kH)/dH) + 1`` (``ceil`` in ceil mode, where a last window that
-would start in the padding is dropped, as THNN does). gradInput routes each gradOutput to the argmax
-of its window; overlapping windows accumulate. ``ceil()`` / ``floor()`` switch the mode.
+``nn.SpatialMaxPooling(kW, kH, dW=kW, dH=kH, padW=0, padH=0)``: each output is the maximum over a kH
+x kW window (stride dH, dW; implicit -inf padding). Output size ``floor((H + 2 padH - kH)/dH) + 1``
+(``ceil`` in ceil mode, where a last window that would start in the padding is dropped, as THNN
+does). gradInput routes each gradOutput to the argmax of its window; overlapping windows accumulate.
+``ceil()`` / ``floor()`` switch the mode.
 """
 import torch
 import torch.nn.functional as F

@@ -3,8 +3,9 @@
 
 Input ``C x H x W`` or a batch ``N x C x H x W``; output ``H*scale x W*scale`` (or the given size).
 Nearest copies each pixel into a ``scale x scale`` block (a broadcast and a reshape, cheaper than
-``upsample_nearest2d``'s forward here; the backward sums the blocks with ATen's kernel). Bilinear interpolation maps the corner pixels onto each other (PyTorch's
-``align_corners=True``), with THNN's arithmetic: the source position ``(in - 1)/(out - 1) * i`` and its fraction are single-precision
+``upsample_nearest2d``'s forward here; the backward sums the blocks with ATen's kernel). Bilinear
+interpolation maps the corner pixels onto each other (PyTorch's ``align_corners=True``), with THNN's
+arithmetic: the source position ``(in - 1)/(out - 1) * i`` and its fraction are single-precision
 floats even for double tensors, so the weights are those of Torch7 (``upsample_bilinear2d`` computes
 them in double and differs by about 1e-7).
 """

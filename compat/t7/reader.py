@@ -142,9 +142,11 @@ class Reader:
             try:
                 held = key in table
             except TypeError:
-                raise self.s.error(f"table key of type {type(key).__name__} cannot be a Python dict key", at=at) from None
+                raise self.s.error(f"table key of type {type(key).__name__} cannot be a Python dict key",
+                                   at=at) from None
             if held and type(key) in (bool, int) and key in (0, 1) and (type(key) is bool) != (key in bool_keys):
-                raise self.s.error("table has both keys true and 1 (or false and 0), which a Python dict cannot hold apart", at=at)
+                raise self.s.error("table has both keys true and 1 (or false and 0), which a Python dict "
+                                   "cannot hold apart", at=at)
             if value is not None:  # assigning nil removes a key in Lua
                 table[key] = value
                 if type(key) is bool:
@@ -202,7 +204,8 @@ class Reader:
         offset = s.read_long(f"{class_name} storage offset") - 1  # Lua 1-based -> 0-based, the only place
         storage = self.read()
         if storage is not None and (not isinstance(storage, T7Storage) or storage.dtype != dtype):
-            raise s.error(f"{class_name} refers to a {getattr(storage, 'torch_typename', type(storage).__name__)} as its storage", at=at)
+            kind = getattr(storage, 'torch_typename', type(storage).__name__)
+            raise s.error(f"{class_name} refers to a {kind} as its storage", at=at)
         if any(n < 0 for n in sizes) or any(st < 0 for st in strides):
             raise s.error(f"{class_name} has negative sizes {_short(sizes)} or strides {_short(strides)}", at=at)
         try:
@@ -282,7 +285,9 @@ def _numel(sizes) -> int:
 
 def _short(values) -> str:
     """A size or stride list for an error message, cut after 8 entries."""
-    return str(list(values)) if len(values) <= 8 else f"[{', '.join(map(str, values[:8]))}, ... ({len(values)} entries)]"
+    if len(values) <= 8:
+        return str(list(values))
+    return f"[{', '.join(map(str, values[:8]))}, ... ({len(values)} entries)]"
 
 
 def _is_sequence(table: dict) -> bool:

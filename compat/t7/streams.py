@@ -75,7 +75,8 @@ class BinaryIn:
     def read_array(self, npdtype: np.dtype, n: int, what: str) -> np.ndarray:
         nbytes = n * npdtype.itemsize
         if nbytes > self.size - self.pos:
-            raise self.error(f"{what} claims {n} elements ({nbytes} bytes) but only {self.size - self.pos} bytes are left")
+            left = self.size - self.pos
+            raise self.error(f"{what} claims {n} elements ({nbytes} bytes) but only {left} bytes are left")
         arr = np.empty(n, npdtype)
         view = memoryview(arr).cast("B")
         got = 0

@@ -9,8 +9,7 @@ builder and the training loop from here.
 import argparse
 import logging
 
-from compat import nn, optim
-from compat import torch
+from compat import nn, optim, torch
 
 PIXELS, CLASSES = 28 * 28, 10
 DENSE_LAYERS = dict(reshape=nn.Reshape, first=nn.Linear, tanh=nn.Tanh, linear=nn.Linear)

@@ -14,12 +14,14 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import automatedparallelization  # noqa: E402  (Lua: require 'automatedparallelization')
+from mlp_dense import arguments, build, make_data, train  # noqa: E402
+
 from automatedparallelization import comm  # noqa: E402
 from automatedparallelization.mp_convert import gather_model  # noqa: E402
-from compat import nn  # noqa: E402
-from compat import torch  # noqa: E402
-from mlp_dense import arguments, build, make_data, train  # noqa: E402
+from compat import (
+    nn,  # noqa: E402
+    torch,  # noqa: E402
+)
 
 MP_LAYERS = dict(reshape=nn.MPInitialReshape, first=nn.MPInitialLinear, tanh=nn.MPTanh,
                  linear=nn.MPBaseLinear)

@@ -10,8 +10,13 @@ import pytest
 import torch
 
 from automatedparallelization import comm
-from automatedparallelization.mappings import (copy_to_region, gather_from_region, reduce_from_region,
-                                               scatter_to_region, split_last_dim)
+from automatedparallelization.mappings import (
+    copy_to_region,
+    gather_from_region,
+    reduce_from_region,
+    scatter_to_region,
+    split_last_dim,
+)
 from automatedparallelization.parallel_linear import ColumnParallelLinear, RowParallelLinear
 from tests.mpi_cases import needs_ranks
 
