@@ -22,17 +22,12 @@ import os
 import sys
 import time
 
+from compat import torch, nn, optim, image           # lua 18-20: require 'nn'; 'optim'; 'image'
 # lua 21-22: require 'cutorch'; require 'cunn'        -> nothing: PyTorch includes CUDA (see -usegpu)
-from automatedparallelization import datamodule as automation  # lua 23: automation = require 'torchad_nn.datamodule'
-from compat import (  # lua 18-20: require 'nn'; 'optim'; 'image'
-    image,
-    luasys,  # Lua's sys package (Python's sys is sys)
-    nn,
-    optim,
-    torch,
-)
-from compat import torchmpi as mpi  # added: the rank, to print and write on rank 0 only
-from compat.lua import LuaDataset, Table  # Lua tables: t.data is t['data']
+from automatedparallelization import datamodule as automation   # lua 23: automation = require 'torchad_nn.datamodule'
+from compat import torchmpi as mpi                    # added: the rank, to print and write on rank 0 only
+from compat import luasys                             # Lua's sys package (Python's sys is sys)
+from compat.lua import LuaDataset, Table              # Lua tables: t.data is t['data']
 
 
 class Discard(io.TextIOBase):
