@@ -11,8 +11,8 @@ criterion counterpart call :func:`check_fields`):
   ``expand`` makes), since a module updates its parameters and gradients in place and its zero
   gradient would be allocated at the view's full size;
 - the counts and sizes torch/nn modules carry (``nInputPlane``, ``kW``, ``inputSize``...): integers
-  (Lua numbers with an integral value), not negative; ``inputSize``/``outputSize`` may instead be a
-  list of sizes (a LongStorage, as the up-sampling modules keep);
+  (Lua numbers with an integral value), not negative, unless the class lists the field in
+  ``_t7_storages`` (the up-sampling modules keep ``inputSize`` as a LongStorage);
 - other numeric settings (``p``, ``eps``, ``momentum``, ``threshold``...): numbers;
 - flags (``train``, ``inplace``, ``sizeAverage``, ``ceil_mode``...): booleans;
 - running statistics and weights of criterions: tensors; a container's ``modules``: a table.
@@ -108,18 +108,8 @@ def gradient(cls, table, name, weight):
     return value
 
 
-SIZES_FIELDS = frozenset(('inputSize', 'outputSize'))   # a number, or a LongStorage of sizes
-
-
-def _sizes(v) -> bool:
-    if isinstance(v, T7Storage):
-        v = v.tensor
-    return isinstance(v, torch.Tensor) and not v.is_floating_point() and v.dim() <= 1
-
-
 _KINDS = (
-    (INT_FIELDS - SIZES_FIELDS, "an integer", lambda v: type(v) is int),  # bool is an int subclass: excluded
-    (SIZES_FIELDS, "an integer or a LongStorage of sizes", lambda v: type(v) is int or _sizes(v)),
+    (INT_FIELDS, "an integer", lambda v: type(v) is int),  # bool is an int subclass: excluded
     (NUMBER_FIELDS, "a number", lambda v: type(v) in (int, float)),
     (BOOL_FIELDS, "a boolean", lambda v: type(v) is bool),
     (TENSOR_FIELDS, "a tensor", lambda v: isinstance(v, torch.Tensor)),
@@ -153,7 +143,7 @@ def check_fields(cls, table) -> None:
         for names, expected, fits in _KINDS:
             if field in names and not fits(value):
                 raise field_error(cls, field, expected, value)
-        if field in SIZE_FIELDS and type(value) is int and value < 0:
+        if field in SIZE_FIELDS and value < 0:
             raise field_error(cls, field, "an integer >= 0 (a size)", value)
 
 
