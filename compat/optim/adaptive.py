@@ -54,7 +54,7 @@ def adagrad(opfunc, x, config=None, state=None):
     with ``clr = learningRate / (1 + evalCounter * learningRateDecay)`` (evalCounter before this call).
     Defaults: learningRate 1e-3, learningRateDecay 0, weightDecay 0. Returns ``(x, [fx])``."""
     if config is None and state is None:
-        print('no state table, ADAGRAD initializing')
+        print('no state table, ADAGRAD initializing')   # Lua's own message (optim/adagrad.lua)
     config, state = begin("adagrad", x, config, state)
     lr = number("adagrad", config, "learningRate", 1e-3)
     lrd = number("adagrad", config, "learningRateDecay", 0)
@@ -77,7 +77,7 @@ def adadelta(opfunc, x, config=None, state=None):
     ``accDelta = rho*accDelta + (1-rho) delta*delta``. Defaults: rho 0.9, eps 1e-6, weightDecay 0.
     There is no learning rate (Torch7 has none). Returns ``(x, [fx])``."""
     if config is None and state is None:
-        print('no state table, ADADELTA initializing')
+        print('no state table, ADADELTA initializing')   # Lua's own message (optim/adadelta.lua)
     config, state = begin("adadelta", x, config, state)
     rho = number("adadelta", config, "rho", 0.9)
     eps = number("adadelta", config, "eps", 1e-6)

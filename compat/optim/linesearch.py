@@ -175,7 +175,7 @@ def lswolfe(opfunc, x, t, d, f, g, gtd, options=None):
         if not done and abs((bracket[0] - bracket[1]) * gtd_new) < tol_x:
             break
     if ls_iter == max_iter and verbose:
-        print('<optim.lswolfe> ', 'reached max number of iterations')
+        print('<optim.lswolfe> ', 'reached max number of iterations')   # as lswolfe.lua prints
     lo = _argmin(fvals)
     t = bracket[lo]
     x.copy_(x_init).add_(d, alpha=t)

@@ -51,7 +51,7 @@ class Logger:
             self.file = sys.stdout
             self.name = "stdout"
             self.pngfile = None
-            print('<Logger> warning: no path provided, logging to std out')
+            print('<Logger> warning: no path provided, logging to std out')   # Logger.lua's own warning
         self.empty = True
         self.symbols, self.styles, self.names, self.idx = {}, {}, {}, {}
         self.nsymbols = 0

@@ -99,7 +99,7 @@ def rprop(opfunc, x, config=None, state=None):
     stepsizemin 1e-6, niter 1.
     """
     if config is None and state is None:
-        print('no state table RPROP initializing')
+        print('no state table RPROP initializing')   # Lua's own message (optim/rprop.lua)
     config, state = begin("rprop", x, config, state)
     stepsize = number("rprop", config, "stepsize", 0.1)
     etaplus = number("rprop", config, "etaplus", 1.2)
