@@ -2,7 +2,7 @@
 
 A fenced block is an excerpt when its first line is a comment starting with ``# excerpt`` (the
 reader sees it) or when its language is ``text`` (file formats, printed output). Every other
-``python`` block is run as a program, alone and on 2 ranks under ``torchad-run``; any other
+``python`` block is run as a program, alone and on 2 and 3 ranks under ``torchad-run``; any other
 language must be marked.
 """
 import os
@@ -56,8 +56,9 @@ def test_program_runs_alone(lang, body, tmp_path):
 
 
 @pytest.mark.mpi
+@pytest.mark.parametrize("nprocs", [2, 3])
 @pytest.mark.parametrize("lang,body", PROGRAMS)
-def test_program_runs_on_two_ranks(lang, body, tmp_path):
+def test_program_runs_on_several_ranks(lang, body, nprocs, tmp_path):
     (tmp_path / "program.py").write_text(body)
-    _run([sys.executable, "-m", "automatedparallelization.launcher", "-np", "2", "--timeout", "240",
+    _run([sys.executable, "-m", "torchad_run", "-np", str(nprocs), "--timeout", "240",
           "python", "program.py"], tmp_path)
