@@ -125,6 +125,16 @@ def _watched(what, comm, tensor=None):
         _watchdog.end()
 
 
+def divide_(tensor, divisor):
+    """``tensor /= divisor`` in place, with ``div_``'s exact result. A floating tensor and a power
+    of two multiply by the reciprocal instead: ``x * 2**-k`` is the same correctly rounded number
+    as ``x / 2**k``, and a CPU multiplication streams several times faster than a division."""
+    if (tensor.is_floating_point() and isinstance(divisor, int) and divisor > 0
+            and divisor & (divisor - 1) == 0):
+        return tensor.mul_(1.0 / divisor)
+    return tensor.div_(divisor)
+
+
 def _checked(what, tensor, comm, root=-1):
     """Check mode: raise ValueError on every rank unless all ranks call the same collective alike."""
     head = np.full(20, -2, dtype=np.int64)
@@ -227,7 +237,7 @@ def allreduce_(tensor, op="sum", comm=None):
         with _watched(f"allreduce_({op})", comm, tensor):
             comm.Allreduce(MPI.IN_PLACE, _buffer(work), op=mpi_op)  # every rank takes part, even at size 0
         if op == "mean":
-            work.div_(comm.Get_size())
+            divide_(work, comm.Get_size())
         if work is not tensor:
             tensor.copy_(work)
     return tensor
@@ -266,7 +276,7 @@ class _Pending:
             self.request = None
             if self.divisor != 1:
                 with torch.no_grad():
-                    self.tensor.div_(self.divisor)
+                    divide_(self.tensor, self.divisor)
         return self.tensor
 
 
@@ -360,26 +370,67 @@ class SharedReducer:
         self.lo = self.rank * per + min(self.rank, extra)
         self.hi = self.lo + per + (1 if self.rank < extra else 0)
 
-    def average_(self, divisor=None):
-        """Every slot := (sum of all slots) / divisor (default: the number of ranks; 1: the sum)."""
+    def average_(self, divisor=None, private=()):
+        """Every slot := (sum of all slots) / divisor (default: the number of ranks; 1: the sum).
+
+        ``private``: ``(offset, tensor)`` pairs, disjoint ranges of this rank's contribution that
+        are still in private memory (a gradient autograd has just allocated) instead of in ``mine``.
+        Only the parts other ranks read are copied into ``mine``; the part in this rank's own region
+        is read where it is. That saves a copy of half the buffer (at 2 ranks) over copying every
+        contribution into the slot first.
+        """
         divisor = self.size if divisor is None else divisor
+        lo, hi = self.lo, self.hi
+        own = []                                  # (start, stop, tensor) inside [lo, hi), ascending
+        with torch.no_grad():
+            for offset, tensor in private:
+                stop = offset + tensor.numel()
+                for a, b in ((offset, min(stop, lo)), (max(offset, hi), stop)):
+                    if a < b:                     # read by the rank that owns that region
+                        self.mine[a:b].copy_(tensor[a - offset:b - offset])
+                a, b = max(offset, lo), min(stop, hi)
+                if a < b:
+                    own.append((a, b, tensor[a - offset:b - offset]))
+        own.sort(key=lambda piece: piece[0])
         with _watched("shared-memory average", self.comm, self.mine):
-            self.comm.Barrier()                    # every rank's slot is written
-            lo, hi = self.lo, self.hi
-            if hi > lo:
-                with torch.no_grad():
-                    acc = self.slots[0][lo:hi]
-                    torch.add(acc, self.slots[1][lo:hi], out=acc)
-                    for q in range(2, self.size):
-                        acc.add_(self.slots[q][lo:hi])
-                    for q in range(1, self.size):
-                        if divisor == 1:
-                            self.slots[q][lo:hi].copy_(acc)
-                        else:
-                            torch.div(acc, divisor, out=self.slots[q][lo:hi])
+            self.comm.Barrier()                    # every rank's contribution is readable
+            with torch.no_grad():
+                for a, b, source in self._chunks(lo, hi, own):
+                    terms = [source if q == self.rank and source is not None else self.slots[q][a:b]
+                             for q in range(self.size)]
+                    out = self.slots[0][a:b]       # read first (as terms[0]) when it is written
+                    torch.add(terms[0], terms[1], out=out)
+                    for term in terms[2:]:
+                        out.add_(term)
                     if divisor != 1:
-                        acc.div_(divisor)
+                        divide_(out, divisor)
+                    for q in range(1, self.size):
+                        self.slots[q][a:b].copy_(out)
             self.comm.Barrier()                    # every region is written into every slot
+
+    def _chunks(self, lo, hi, own):
+        """``[lo, hi)`` cut into ``(start, stop, source)`` pieces of at most :data:`CHUNK_BYTES`
+        (one chunk's sum, division and copies then run in the core's cache, reading the slots from
+        memory once); ``source`` is the private tensor of that range, or None where the
+        contribution is in ``mine``."""
+        per = max(1, CHUNK_BYTES // self.mine.element_size())
+        spans, at = [], lo
+        for a, b, tensor in own:
+            if at < a:
+                spans.append((at, a, None, 0))
+            spans.append((a, b, tensor, a))
+            at = b
+        if at < hi:
+            spans.append((at, hi, None, 0))
+        for a, b, tensor, base in spans:
+            for start in range(a, b, per):
+                stop = min(b, start + per)
+                yield start, stop, None if tensor is None else tensor[start - base:stop - base]
+
+
+# A chunk of the shared-memory average: its three operands (two for the sum, one for the result)
+# stay within a core's 2 MiB L2 cache on the 2-core machines this was measured on.
+CHUNK_BYTES = 512 * 1024
 
 
 _NUMPY_DTYPES = {torch.float32: np.float32, torch.float64: np.float64}

@@ -131,13 +131,16 @@ class DataParallel:
             self._reducers[key] = _comm.shared_reducer(numel, first.dtype, first.device, self.comm)
         return self._reducers[key]
 
-    def _refresh(self):
-        """Rebuild the buffers if the parameters moved (e.g. a later getParameters() or .to())."""
+    def _refresh(self, claim=True):
+        """Rebuild the buffers if the parameters moved (e.g. a later getParameters() or .to()), and
+        make every ``p.grad`` its view (``claim=False``: except where :meth:`GradFlat.average` will,
+        on the shared-memory path, which copies less of a fresh gradient)."""
         if self._anchor is not None and self._anchor[0].data_ptr() != self._anchor[1]:
             logger.debug("parameters moved; rebuilding the flat buffers")
             self._build()
         for f in self.gradflats:
-            f.claim_all()
+            if claim or not f.deferred:
+                f.claim_all()
 
     def broadcast_parameters(self, root=0):
         for f in self.weights:
@@ -193,7 +196,7 @@ class DataParallel:
         if gi is None:
             return
         f = self.gradflats[gi]
-        if param.grad is not f.views[i]:
+        if param.grad is not f.views[i] and not f.deferred:
             f.claim(i)
         if self._started:
             for b in f.buckets_of[i]:
@@ -237,8 +240,8 @@ class DataParallel:
     def _synchronize(self, kind, c, pending):
         self.syncs += 1
         started, self._started = self._started, False
-        if not started:
-            self._refresh()
+        if not started:                             # (the plain average claims fresh gradients itself)
+            self._refresh(claim=pending or self.mode == "model")
         if kind == "update":                        # accUpdateGradParameters: weights hold the update
             for f in self.weights:
                 f.average(self.comm, self.size)
@@ -297,6 +300,6 @@ class DataParallel:
 
     def synchronize_model(self):
         """Lua ``synchronizeModel``: mean of parameters and gradients over all ranks."""
-        self._refresh()
+        self._refresh(claim=False)
         for f in self.weights + self.grads:
             f.average(self.comm, self.size)

@@ -22,7 +22,10 @@ How the tensors come to be views of one buffer:
 Shared memory: when every rank runs on one machine, a :class:`GradFlat`'s buffer is the rank's slot
 of a shared mapping (``comm.shared_reducer``) and averaging is done there: each rank sums 1/P of
 the buffer over all slots and writes the result into every slot, between two barriers (buckets
-and overlap do not apply then).
+and overlap do not apply then). There a fresh gradient is not claimed when it arrives: it stays
+``p.grad`` (autograd accumulates into it in place over the backward calls of one interval) until
+the average, which copies into the slot only the part the other ranks read and reads the rest
+where it is; then ``p.grad`` is the view again.
 
 Overlap: :meth:`Flat.start_bucket` starts a non-blocking allreduce of one bucket (``comm.iallreduce_``)
 and :meth:`Flat.finish` waits for all of them; ``parallelize`` uses it on the MPI path with 1 MiB
@@ -113,7 +116,7 @@ class Flat:
         self.allreduce_sum(comm)
         if divisor != 1:
             with torch.no_grad():
-                self.flat.div_(divisor)
+                _comm.divide_(self.flat, divisor)
 
     def broadcast(self, root, comm):
         for bucket in self.buckets:
@@ -131,7 +134,7 @@ class Flat:
         self._pending = []
         if divisor != 1:
             with torch.no_grad():
-                self.flat.div_(divisor)
+                _comm.divide_(self.flat, divisor)
 
 
 class GradFlat(Flat):
@@ -186,12 +189,31 @@ class GradFlat(Flat):
             if p.grad is not self.views[i]:
                 self.claim(i)
 
+    @property
+    def deferred(self):
+        """Whether fresh gradients stay where autograd put them until :meth:`average` (the
+        shared-memory path); else each is claimed as it arrives."""
+        return self.reducer is not None
+
     def average(self, comm, divisor):
         """Through the shared-memory reducer when there is one (all ranks on one machine), else
-        one MPI allreduce per bucket, then one division."""
+        one MPI allreduce per bucket, then one division. Every ``p.grad`` is its view afterwards."""
         if self.reducer is None:
             return super().average(comm, divisor)
-        self.reducer.average_(divisor)
+        private, offset = [], 0
+        for i, p in enumerate(self.params):
+            g, view = p.grad, self.views[i]
+            if g is not view:
+                if (g is None or g.layout != torch.strided or not g.is_contiguous() or g.dtype != view.dtype
+                        or g.shape != view.shape or g.data_ptr() == view.data_ptr()):
+                    self.claim(i)
+                else:
+                    private.append((offset, g.detach().view(-1)))
+            offset += view.numel()
+        self.reducer.average_(divisor, private)
+        for i, p in enumerate(self.params):
+            if p.grad is not self.views[i]:
+                p.grad = self.views[i]
 
 
 def group_by_dtype(tensors):

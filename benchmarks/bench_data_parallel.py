@@ -8,7 +8,10 @@ too, on rank 0 alone while the other ranks sleep, in the same rotation as the ot
 that the machine's drift between runs does not enter the efficiency. Every process uses
 ``torch.set_num_threads(1)``. Models:
 
-- MLP 1024-2048-10 (ReLU, cross-entropy), batch 64 per rank;
+- MLP 1024-2048-10 (ReLU, cross-entropy), batch 64 per rank, and again with batch 128 per rank
+  ("mlp-128": the size whose library step, about 11 ms here before issue 18, is the workload issue 18
+  quotes). Its synchronization costs the same per step at either batch (2.1 M gradients), so the
+  share of the bound grows with the batch;
 - the CIFAR convnet of the original example (conv 3->64 5x5, ReLU, maxpool 3/3, conv 64->64 5x5,
   ReLU, maxpool 3/3, view 64, dropout, linear 64->100, ReLU, linear 100->10, log-softmax), batch 32
   per rank, as plain torch.nn for the native paths;
@@ -56,8 +59,8 @@ import torch.nn.functional as F
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-MODELS = {"mlp": 64, "convnet": 32}       # batch per rank
-STEPS = {"mlp": 30, "convnet": 20}        # mini-batches per round
+MODELS = {"mlp": 64, "mlp-128": 128, "convnet": 32}     # batch per rank
+STEPS = {"mlp": 30, "mlp-128": 20, "convnet": 20}      # mini-batches per round
 LUA_SAMPLES = 200                         # samples per rank per round, Lua path
 
 
@@ -84,12 +87,12 @@ def compat_convnet():
 
 def batch(name, b, seed):
     g = torch.Generator().manual_seed(seed)
-    x = torch.randn(b, 1024, generator=g) if name == "mlp" else torch.randn(b, 3, 32, 32, generator=g)
+    x = torch.randn(b, 1024, generator=g) if name.startswith("mlp") else torch.randn(b, 3, 32, 32, generator=g)
     return x, torch.randint(0, 10, (b,), generator=g)
 
 
 def loss_fn(name, out, y):
-    return F.cross_entropy(out, y) if name == "mlp" else F.nll_loss(out, y)
+    return F.cross_entropy(out, y) if name.startswith("mlp") else F.nll_loss(out, y)
 
 
 def make_step(name, model, x, y, after_backward=None):
@@ -191,7 +194,7 @@ def worker_mpi(rounds, port):
     dist.init_process_group("gloo", rank=rank, world_size=size)
     runs = {}
     for name, b in MODELS.items():
-        factory = mlp if name == "mlp" else convnet
+        factory = mlp if name.startswith("mlp") else convnet
         x, y = batch(name, b * size, 1)
         for method in ("library", "library MPI overlap", "library MPI blocking", "DDP", "flat mpi4py",
                        "no sync (bound)"):
@@ -222,7 +225,7 @@ def worker_mpi(rounds, port):
     # other ranks sleep, so that the machine's drift between runs does not enter the efficiency
     for name, b in MODELS.items():
         torch.manual_seed(0)
-        model = mlp() if name == "mlp" else convnet()
+        model = mlp() if name.startswith("mlp") else convnet()
         step = make_step(name, model, *batch(name, b, 1))
         runs[f"{name}|1 process"] = (alone(world, lambda step=step, k=STEPS[name]: [step() for _ in range(k)]),
                                      b * STEPS[name])
@@ -256,7 +259,7 @@ def table(multi, np_):
     lines = [f"{'model':<9}{'method':<21}{'samples/s':>11}{'efficiency':>12}{'vs DDP':>9}{'vs flat':>9}"
              f"{'vs bound':>10}"
              f"   (median of {len(next(iter(multi.values())))} rounds, {np_} ranks x 1 thread)"]
-    for name in ("mlp", "convnet", "lua"):
+    for name in ("mlp", "mlp-128", "convnet", "lua"):
         base = med[f"{name}|1 process"]
         methods = ["1 process"] + [k.split("|")[1] for k in multi
                                    if k.startswith(name + "|") and not k.endswith("|1 process")]

@@ -179,6 +179,49 @@ def case_shared_reducer_mean_and_sum_bit_identical_on_every_rank():
                 # (another rank's slot is its own again once average_ returns: not compared here)
 
 
+def case_shared_reducer_private_contributions():
+    """average_(divisor, private): pieces of this rank's contribution that are still in private
+    tensors (whatever their offsets relative to the ranks' regions) give, to the bit, the average
+    of the same contributions copied into the slots first; the private tensors are only read.
+    A tiny chunk size makes every region many chunks."""
+    import automatedparallelization.comm as comm_module
+    saved = comm_module.CHUNK_BYTES
+    try:
+        for chunk_bytes in (saved, 24):
+            comm_module.CHUNK_BYTES = chunk_bytes
+            for dtype in (torch.float32, torch.float64):
+                for numel in (1, 4, 7, 100, 1001):
+                    red = comm.shared_reducer(numel, dtype, "cpu")
+                    if P == 1:
+                        assert red is None
+                        continue
+                    g = torch.Generator().manual_seed(10 * numel + R)
+                    mine = torch.randn(numel, generator=g, dtype=dtype)
+                    everyone = comm.allgather(mine.reshape(1, -1))
+                    in_rank_order = everyone[0].reshape(-1).clone()
+                    for q in range(1, P):
+                        in_rank_order += everyone[q].reshape(-1)
+                    # cut points differ per rank and ignore the regions; every other piece is private
+                    cuts = sorted({0, numel, *torch.randint(0, numel + 1, (3,), generator=g).tolist()})
+                    for divisor in (None, 1, 2, 3):
+                        d = P if divisor is None else divisor
+                        red.mine.fill_(float("nan"))  # private pieces must not be read from the slot
+                        private = []
+                        for k, (a, b) in enumerate(zip(cuts, cuts[1:])):
+                            if k % 2 == 0:
+                                private.append((a, mine[a:b].clone()))
+                            else:
+                                red.mine[a:b].copy_(mine[a:b])
+                        kept = [t.clone() for _, t in private]
+                        red.average_(divisor, private)
+                        assert torch.equal(red.mine, in_rank_order / d), (chunk_bytes, numel, divisor)
+                        assert all(torch.equal(t, k) for (_, t), k in zip(private, kept))
+                        every = comm.allgather(red.mine.reshape(1, -1))
+                        assert all(torch.equal(every[0], every[q]) for q in range(P)), (numel, divisor)
+    finally:
+        comm_module.CHUNK_BYTES = saved
+
+
 def case_shared_reducer_refusals():
     assert comm.shared_reducer(10, torch.int64, "cpu") is None          # not float32/float64
     assert comm.shared_reducer(10, torch.float16, "cpu") is None

@@ -88,6 +88,89 @@ def case_gradients_native_path_shared_memory():
     _native_gradients_run(torch.float64, 1e-12, set_to_none=False, path="shared-memory")
 
 
+class _WithSpare(torch.nn.Module):
+    """The model of _native plus a layer the forward pass never uses (its gradient stays None)."""
+
+    def __init__(self, seed, dtype):
+        super().__init__()
+        torch.manual_seed(seed)
+        self.body = torch.nn.Sequential(torch.nn.Linear(5, 7), torch.nn.Tanh(), torch.nn.Linear(7, 3)).to(dtype)
+        self.spare = torch.nn.Linear(3, 2).to(dtype)
+
+    def forward(self, x):
+        return self.body(x)
+
+
+def case_gradients_accumulate_between_synchronizations():
+    """batchSize=2: two backward calls per synchronization, then one optimizer step. With
+    set_to_none=True the first call's gradients are fresh tensors that the second call accumulates
+    into (on the shared-memory path they are averaged where they are, not claimed first); the
+    unused layer contributes zeros. Equals one process accumulating the union's two mini-batches,
+    and afterwards every .grad is its view of the reduction buffer."""
+    for path in ("shared-memory", "mpi-overlap"):
+        for set_to_none, dtype, tol in ((True, torch.float32, 1e-6), (False, torch.float64, 1e-12)):
+            B, steps = 2, 3
+            X, Y = _data(P * B * 2 * steps, dtype)
+            model = _WithSpare(100 + R, dtype)
+            comm.configure(shared_memory=path == "shared-memory")
+            try:
+                x, y, n = automation.parallelize(X, Y, model, X.shape[0], batchSize=2, sync="gradients",
+                                                 samples_per_backward=B)
+            finally:
+                comm.configure(shared_memory=True)
+            handle = automation.handle(model)
+            assert handle.path == ("mpi-overlap" if P == 1 else path), handle.path
+            ref = _WithSpare(100, dtype)
+            opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+            ref_opt = torch.optim.SGD(ref.parameters(), lr=0.1, momentum=0.9)
+            for s in range(steps):
+                opt.zero_grad(set_to_none=set_to_none)
+                ref_opt.zero_grad()
+                for k in (2 * s, 2 * s + 1):
+                    torch.nn.functional.mse_loss(model(x[k * B:(k + 1) * B]), y[k * B:(k + 1) * B]).backward()
+                    idx = union(n, k, B)
+                    torch.nn.functional.mse_loss(ref(X[idx]), Y[idx]).backward()
+                assert handle.syncs == s + 1
+                views = {id(p): v for f in handle.gradflats for p, v in zip(f.params, f.views)}
+                assert all(p.grad is views[id(p)] for p in model.parameters())
+                assert not model.spare.weight.grad.any()
+                opt.step()
+                ref_opt.step()
+                assert torch.allclose(flat(model), flat(ref), atol=tol, rtol=0), (path, s)
+
+
+def case_gradflat_average_takes_any_gradient():
+    """GradFlat.average on the shared-memory path: a fresh contiguous gradient, a non-contiguous one,
+    a missing one (zeros) and one already in the buffer all count, to the bit, as the mean of the
+    ranks' values in rank order; afterwards each .grad is its view."""
+    from automatedparallelization import sync
+    shapes = [(3, 4), (5,), (2, 3), (4,)]
+    dtype = torch.float64
+    red = comm.shared_reducer(sum(torch.Size(s).numel() for s in shapes), dtype, "cpu")
+    if P == 1:
+        assert red is None
+        return
+    params = [torch.nn.Parameter(torch.zeros(s, dtype=dtype)) for s in shapes]
+    f = sync.GradFlat(params, reducer=red)
+    g = torch.Generator().manual_seed(R)
+    values = [torch.randn(s, generator=g, dtype=dtype) for s in shapes]
+    values[2] = torch.zeros(shapes[2], dtype=dtype)
+    params[0].grad = values[0].clone()                           # fresh, contiguous
+    params[1].grad = torch.stack([values[1], values[1]], 1)[:, 0]  # not contiguous
+    params[2].grad = None                                        # no gradient: zeros
+    f.views[3].copy_(values[3])                                  # already in the buffer
+    assert params[3].grad is f.views[3]
+    f.average(comm.resolve(None), P)
+    mine = torch.cat([v.reshape(-1) for v in values])
+    everyone = comm.allgather(mine.reshape(1, -1))
+    expected = everyone[0].reshape(-1).clone()
+    for q in range(1, P):
+        expected += everyone[q].reshape(-1)
+    expected /= P
+    assert all(p.grad is v for p, v in zip(params, f.views))
+    assert torch.equal(torch.cat([p.grad.reshape(-1) for p in params]), expected)
+
+
 def case_gradients_native_path_mpi_blocking():
     _native_gradients_run(torch.float32, 1e-6, set_to_none=True, path="mpi")
     _native_gradients_run(torch.float64, 1e-12, set_to_none=False, path="mpi", bucket_bytes=64)
