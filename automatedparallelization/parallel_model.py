@@ -139,8 +139,7 @@ class DataParallel:
             logger.debug("parameters moved; rebuilding the flat buffers")
             self._build()
         for f in self.gradflats:
-            if claim or not f.deferred:
-                f.claim_all()
+            f.claim_all(deferred=claim)
 
     def broadcast_parameters(self, root=0):
         for f in self.weights:
@@ -196,7 +195,7 @@ class DataParallel:
         if gi is None:
             return
         f = self.gradflats[gi]
-        if param.grad is not f.views[i] and not f.deferred:
+        if param.grad is not f.views[i] and not f.deferred(i):
             f.claim(i)
         if self._started:
             for b in f.buckets_of[i]:

@@ -42,6 +42,8 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_BUCKET_BYTES = 25 * 2 ** 20
 OVERLAP_BUCKET_BYTES = 2 ** 20
+# Gradients of at least this many elements are averaged where autograd put them (GradFlat.deferred)
+DEFER_MIN_NUMEL = 2 ** 16
 
 
 def unique(tensors):
@@ -158,6 +160,7 @@ class GradFlat(Flat):
         super().__init__(flat, bucket_bytes)
         self.reducer = reducer
         self.params = params
+        self._deferred = [reducer is not None and p.numel() >= DEFER_MIN_NUMEL for p in params]
         self.views, self.buckets_of, offset = [], [], 0
         per = self.buckets[0].numel()
         for p in params:
@@ -184,16 +187,18 @@ class GradFlat(Flat):
                 view.copy_(g)
         p.grad = view
 
-    def claim_all(self):
-        for i, p in enumerate(self.params):
-            if p.grad is not self.views[i]:
-                self.claim(i)
+    def deferred(self, i):
+        """Whether a fresh gradient of ``params[i]`` stays where autograd put it until
+        :meth:`average`: on the shared-memory path, for a gradient of at least
+        :data:`DEFER_MIN_NUMEL` elements. A smaller one is claimed as it arrives, so that the
+        average sums long runs of the slot in few operations instead of one per parameter."""
+        return self._deferred[i]
 
-    @property
-    def deferred(self):
-        """Whether fresh gradients stay where autograd put them until :meth:`average` (the
-        shared-memory path); else each is claimed as it arrives."""
-        return self.reducer is not None
+    def claim_all(self, deferred=True):
+        """Claim every gradient (``deferred=False``: all but those :meth:`average` takes itself)."""
+        for i, p in enumerate(self.params):
+            if p.grad is not self.views[i] and (deferred or not self._deferred[i]):
+                self.claim(i)
 
     def average(self, comm, divisor):
         """Through the shared-memory reducer when there is one (all ranks on one machine), else
@@ -204,8 +209,8 @@ class GradFlat(Flat):
         for i, p in enumerate(self.params):
             g, view = p.grad, self.views[i]
             if g is not view:
-                if (g is None or g.layout != torch.strided or not g.is_contiguous() or g.dtype != view.dtype
-                        or g.shape != view.shape or g.data_ptr() == view.data_ptr()):
+                if (not self._deferred[i] or g is None or g.layout != torch.strided or not g.is_contiguous()
+                        or g.dtype != view.dtype or g.shape != view.shape or g.data_ptr() == view.data_ptr()):
                     self.claim(i)
                 else:
                     private.append((offset, g.detach().view(-1)))

@@ -106,7 +106,18 @@ def case_gradients_accumulate_between_synchronizations():
     set_to_none=True the first call's gradients are fresh tensors that the second call accumulates
     into (on the shared-memory path they are averaged where they are, not claimed first); the
     unused layer contributes zeros. Equals one process accumulating the union's two mini-batches,
-    and afterwards every .grad is its view of the reduction buffer."""
+    and afterwards every .grad is its view of the reduction buffer. Run with every gradient
+    deferred (DEFER_MIN_NUMEL 1) and with the small ones claimed as they arrive (threshold 8)."""
+    from automatedparallelization import sync
+    saved = sync.DEFER_MIN_NUMEL
+    try:
+        for sync.DEFER_MIN_NUMEL in (1, 8):
+            _accumulate_between_synchronizations()
+    finally:
+        sync.DEFER_MIN_NUMEL = saved
+
+
+def _accumulate_between_synchronizations():
     for path in ("shared-memory", "mpi-overlap"):
         for set_to_none, dtype, tol in ((True, torch.float32, 1e-6), (False, torch.float64, 1e-12)):
             B, steps = 2, 3
@@ -151,15 +162,23 @@ def case_gradflat_average_takes_any_gradient():
         assert red is None
         return
     params = [torch.nn.Parameter(torch.zeros(s, dtype=dtype)) for s in shapes]
-    f = sync.GradFlat(params, reducer=red)
+    saved = sync.DEFER_MIN_NUMEL
+    sync.DEFER_MIN_NUMEL = 5                                     # params 0-2 (12, 5, 6 elements) are deferred
+    try:
+        f = sync.GradFlat(params, reducer=red)
+    finally:
+        sync.DEFER_MIN_NUMEL = saved
+    assert [f.deferred(i) for i in range(4)] == [True, True, True, False]
     g = torch.Generator().manual_seed(R)
     values = [torch.randn(s, generator=g, dtype=dtype) for s in shapes]
     values[2] = torch.zeros(shapes[2], dtype=dtype)
     params[0].grad = values[0].clone()                           # fresh, contiguous
     params[1].grad = torch.stack([values[1], values[1]], 1)[:, 0]  # not contiguous
     params[2].grad = None                                        # no gradient: zeros
-    f.views[3].copy_(values[3])                                  # already in the buffer
-    assert params[3].grad is f.views[3]
+    params[3].grad = values[3].clone()                           # fresh but small: claimed ...
+    f.claim_all(deferred=False)
+    assert params[3].grad is f.views[3] and params[0].grad is not f.views[0]
+    assert torch.equal(f.views[3], values[3])                    # ... so already in the buffer
     f.average(comm.resolve(None), P)
     mine = torch.cat([v.reshape(-1) for v in values])
     everyone = comm.allgather(mine.reshape(1, -1))
