@@ -9,7 +9,8 @@ averaged are documented in :mod:`automatedparallelization.datamodule`. Wiring, a
   instance attributes (the class, e.g. ``nn.Sequential``, is untouched); its parameters are used
   through the flat tensors of Lua ``getParameters()`` (called here unless the script already did);
 - any model run through autograd (``loss.backward()``): a post-accumulate-grad hook per parameter
-  claims the gradient into the flat buffer and, on the first one of a backward pass, queues a
+  claims the gradient into the flat buffer (on the shared-memory path a large one is left for the
+  average, :meth:`sync.GradFlat.deferred`) and, on the first one of a backward pass, queues a
   callback that the autograd engine runs when the pass is complete; the callback advances the
   schedule (and, with ``overlap``, buckets were already started as they filled up).
 
