@@ -8,11 +8,23 @@ ends, by its last line or a ``SystemExit``, the rank writes its exit record (see
 :mod:`automatedparallelization.watchdog`): the launcher checks that every rank finished, and the
 other ranks' watchdogs end the job at once if they wait for this one in a collective.
 ``torchad-run`` starts every Python rank through it.
+
+A rank started by an MPI process manager (``mpiexec``'s local daemon is its parent) also ends
+itself, with status 1 and a line on stderr, within a second of that parent going away: killed
+with ``SIGKILL`` (as when ``torchad-run`` itself is killed and takes ``mpiexec`` with it), the
+daemon cannot end its ranks, and a rank that is not inside an MPI call would never notice.
 """
+import os
 import runpy
 import sys
+import threading
+import time
 
 from automatedparallelization import comm  # (MPI_Init and the abort hook, before the program)
+
+# set by the MPI process managers (MPICH's hydra, Open MPI's PRRTE) in the ranks they start
+_MANAGED = ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK")
+PARENT_POLL = 1.0
 
 USAGE = "usage: python -m automatedparallelization.run (SCRIPT | -m MODULE | -c CODE) [ARGS...]"
 
@@ -39,10 +51,33 @@ def main(argv):
     return 0
 
 
+def watch_parent(poll=PARENT_POLL):
+    """Under an MPI process manager: a daemon thread that ends this process (status 1) once its
+    parent, the manager's daemon, is gone. Returns the thread, or None outside a manager (a
+    program started from a shell keeps running when the shell goes, as with ``nohup``)."""
+    if not any(name in os.environ for name in _MANAGED):
+        return None
+    parent = os.getppid()
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(poll)
+        try:                                      # stderr may have been a pipe to the manager
+            sys.stderr.write(f"rank {comm.rank()}: the MPI process manager that started it (pid {parent}) "
+                             f"is gone, so the job is over; ending this rank\n")
+            sys.stderr.flush()
+        finally:
+            os._exit(1)
+    thread = threading.Thread(target=watch, name="torchad-parent-watch", daemon=True)
+    thread.start()
+    return thread
+
+
 def _main_guarded(argv):
     """main(), then exit; a non-zero status (``sys.exit(2)``, ``raise SystemExit("bad input")``,
     argparse errors) on one rank ends the whole job with that status instead of leaving the other
     ranks waiting; any status is recorded (:func:`comm.note_exit`)."""
+    watch_parent()
     try:
         raise SystemExit(main(argv))
     except SystemExit as exc:

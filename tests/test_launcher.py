@@ -264,8 +264,10 @@ WAITING = textwrap.dedent("""
 """)
 
 
-def _live_members(pgid):
-    """Pids of the processes (zombies excluded) of process group ``pgid``."""
+def _live_members(sid):
+    """Pids of the processes (zombies excluded) of session ``sid``: the launcher started with
+    ``start_new_session`` and everything it started, even ranks that Open MPI puts in process
+    groups of their own."""
     pids = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -273,7 +275,7 @@ def _live_members(pgid):
                 fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            if int(fields[2]) == pgid and fields[0] != "Z":
+            if int(fields[3]) == sid and fields[0] != "Z":
                 pids.append(int(entry))
     return pids
 
@@ -299,8 +301,9 @@ def test_one_signal_to_the_launcher_ends_the_whole_job(tmp_path, nprocs, signame
             time.sleep(0.2)
         left = _live_members(proc.pid)
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
+        for pid in [proc.pid, *_live_members(proc.pid)]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         proc.stdout.close()
     assert code != 0
     assert not left, f"still running after {signame} to the launcher: {left}"
@@ -365,3 +368,66 @@ def test_finish_records(tmp_path):
     assert launcher.read_records(tmp_path) == {0: 0, 2: None, 3: 7}
     assert launcher.unfinished(tmp_path, 4) == [(1, "none"), (2, None), (3, 7)]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rank0.exit", "rank2.exit", "rank3.exit"]
+
+
+# A middle process starts a rank-like child (PMI_RANK set, as a process manager does), prints the
+# child's pid, and waits; the test kills the middle one as SIGKILL kills an MPI daemon.
+MIDDLE = textwrap.dedent("""
+    import os, subprocess, sys, time
+    log = open(sys.argv[2], "w")
+    # "pipe": the rank's stderr is a pipe only this process reads (as under mpiexec), broken by its death
+    child = subprocess.Popen([sys.executable, "-c", sys.argv[1]], env=dict(os.environ, PMI_RANK="0"),
+                             stderr=subprocess.PIPE if sys.argv[3] == "pipe" else log)
+    if sys.argv[3] == "pipe":
+        child.stderr.readline()
+        log.write("watching\\n")
+        log.flush()
+    print(child.pid, flush=True)
+    time.sleep(120)
+""")
+RANK = ("import sys, time\nfrom automatedparallelization import run\nassert run.watch_parent(poll=0.05) is not None\n"
+        "sys.stderr.write('watching\\n')\nsys.stderr.flush()\ntime.sleep(120)")
+
+
+def _alive(pid):
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("stderr", ["file", "pipe"])
+def test_a_rank_ends_itself_when_its_process_manager_is_killed(tmp_path, stderr):
+    """SIGKILL to the daemon that started a rank (so that it cannot end its ranks): the rank ends
+    itself, and says why on stderr (a file here; a pipe to the dead daemon loses the line, and the
+    rank must end all the same)."""
+    log = tmp_path / "rank.err"
+    middle = subprocess.Popen([sys.executable, "-c", MIDDLE, RANK, str(log), stderr], cwd=REPO, env=job_env(),
+                              stdout=subprocess.PIPE, text=True, start_new_session=True)
+    child = int(middle.stdout.readline())
+    try:
+        deadline = time.monotonic() + 60
+        while "watching" not in log.read_text() and time.monotonic() < deadline and _alive(child):
+            time.sleep(0.05)
+        assert _alive(child), log.read_text()            # the watch alone does not end a rank
+        middle.kill()
+        middle.wait()
+        deadline = time.monotonic() + 30
+        while _alive(child) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(child), "the rank outlived its process manager"
+        assert stderr == "pipe" or "MPI process manager that started it" in log.read_text()
+    finally:
+        middle.stdout.close()
+        for pid in (middle.pid, child):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def test_no_parent_watch_outside_a_process_manager(monkeypatch):
+    """A program started from a shell (no PMI_RANK, OMPI_COMM_WORLD_RANK or PMIX_RANK) keeps running
+    when that shell goes, as under nohup: no watch is started."""
+    from automatedparallelization import run
+    for name in ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK"):
+        monkeypatch.delenv(name, raising=False)
+    assert run.watch_parent() is None
