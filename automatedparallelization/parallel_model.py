@@ -10,7 +10,7 @@ averaged are documented in :mod:`automatedparallelization.datamodule`. Wiring, a
   through the flat tensors of Lua ``getParameters()`` (called here unless the script already did);
 - any model run through autograd (``loss.backward()``): a post-accumulate-grad hook per parameter
   claims the gradient into the flat buffer (on the shared-memory path a large one is left for the
-  average, :meth:`sync.GradFlat.deferred`) and, on the first one of a backward pass, queues a
+  average: ``sync.GradFlat.deferred``) and, on the first one of a backward pass, queues a
   callback that the autograd engine runs when the pass is complete; the callback advances the
   schedule (and, with ``overlap``, buckets were already started as they filled up).
 
@@ -132,15 +132,15 @@ class DataParallel:
             self._reducers[key] = _comm.shared_reducer(numel, first.dtype, first.device, self.comm)
         return self._reducers[key]
 
-    def _refresh(self, claim=True):
+    def _refresh(self, claim_deferred=True):
         """Rebuild the buffers if the parameters moved (e.g. a later getParameters() or .to()), and
-        make every ``p.grad`` its view (``claim=False``: except where :meth:`GradFlat.average` will,
-        on the shared-memory path, which copies less of a fresh gradient)."""
+        make every ``p.grad`` its view (``claim_deferred=False``: except those :meth:`GradFlat.average`
+        takes itself on the shared-memory path, copying less of a fresh gradient)."""
         if self._anchor is not None and self._anchor[0].data_ptr() != self._anchor[1]:
             logger.debug("parameters moved; rebuilding the flat buffers")
             self._build()
         for f in self.gradflats:
-            f.claim_all(deferred=claim)
+            f.claim_all(include_deferred=claim_deferred)
 
     def broadcast_parameters(self, root=0):
         for f in self.weights:
@@ -196,7 +196,7 @@ class DataParallel:
         if gi is None:
             return
         f = self.gradflats[gi]
-        if param.grad is not f.views[i] and not f.deferred(i):
+        if param.grad is not f.views[i] and not f.deferred[i]:
             f.claim(i)
         if self._started:
             for b in f.buckets_of[i]:
@@ -241,7 +241,7 @@ class DataParallel:
         self.syncs += 1
         started, self._started = self._started, False
         if not started:                             # (the plain average claims fresh gradients itself)
-            self._refresh(claim=pending or self.mode == "model")
+            self._refresh(claim_deferred=pending or self.mode == "model")
         if kind == "update":                        # accUpdateGradParameters: weights hold the update
             for f in self.weights:
                 f.average(self.comm, self.size)
@@ -300,6 +300,6 @@ class DataParallel:
 
     def synchronize_model(self):
         """Lua ``synchronizeModel``: mean of parameters and gradients over all ranks."""
-        self._refresh(claim=False)
+        self._refresh(claim_deferred=False)
         for f in self.weights + self.grads:
             f.average(self.comm, self.size)

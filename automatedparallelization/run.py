@@ -57,13 +57,13 @@ def watch_parent(poll=PARENT_POLL):
     program started from a shell keeps running when the shell goes, as with ``nohup``)."""
     if not any(name in os.environ for name in _MANAGED):
         return None
-    parent = os.getppid()
+    parent, rank = os.getppid(), comm.rank()     # (no MPI call from the thread)
 
     def watch():
         while os.getppid() == parent:
             time.sleep(poll)
         try:                                      # stderr may have been a pipe to the manager
-            sys.stderr.write(f"rank {comm.rank()}: the MPI process manager that started it (pid {parent}) "
+            sys.stderr.write(f"rank {rank}: the MPI process manager that started it (pid {parent}) "
                              f"is gone, so the job is over; ending this rank\n")
             sys.stderr.flush()
         finally:

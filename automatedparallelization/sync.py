@@ -160,7 +160,10 @@ class GradFlat(Flat):
         super().__init__(flat, bucket_bytes)
         self.reducer = reducer
         self.params = params
-        self._deferred = [reducer is not None and p.numel() >= DEFER_MIN_NUMEL for p in params]
+        # deferred[i]: a fresh gradient of params[i] stays where autograd put it until average(): on
+        # the shared-memory path, for DEFER_MIN_NUMEL elements or more (a smaller one is claimed as
+        # it arrives, so that the average sums long runs of the slot, not one piece per parameter)
+        self.deferred = [reducer is not None and p.numel() >= DEFER_MIN_NUMEL for p in params]
         self.views, self.buckets_of, offset = [], [], 0
         per = self.buckets[0].numel()
         for p in params:
@@ -187,17 +190,10 @@ class GradFlat(Flat):
                 view.copy_(g)
         p.grad = view
 
-    def deferred(self, i):
-        """Whether a fresh gradient of ``params[i]`` stays where autograd put it until
-        :meth:`average`: on the shared-memory path, for a gradient of at least
-        :data:`DEFER_MIN_NUMEL` elements. A smaller one is claimed as it arrives, so that the
-        average sums long runs of the slot in few operations instead of one per parameter."""
-        return self._deferred[i]
-
-    def claim_all(self, deferred=True):
-        """Claim every gradient (``deferred=False``: all but those :meth:`average` takes itself)."""
+    def claim_all(self, include_deferred=True):
+        """Claim every gradient (``include_deferred=False``: all but those :meth:`average` takes itself)."""
         for i, p in enumerate(self.params):
-            if p.grad is not self.views[i] and (deferred or not self._deferred[i]):
+            if p.grad is not self.views[i] and (include_deferred or not self.deferred[i]):
                 self.claim(i)
 
     def average(self, comm, divisor):
@@ -205,20 +201,20 @@ class GradFlat(Flat):
         one MPI allreduce per bucket, then one division. Every ``p.grad`` is its view afterwards."""
         if self.reducer is None:
             return super().average(comm, divisor)
-        private, offset = [], 0
+        private, left, offset = [], [], 0         # left: the parameters whose .grad is still private
         for i, p in enumerate(self.params):
             g, view = p.grad, self.views[i]
             if g is not view:
-                if (not self._deferred[i] or g is None or g.layout != torch.strided or not g.is_contiguous()
+                if (not self.deferred[i] or g is None or g.layout != torch.strided or not g.is_contiguous()
                         or g.dtype != view.dtype or g.shape != view.shape or g.data_ptr() == view.data_ptr()):
                     self.claim(i)
                 else:
                     private.append((offset, g.detach().view(-1)))
+                    left.append(i)
             offset += view.numel()
         self.reducer.average_(divisor, private)
-        for i, p in enumerate(self.params):
-            if p.grad is not self.views[i]:
-                p.grad = self.views[i]
+        for i in left:
+            self.params[i].grad = self.views[i]
 
 
 def group_by_dtype(tensors):
