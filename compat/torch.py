@@ -1,13 +1,14 @@
 """The Torch7 ``torch`` namespace: ``.t7`` I/O and Lua-only helpers; every other name is PyTorch's.
 
 ``compat.torch.load``/``save`` read and write Torch7 files (see :mod:`compat.t7`);
-``manualSeed``, ``Timer``, ``CmdLine``, ... mirror their Lua namesakes (see :mod:`compat._lua`).
+``manualSeed``, ``Timer``, ``CmdLine``, ... mirror their Lua namesakes (see :mod:`compat.torch_extras`).
 Any name not defined here (``compat.torch.zeros``, ``compat.torch.Tensor``, ...) falls through to
 PyTorch, so a migrated script needs a single ``from compat import torch``.
 """
 import torch as _pytorch
 
-from compat._lua import (  # noqa: F401
+from compat.t7 import T7FormatError, load, save  # noqa: F401
+from compat.torch_extras import (  # noqa: F401
     CmdLine,
     Timer,
     getdefaulttensortype,
@@ -17,7 +18,6 @@ from compat._lua import (  # noqa: F401
     setdefaulttensortype,
     setnumthreads,
 )
-from compat.t7 import T7FormatError, load, save  # noqa: F401
 
 
 def __getattr__(name):

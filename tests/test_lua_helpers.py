@@ -1,4 +1,4 @@
-"""compat.torch's Lua helpers (compat._lua): seeding, threads, default tensor type, Timer, randperm,
+"""compat.torch's Lua helpers (compat.torch_extras): seeding, threads, default tensor type, Timer, randperm,
 CmdLine (semantics of torch7 CmdLine.lua, checked by hand)."""
 import sys
 import time
@@ -6,8 +6,8 @@ import time
 import pytest
 import torch
 
-from compat import _lua
-from compat._lua import CmdLine, Timer, lua_tostring
+from compat import torch_extras
+from compat.torch_extras import CmdLine, Timer, lua_tostring
 
 
 @pytest.fixture
@@ -19,49 +19,49 @@ def restore_torch_state():
 
 
 def test_manual_seed_reproduces_the_stream():
-    _lua.manualSeed(5)
+    torch_extras.manualSeed(5)
     a = torch.rand(4)
     torch.manual_seed(5)
     assert torch.equal(a, torch.rand(4))
-    _lua.manualSeed(5.0)  # Lua numbers are doubles
+    torch_extras.manualSeed(5.0)  # Lua numbers are doubles
     assert torch.equal(a, torch.rand(4))
     with pytest.raises(TypeError, match="seed"):
-        _lua.manualSeed(1.5)
+        torch_extras.manualSeed(1.5)
 
 
 def test_threads(restore_torch_state):
-    _lua.setnumthreads(1)
-    assert _lua.getnumthreads() == torch.get_num_threads() == 1
+    torch_extras.setnumthreads(1)
+    assert torch_extras.getnumthreads() == torch.get_num_threads() == 1
     with pytest.raises(ValueError, match="threads"):
-        _lua.setnumthreads(0)
+        torch_extras.setnumthreads(0)
 
 
 def test_default_tensor_type(restore_torch_state):
-    _lua.setdefaulttensortype("torch.DoubleTensor")
+    torch_extras.setdefaulttensortype("torch.DoubleTensor")
     assert torch.get_default_dtype() == torch.float64
-    assert _lua.getdefaulttensortype() == "torch.DoubleTensor"
+    assert torch_extras.getdefaulttensortype() == "torch.DoubleTensor"
     assert torch.zeros(1).dtype == torch.float64
-    _lua.setdefaulttensortype("torch.FloatTensor")
+    torch_extras.setdefaulttensortype("torch.FloatTensor")
     assert torch.get_default_dtype() == torch.float32
-    assert _lua.getdefaulttensortype() == "torch.FloatTensor"
+    assert torch_extras.getdefaulttensortype() == "torch.FloatTensor"
     with pytest.raises(ValueError, match="torch.LongTensor"):
-        _lua.setdefaulttensortype("torch.LongTensor")
+        torch_extras.setdefaulttensortype("torch.LongTensor")
     with pytest.raises(ValueError, match="torch.Nope"):
-        _lua.setdefaulttensortype("torch.Nope")
+        torch_extras.setdefaulttensortype("torch.Nope")
     with pytest.raises(TypeError, match="string"):
-        _lua.setdefaulttensortype(torch.float64)
+        torch_extras.setdefaulttensortype(torch.float64)
 
 
 def test_randperm_is_one_based():
-    p = _lua.randperm(10)
+    p = torch_extras.randperm(10)
     assert p.dtype == torch.int64
     assert sorted(p.tolist()) == list(range(1, 11))
-    assert _lua.randperm(3, "torch.DoubleTensor").dtype == torch.float64
-    assert _lua.randperm(4.0, "torch.LongTensor").shape == (4,)
+    assert torch_extras.randperm(3, "torch.DoubleTensor").dtype == torch.float64
+    assert torch_extras.randperm(4.0, "torch.LongTensor").shape == (4,)
     with pytest.raises(ValueError, match="n must be >= 1"):
-        _lua.randperm(0)
+        torch_extras.randperm(0)
     with pytest.raises(ValueError, match="typename"):
-        _lua.randperm(3, "torch.Bogus")
+        torch_extras.randperm(3, "torch.Bogus")
 
 
 def test_timer_stop_resume_reset():

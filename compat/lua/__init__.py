@@ -20,8 +20,8 @@ import types as _types
 import torch as _torch
 
 from compat.lua.classes import torch_class  # noqa: F401
+from compat.lua.stdlib import File, io, math, os  # noqa: F401
 from compat.lua.strings import string
-from compat.lua.system import File, io, math, os  # noqa: F401
 from compat.lua.tables import (  # noqa: F401
     LuaDataset,
     Table,

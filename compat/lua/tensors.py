@@ -257,7 +257,7 @@ def _typename(x, name=None):
     from compat.t7.objects import tensor_class
     if name is None:
         return tensor_class(x.dtype)
-    from compat._lua import _TENSOR_TYPES
+    from compat.torch_extras import _TENSOR_TYPES
     return x.to(_TENSOR_TYPES[name])
 
 

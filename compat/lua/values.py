@@ -9,7 +9,7 @@ import math
 
 import torch
 
-from compat._lua import lua_tostring
+from compat.torch_extras import lua_tostring
 
 __all__ = [
     "LuaError",

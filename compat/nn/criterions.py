@@ -14,10 +14,10 @@ import functools
 import torch
 import torch.nn.functional as F
 
-from compat._lua import FLOAT_TYPES
 from compat.nn.activations import LogSoftMax
 from compat.nn.module import autograd_active, call_tracked, check_tensor, lua_setattr, no_grad
 from compat.t7 import T7Storage
+from compat.torch_extras import FLOAT_TYPES
 
 _nll = torch.ops.aten.nll_loss_forward.default
 _nll_backward = torch.ops.aten.nll_loss_backward.default

@@ -47,7 +47,7 @@ import weakref
 
 import torch
 
-from compat._lua import FLOAT_TYPES, type_name
+from compat.torch_extras import FLOAT_TYPES, type_name
 
 logger = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ import logging
 
 import torch
 
-from compat._lua import lua_tostring
 from compat.nn.module import no_grad
+from compat.torch_extras import lua_tostring
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,6 @@ import logging
 import torch
 
 from compat import t7
-from compat._lua import type_name
 from compat.nn import (
     activations,
     containers,
@@ -24,6 +23,7 @@ from compat.nn import (
 )
 from compat.nn.module import Module
 from compat.t7.reader import reserve
+from compat.torch_extras import type_name
 
 logger = logging.getLogger(__name__)
 
