@@ -9,8 +9,7 @@ that the machine's drift between runs does not enter the efficiency. Every proce
 ``torch.set_num_threads(1)``. Models:
 
 - MLP 1024-2048-10 (ReLU, cross-entropy), batch 64 per rank, and again with batch 128 per rank
-  ("mlp-128": the size at which the library's step took 11-12 ms here before issue 18's second pass,
-  the step issue 18 quotes). Synchronizing costs the same per step at either batch (2.1 M
+  ("mlp-128"). Synchronizing costs the same per step at either batch (2.1 M
   gradients), so the share of the bound grows with the batch;
 - the CIFAR convnet of the original example (conv 3->64 5x5, ReLU, maxpool 3/3, conv 64->64 5x5,
   ReLU, maxpool 3/3, view 64, dropout, linear 64->100, ReLU, linear 100->10, log-softmax), batch 32

@@ -1,4 +1,4 @@
-"""torchad-migrate speed: the time to translate a 2,000-line Lua script (issue 15 asks for under 5 s).
+"""torchad-migrate speed: the time to translate a 2,000-line Lua script (the target is under 5 s).
 
     python benchmarks/bench_migrate.py [--lines 2000] [--rounds 5]
 

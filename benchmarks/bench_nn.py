@@ -152,7 +152,7 @@ METHODS = {
     'sgd-torch': (sgd_torch, 3, NSAMPLES),
 }
 
-# (label, compat method, PyTorch method, target ratio: issue 18's acceptance)
+# (label, compat method, PyTorch method, the ratio compat should stay under)
 ROWS = [('CIFAR convnet, batch 32 (ms/step)', 'cifar-lua', 'cifar-torch', None),
         ('  same work (PyTorch with input grad)', 'cifar-lua', 'cifar-torch-gi', 1.00),
         ('  conv1.gradInput = None (ms/step)', 'cifar-lua-nil', 'cifar-torch', 1.00),

@@ -21,7 +21,7 @@ from compat import torch as ctorch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from tests._spec_inputs import MODULES, lua_input  # noqa: E402
-from tests.test_nn_wave2 import build  # noqa: E402
+from tests.test_nn_torch7_cases import build  # noqa: E402
 
 
 def _floats(x, dtype):

@@ -10,7 +10,7 @@ ratio to torchfile. torchfile only reads binary files (it fails on ascii ones).
 ``--doubles N`` adds a second table for a DoubleTensor of N random values, where the ascii file
 holds decimal text (%.17g) rather than raw bytes.
 
-``--keys N`` adds a table for hostile tables (issue 17): N integer keys, then the same N keys again,
+``--keys N`` adds a table for hostile tables: N integer keys, then the same N keys again,
 for N, 2N, 4N and 8N, in both formats; the time per entry stays flat when parsing is linear (the
 quadratic reader took 64 s for 1.4 MB).
 """

@@ -121,7 +121,7 @@ from compat.nn.shape import (  # noqa: F401  # noqa: F401
     View,
 )
 
-# simple layers, arithmetic, shape and transfer modules (issue 13, part B)
+# simple layers, arithmetic, shape and transfer modules
 from compat.nn.simple import Add, Bilinear, CAdd, CMul, LookupTable, Maxout, Mul, PReLU  # noqa: F401
 from compat.nn.stochastic_gradient import StochasticGradient  # noqa: F401
 from compat.nn.table_containers import ConcatTable, MapTable, ParallelTable  # noqa: F401

@@ -1,5 +1,5 @@
 """Data parallelism over models built from containers and table modules (ConcatTable, MapTable with
-shared clones, JoinTable, CAddTable) and a wave-2 criterion, on real ranks.
+shared clones, JoinTable, CAddTable) and SmoothL1Criterion, on real ranks.
 
 Expected values: a single process training a copy of the model on the union of the ranks'
 mini-batches (the same arithmetic, no communication).
