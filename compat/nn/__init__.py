@@ -170,4 +170,4 @@ from compat.nn.volumetric import (  # noqa: F401
     VolumetricMaxPooling,
 )
 
-_t7_support.register()
+_t7_support.register(globals())
