@@ -52,6 +52,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import _results  # this folder is on the path when run as a script
 import torch
 import torch.nn.functional as F
 
@@ -284,16 +285,18 @@ def main():
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--no-malloc-tuning", dest="malloc_tuning", action="store_false",
                     help="glibc's default malloc thresholds for the ranks and the 1-process baseline")
+    _results.add_option(ap)
     a = ap.parse_args()
     if a.worker == "mpi":
         result = worker_mpi(a.rounds, a.port)
         if result is not None:
             Path(a.out).write_text(json.dumps(result))
         return
-    with tempfile.TemporaryDirectory() as tmp:
-        multi = run_worker("mpi", a.np, a.rounds, os.path.join(tmp, "mpi.json"), a.malloc_tuning)
-    print("malloc: " + ("fixed thresholds (torchad-run's default)" if a.malloc_tuning else "glibc defaults"))
-    print(table(multi, a.np))
+    with _results.recorded("bench_data_parallel", a.write_results):
+        with tempfile.TemporaryDirectory() as tmp:
+            multi = run_worker("mpi", a.np, a.rounds, os.path.join(tmp, "mpi.json"), a.malloc_tuning)
+        print("malloc: " + ("fixed thresholds (torchad-run's default)" if a.malloc_tuning else "glibc defaults"))
+        print(table(multi, a.np))
 
 
 if __name__ == "__main__":
