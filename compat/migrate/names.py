@@ -15,6 +15,9 @@ REQUIRES = {
     "xlua": ("from compat import xlua", "xlua"),
     "paths": ("from compat import paths", "paths"),
     "sys": ("from compat import luasys", "luasys"),
+    "lfs": ("from compat import lfs", "lfs"),
+    "csvigo": ("from compat import csvigo", "csvigo"),
+    "gnuplot": ("from compat import gnuplot", "gnuplot"),
     "torchmpi": ("from compat import torchmpi", "torchmpi"),
     "torchmpi.nn": ("from compat.torchmpi import nn as mpinn", "mpinn"),
     "automatedparallelization": ("import automatedparallelization", "automatedparallelization"),
@@ -27,7 +30,8 @@ REQUIRES = {
 # Lua globals that are libraries of compat.lua, and globals standing for Python packages.
 LUA_LIBRARIES = {"string", "table", "math", "os", "io"}
 PACKAGE_GLOBALS = {"sys": "luasys", "paths": "paths", "xlua": "xlua", "image": "image",
-                   "nn": "nn", "optim": "optim", "torch": "torch"}
+                   "nn": "nn", "optim": "optim", "torch": "torch", "lfs": "lfs", "csvigo": "csvigo",
+                   "gnuplot": "gnuplot"}
 # Lua base functions -> compat.lua helpers.
 BASE_FUNCTIONS = {
     "print": "lua.print", "tostring": "lua.tostring", "tonumber": "lua.tonumber", "type": "lua.type",
@@ -41,6 +45,7 @@ MULTI_RETURN = {
     "lua.torch_class", "lua.torch.max", "lua.torch.min", "lua.torch.sort", "lua.torch.topk", "lua.string.find",
     "lua.string.match", "lua.string.gsub", "lua.string.byte", "lua.pcall", "lua.unpack", "lua.select",
     "lua.io.open", "lua.math.modf", "lua.os.remove", "lua.os.rename",
+    "lfs.mkdir", "lfs.rmdir", "lfs.chdir", "lfs.attributes", "lfs.symlinkattributes", "lfs.touch",
 }
 
 # Torch7 tensor methods whose PyTorch namesake differs (1-based, numbers, in place).
