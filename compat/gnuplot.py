@@ -46,7 +46,8 @@ def _vector(value, what):
     try:
         t = torch.as_tensor(value, dtype=torch.float64)
     except (TypeError, ValueError, RuntimeError):
-        raise TypeError(f"gnuplot.{what}: expected a tensor or a table of numbers, got {type(value).__name__}") from None
+        raise TypeError(f"gnuplot.{what}: expected a tensor or a table of numbers, "
+                        f"got {type(value).__name__}") from None
     return t.detach().cpu().reshape(-1).numpy()
 
 
