@@ -24,14 +24,17 @@ REQUIRES = {
     "automatedparallelization.datamodule": ("from automatedparallelization import datamodule", "datamodule"),
     "torchad_nn": ("import automatedparallelization", "automatedparallelization"),
     "torchad_nn.datamodule": ("from automatedparallelization import datamodule", "datamodule"),
-    "cutorch": None, "cunn": None, "cudnn": None, "trepl": None, "env": None,
+    "cutorch": ("from compat import cutorch", "cutorch"),
+    "cunn": ("from compat import cunn", "cunn"),
+    "cudnn": ("from compat import cudnn", "cudnn"),
+    "trepl": None, "env": None,
 }
 
 # Lua globals that are libraries of compat.lua, and globals standing for Python packages.
 LUA_LIBRARIES = {"string", "table", "math", "os", "io"}
 PACKAGE_GLOBALS = {"sys": "luasys", "paths": "paths", "xlua": "xlua", "image": "image",
                    "nn": "nn", "optim": "optim", "torch": "torch", "lfs": "lfs", "csvigo": "csvigo",
-                   "gnuplot": "gnuplot"}
+                   "gnuplot": "gnuplot", "cutorch": "cutorch", "cudnn": "cudnn"}
 # Lua base functions -> compat.lua helpers.
 BASE_FUNCTIONS = {
     "print": "lua.print", "tostring": "lua.tostring", "tonumber": "lua.tonumber", "type": "lua.type",
@@ -55,7 +58,7 @@ sort topk sum mean prod std var norm cumsum cumprod dot resize resizeAs apply ma
 cdiv pow fmod remainder fill zero copy uniform normal bernoulli clamp transpose permute squeeze unsqueeze
 split chunk cat repeatTensor expandAs viewAs maskedFill maskedSelect maskedCopy nonzero type isContiguous
 isSameSizeAs addmm addmv addr addcmul addcdiv abs exp log sqrt tanh sigmoid neg floor ceil round cos sin
-log1p sign trunc frac""".split())
+log1p sign trunc frac cuda""".split())
 # torch.<name> functions given Torch7's meaning by compat.lua.torch.
 LUA_TORCH_FUNCTIONS = frozenset("""
 max min sort topk sum mean prod std var norm cumsum cumprod dot narrow select sub index gather transpose

@@ -47,6 +47,7 @@ import weakref
 
 import torch
 
+from compat import cuda
 from compat.torch_extras import FLOAT_TYPES, type_name
 
 logger = logging.getLogger(__name__)
@@ -385,6 +386,11 @@ class Module(torch.nn.Module):
         """Deep copy (Lua ``clone()`` without shared fields), gradients included."""
         return copy.deepcopy(self)
 
+    def cuda(self, device=None):
+        """Lua ``module:cuda()``: float32 on the CUDA device (see :mod:`compat.cuda` where there is none)."""
+        return self.to(device=cuda.device(f"{type(self).__name__}:cuda()") if device is None else device,
+                       dtype=torch.float32)
+
     def type(self, dst_type=None, tensorCache=None):
         """Lua ``type()``: without argument the type name ('torch.DoubleTensor', ...); with a Lua
         type name or a torch dtype, convert every tensor of the module and return it."""
@@ -403,7 +409,7 @@ class Module(torch.nn.Module):
                                  f"got {dst_type!r}")
             dtype = FLOAT_TYPES[dst_type]
             if dst_type.startswith('torch.Cuda'):
-                return self.to(device='cuda', dtype=dtype)
+                return self.to(device=cuda.device(f"{type(self).__name__}:type('{dst_type}')"), dtype=dtype)
             return self.to(dtype=dtype)
         if isinstance(dst_type, torch.dtype):
             return self.to(dtype=dst_type)
