@@ -18,6 +18,7 @@ REQUIRES = {
     "lfs": ("from compat import lfs", "lfs"),
     "csvigo": ("from compat import csvigo", "csvigo"),
     "gnuplot": ("from compat import gnuplot", "gnuplot"),
+    "nngraph": ("from compat import nngraph", "nngraph"),
     "torchmpi": ("from compat import torchmpi", "torchmpi"),
     "torchmpi.nn": ("from compat.torchmpi import nn as mpinn", "mpinn"),
     "automatedparallelization": ("import automatedparallelization", "automatedparallelization"),
@@ -34,7 +35,8 @@ REQUIRES = {
 LUA_LIBRARIES = {"string", "table", "math", "os", "io"}
 PACKAGE_GLOBALS = {"sys": "luasys", "paths": "paths", "xlua": "xlua", "image": "image",
                    "nn": "nn", "optim": "optim", "torch": "torch", "lfs": "lfs", "csvigo": "csvigo",
-                   "gnuplot": "gnuplot", "cutorch": "cutorch", "cudnn": "cudnn"}
+                   "gnuplot": "gnuplot", "cutorch": "cutorch", "cudnn": "cudnn",
+                   "nngraph": "nngraph"}
 # Lua base functions -> compat.lua helpers.
 BASE_FUNCTIONS = {
     "print": "lua.print", "tostring": "lua.tostring", "tonumber": "lua.tonumber", "type": "lua.type",
@@ -78,7 +80,7 @@ TENSOR_PAIR_METHODS = frozenset({"getParameters"})
 
 # Every class of torch/nn and every function of torch/optim (torch/nn and torch/optim on GitHub).
 NN_NAMES = frozenset("""
-Abs AbsCriterion Add AddConstant BCECriterion BatchNormalization Bilinear Bottle CAdd CAddTable
+Abs AbsCriterion gModule Add AddConstant BCECriterion BatchNormalization Bilinear Bottle CAdd CAddTable
 CAddTensorTable CDivTable CMaxTable CMinTable CMul CMulTable CReLU CSubTable Clamp ClassNLLCriterion
 ClassSimplexCriterion Collapse Concat ConcatTable Constant Container Contiguous Convert Copy Cosine
 CosineDistance CosineEmbeddingCriterion Criterion CriterionTable CrossEntropyCriterion Decorator DepthConcat
