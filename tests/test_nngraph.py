@@ -8,7 +8,6 @@ from compat import nn, nngraph
 from compat import torch as ctorch
 
 
-
 @pytest.fixture(autouse=True)
 def _double():
     before = torch.get_default_dtype()
