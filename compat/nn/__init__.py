@@ -84,6 +84,7 @@ from compat.nn.criterions_pointwise import (  # noqa: F401
     WeightedMSECriterion,
 )
 from compat.nn.distance import Cosine, Euclidean, WeightedEuclidean  # noqa: F401
+from compat.nn.graph import gModule  # noqa: F401
 from compat.nn.linear import Linear  # noqa: F401
 from compat.nn.lrn import SpatialCrossMapLRN  # noqa: F401
 from compat.nn.module import Module  # noqa: F401

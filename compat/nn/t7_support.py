@@ -16,6 +16,8 @@ from compat.nn import (
     containers,
     conv,
     criterions,
+    graph,
+    graph_t7,
     linear,
     pooling,
     shape,
@@ -374,6 +376,8 @@ def register(namespace):
     t7.register_loader('nn.Dropout', _load_dropout)
     t7.register_saver(shape.Dropout, _saver('nn.Dropout', 'p', 'v2', 'inplace', 'stochastic_inference',
                                             extra=lambda m: {'noise': m.noise.detach()}))
+    t7.register_loader('nn.gModule', graph_t7.load_gmodule)
+    t7.register_saver(graph.gModule, graph_t7.save_gmodule)
     t7.register_loader('nn.Sequential', _load_sequential)
     t7.register_saver(containers.Sequential, _save_sequential)
     t7.register_loader('nn.ClassNLLCriterion', _load_nll)
