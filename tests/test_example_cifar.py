@@ -152,3 +152,21 @@ def test_cifar_example_on_synthetic_data(tmp_path, nprocs, iterations):
     assert len(final) == iterations, out[-4000:]
     if iterations >= 3:
         assert accuracy > 25, out[-4000:]                         # chance is 10 %
+
+
+@pytest.mark.mpi
+def test_cifar_example_saves_and_resumes(tmp_path):
+    """-save writes the trained weights from rank 0; -resume starts every rank from them, so the
+    resumed run's first losses are those of a trained model."""
+    common = ["-synthetic", "-trsize", "400", "-tesize", "100", "-learningRate", "0.01", "-batchSize", "10",
+              "-progress", "50"]
+
+    def first_loss(out):
+        line = next(ln for ln in out.splitlines() if ln.startswith("<trainer> epoch"))
+        return float(re.search(r"loss (\S+)", line).group(1))
+
+    code, first = _run_example(tmp_path, 2, *common, "-iterations", "3", "-save", "weights.t7")
+    assert code == 0 and "<cifar> weights saved to weights.t7" in first, first[-4000:]
+    code, resumed = _run_example(tmp_path, 2, *common, "-iterations", "1", "-resume", "weights.t7")
+    assert code == 0 and "<cifar> weights loaded from weights.t7" in resumed, resumed[-4000:]
+    assert first_loss(resumed) < first_loss(first) - 0.1, (first_loss(first), first_loss(resumed))

@@ -18,7 +18,7 @@ import sys
 import time
 
 from compat import torch, nn, optim, image           # lua 18-20: require 'nn'; 'optim'; 'image'
-# lua 21-22: require 'cutorch'; require 'cunn'        -> nothing: PyTorch includes CUDA (see -usegpu)
+from compat import cuda, cutorch                      # lua 21-22: require 'cutorch'; require 'cunn' (nothing more to load)
 from automatedparallelization import datamodule as automation   # lua 23: automation = require 'torchad_nn.datamodule'
 from compat import torchmpi as mpi                    # added: the rank, to print and write on rank 0 only
 from compat import luasys                             # Lua's sys package (Python's sys is sys)
@@ -45,7 +45,9 @@ cmd.option('-batchSize', 1, 'samples between two gradient averages across the ra
 cmd.option('-weightDecay', 0, 'weight decay (read, not used)')
 cmd.option('-iterations', 1, 'epochs (StochasticGradient.maxIteration)')
 cmd.option('-threads', 1, 'torch threads per rank')
-cmd.option('-usegpu', False, 'train on the GPU')
+cmd.option('-usegpu', False, 'train on the GPU (each rank its own; TORCHAD_CUDA=cpu runs it on the CPU)')
+cmd.option('-save', '', 'after training, rank 0 saves the weights (one flat tensor) into this .t7 file')
+cmd.option('-resume', '', 'start from the weights saved by -save instead of random ones')
 # added: where the data is, synthetic data, sizes, progress
 cmd.option('-dataDir', 'cifar-10-batches-t7', 'folder of the cifar-10-torch files (used when present)')
 cmd.option('-synthetic', False, 'use synthetic data (generated in -syntheticDir if missing)')
@@ -187,6 +189,10 @@ testData.labels = testData.labels[:tesize]
 trainData.data = trainData.data.reshape(trsize, 3, 32, 32)   # lua 168
 testData.data = testData.data.reshape(tesize, 3, 32, 32)
 
+if opt.resume != '':                                  # added: every rank loads them; parallelize starts all from rank 0's
+    parameters.copy_(torch.load(opt.resume))
+    print('<cifar> weights loaded from ' + opt.resume)
+
 # each rank keeps its share of the training set from here on; model.backward() averages the gradients
 trainData.data, trainData.labels, trsize = automation.parallelize(trainData.data, trainData.labels, model, trsize, None, None, opt.batchSize)   # lua 172
 
@@ -233,9 +239,11 @@ criterion = nn.CrossEntropyCriterion()                # lua 237
 
 if opt.usegpu:                                        # lua 239
     print('<msg> setting model and dataset to GPU')
+    cutorch.setDevice(rank % cutorch.getDeviceCount() + 1)   # added: each rank its own GPU
     model.cuda()
-    trainData.data = trainData.data.cuda()
-    testData.data = testData.data.cuda()
+    device = cuda.device('-usegpu')                   # the GPU (the CPU with TORCHAD_CUDA=cpu)
+    trainData.data = trainData.data.to(device)
+    testData.data = testData.data.to(device)
     criterion = criterion.cuda()
 
 trainer = nn.StochasticGradient(model, criterion)     # lua 247
@@ -276,6 +284,9 @@ t2 = luasys.toc()                                     # lua 263: t2 = sys.toc()
 confusion = optim.ConfusionMatrix(classes)            # lua 266
 
 automation.synchronizeModel(model, mpi)               # added: every rank tests the same (averaged) model
+if opt.save != '' and rank == 0:                      # added: the ranks hold the same weights; one writes them
+    torch.save(opt.save, torch.cat([w.detach().reshape(-1).cpu() for w in model.parameters()[0]]))
+    print('<cifar> weights saved to ' + opt.save)
 model.evaluate()                                      # fix: the Lua tested with Dropout still active
 
 for t in range(1 + rank, testData.size() + 1, nranks):   # lua 269: for t = 1,testData:size() do  (each rank a part)
