@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import _results  # noqa: E402 (this folder is on the path when run as a script)
 from _timing import median_seconds  # noqa: E402
 
 from compat import nn  # noqa: E402
@@ -47,7 +48,13 @@ def main(argv=None):
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--width", type=int, default=256)
     ap.add_argument("--steps", type=int, default=200, help="forward+backward steps per round")
+    _results.add_option(ap)
     args = ap.parse_args(argv)
+    with _results.recorded("bench_nngraph", args.write_results):
+        run(args)
+
+
+def run(args):
     torch.set_num_threads(1)
     torch.manual_seed(0)
     graph, direct = build_graph(args.width), Direct(args.width)
