@@ -1,0 +1,405 @@
+"""torch/image's geometry (``init.lua`` and ``generic/image.c``): scale, crop, translate, rotate, flips.
+
+Images are ``H x W`` or ``C x H x W`` tensors of any type. The arithmetic is generic/image.c's, done
+on whole tensors: positions are single-precision floats as in the C code, bilinear and simple
+modes pass each value through a C ``float`` (so a DoubleTensor result carries float precision, as
+Torch7's does), and a ByteTensor result is rounded half up and clamped to [0, 255].
+
+* ``scale``: rows first, then columns. Enlarging interpolates linearly between the two nearest
+  samples at ``x * (n_src - 1) / (n_dst - 1)``; shrinking averages the source samples each output
+  sample covers, partial samples weighted by their overlap; ``bicubic`` uses the Catmull-Rom
+  polynomial ``p1 + x/2 (p2 - p0 + x (2 p0 - 5 p1 + 4 p2 - p3 + x (3 (p1 - p2) + p3 - p0)))`` with
+  ``p0 = 2 p1 - p2`` and ``p3 = 2 p2 - p1`` past the edges; ``simple`` takes sample
+  ``floor(i * n_src / n_dst)``. The last output sample of a bilinear/bicubic enlargement is the
+  last source sample. Size forms: ``(w, h)``, ``'WxH'``, a number or ``'N'`` (longest side N),
+  ``'^N'`` (shortest side N), ``'*S'`` and ``'*A/B'`` (factor); sizes truncate, at least 1.
+* ``rotate`` (``theta`` radians, about the centre ``((W-1)/2, (H-1)/2)``): output pixel ``(i, j)``
+  reads source ``(c (i-xc) - s (j-yc) + xc, c (j-yc) + s (i-xc) + yc)``, nearest (``round``) or
+  bilinear; samples outside the source are 0.
+"""
+import math
+import re
+
+import torch
+
+from compat.image._common import as_chw, check_number, check_tensor, from_intermediate, into, work_dtype
+from compat.lua.values import tonumber
+
+__all__ = ["crop", "flip", "hflip", "rotate", "scale", "translate", "vflip"]
+
+_F32 = torch.float32
+
+
+def _f32(value):
+    return torch.tensor(value, dtype=_F32)
+
+
+def _gather(src, index):
+    """``src[..., index]`` along the last dimension (``index`` 1-D)."""
+    return src.index_select(-1, index)
+
+
+def _linear_axis(src, dst_len):
+    """generic/image.c's linear row/column resampling, along the last dimension of ``src``."""
+    dtype, src_len = src.dtype, src.shape[-1]
+    work = torch.float64 if dtype == torch.float64 else _F32
+    if dst_len == src_len:
+        return src.clone()
+    if dst_len > src_len:
+        out = torch.empty(src.shape[:-1] + (dst_len,), dtype=dtype)
+        if src_len == 1:
+            out[...] = src
+            return out
+        step = _f32(src_len - 1) / _f32(dst_len - 1)
+        pos = torch.arange(dst_len - 1, dtype=_F32) * step
+        base = pos.to(torch.int64)
+        frac = pos - base
+        base = base.clamp(max=src_len - 1)
+        a = _gather(src, base).to(work)
+        b = _gather(src, (base + 1).clamp(max=src_len - 1)).to(work)
+        out[..., :-1] = from_intermediate((1 - frac).to(work) * a + frac.to(work) * b, dtype)
+        out[..., -1] = src[..., -1]
+        return out
+    # shrinking: average of the covered source samples, in single precision like the C accumulator
+    step = _f32(src_len) / _f32(dst_len)
+    end = torch.arange(1, dst_len + 1, dtype=_F32) * step
+    end_i = end.to(torch.int64)
+    end_f = end - end_i
+    start_i = torch.cat([torch.zeros(1, dtype=torch.int64), end_i[:-1]])
+    start_f = torch.cat([torch.zeros(1, dtype=_F32), end_f[:-1]])
+    last = src_len - 1
+    acc = ((1 - start_f).to(work) * _gather(src, start_i.clamp(max=last)).to(work)).to(_F32)
+    count = 1 - start_f
+    inner = end_i - start_i - 1
+    for t in range(max(int(inner.max()), 0)):
+        index = start_i + 1 + t
+        valid = index < end_i
+        summed = (acc.to(work) + _gather(src, index.clamp(max=last)).to(work)).to(_F32)
+        acc = torch.where(valid, summed, acc)
+        count = torch.where(valid, count + 1, count)
+    tail = end_i < src_len
+    summed = (acc.to(work) + end_f.to(work) * _gather(src, end_i.clamp(max=last)).to(work)).to(_F32)
+    acc = torch.where(tail, summed, acc)
+    count = torch.where(tail, count + end_f, count)
+    return from_intermediate(acc / count, dtype)
+
+
+def _cubic_axis(src, dst_len):
+    """generic/image.c's cubic row/column resampling, along the last dimension of ``src``."""
+    dtype, src_len = src.dtype, src.shape[-1]
+    temp = work_dtype(dtype)
+    if dst_len == src_len:
+        return src.clone()
+    out = torch.empty(src.shape[:-1] + (dst_len,), dtype=dtype)
+    if src_len == 1:
+        out[...] = src  # Torch7 leaves the last sample unwritten here; it gets the source value
+        return out
+    step = _f32(src_len - 1) if dst_len == 1 else _f32(src_len - 1) / _f32(dst_len - 1)
+    pos = torch.arange(dst_len - 1, dtype=_F32) * step
+    base = pos.to(torch.int64).clamp(max=src_len - 2)
+    x = (pos - pos.to(torch.int64)).to(temp)
+    p1 = _gather(src, base).to(temp)
+    p2 = _gather(src, base + 1).to(temp)
+    p0 = torch.where(base > 0, _gather(src, (base - 1).clamp(min=0)).to(temp), 2 * p1 - p2)
+    p3 = torch.where(base + 2 < src_len, _gather(src, (base + 2).clamp(max=src_len - 1)).to(temp), 2 * p2 - p1)
+    a1 = p2 - p0
+    a2 = 2 * p0 - 5 * p1 + 4 * p2 - p3
+    a3 = 3 * (p1 - p2) + p3 - p0
+    inner = a1 + x * (a2 + x * a3)
+    # 0.5 is a C double: the last products and the sum are double, stored back as temp_t
+    value = (p1.double() + (0.5 * x.double()) * inner.double()).to(temp)
+    out[..., :-1] = from_intermediate(value, dtype)
+    out[..., -1] = src[..., -1]
+    return out
+
+
+def _separable(src, height, width, axis):
+    tmp = axis(src, width)
+    return axis(tmp.transpose(-1, -2), height).transpose(-1, -2).contiguous()
+
+
+def _simple(src, height, width):
+    src_h, src_w = src.shape[-2:]
+    cols = (torch.arange(width, dtype=_F32) * (_f32(src_w) / _f32(width))).to(torch.int64).clamp(max=src_w - 1)
+    rows = (torch.arange(height, dtype=_F32) * (_f32(src_h) / _f32(height))).to(torch.int64).clamp(max=src_h - 1)
+    picked = src.index_select(-2, rows).index_select(-1, cols)
+    return from_intermediate(picked.to(_F32), src.dtype)  # through a C float
+
+
+_MODES = {"bilinear": lambda s, h, w: _separable(s, h, w, _linear_axis),
+          "bicubic": lambda s, h, w: _separable(s, h, w, _cubic_axis),
+          "simple": _simple}
+
+
+def _size_from_spec(size, iwidth, iheight):
+    """image.scale's size argument -> (width, height) as Lua numbers, or (None, None)."""
+    width = height = None
+    omax = tonumber(size)
+    if omax is not None:
+        imax = max(iwidth, iheight)
+        return iwidth * omax / imax, iheight * omax / imax
+    match = re.search(r"(\d+)x(\d+)", size)
+    if match:
+        return int(match.group(1)), int(match.group(2))
+    match = re.search(r"\^(\d+)", size)
+    if match:
+        imin = min(iwidth, iheight)
+        omin = int(match.group(1))
+        return iwidth * omin / imin, iheight * omin / imin
+    match = re.search(r"\*(\d+)/(\d+)", size)
+    if match:
+        num, den = int(match.group(1)), int(match.group(2))
+        return iwidth * num / den, iheight * num / den
+    match = re.search(r"\*(.+)", size)
+    factor = tonumber(match.group(1)) if match else None
+    if factor is not None:
+        return iwidth * factor, iheight * factor
+    return width, height
+
+
+def scale(*args):
+    """Lua ``image.scale(src, width, height [, mode])``, ``image.scale(src, size [, mode])`` or
+    ``image.scale(dst, src [, mode])``; ``mode``: 'bilinear' (default), 'bicubic' or 'simple'."""
+    dst = width = height = size = mode = None
+    n = len(args)
+    if n == 4:
+        src, width, height, mode = args
+    elif n == 3 and isinstance(args[2], str):
+        if isinstance(args[1], (str, int, float)):
+            src, size, mode = args
+        else:
+            dst, src, mode = args
+    elif n == 3:
+        src, width, height = args
+    elif n == 2 and isinstance(args[1], (str, int, float)):
+        src, size = args
+    elif n == 2:
+        dst, src = args
+    else:
+        raise TypeError("image.scale expects (src, width, height [, mode]), (src, size [, mode]) or "
+                        f"(dst, src [, mode]); got {n} arguments")
+    check_tensor("scale", "source", src)
+    mode = "bilinear" if mode is None else mode
+    if mode not in _MODES:
+        raise ValueError(f"image.scale: mode must be one of: simple | bicubic | bilinear, got {mode!r}")
+    iheight, iwidth = src.shape[-2:]
+    if size is not None:
+        width, height = _size_from_spec(size, iwidth, iheight)
+    if dst is None:
+        if width is None or height is None:
+            raise ValueError(f"image.scale: could not find a valid destination size in {size!r} (expected "
+                             "'WxH', 'MAX', '^MIN', '*SC' or '*SCn/SCd')")
+        width = int(max(check_number("scale", "width", tonumber(width)), 1))
+        height = int(max(check_number("scale", "height", tonumber(height)), 1))
+    else:
+        check_tensor("scale", "destination", dst)
+        if dst.dim() != src.dim() or (dst.dim() == 3 and dst.shape[0] != src.shape[0]):
+            raise ValueError(f"image.scale: src and dst depths do not match (source {tuple(src.shape)}, "
+                             f"destination {tuple(dst.shape)})")
+        height, width = dst.shape[-2:]
+    result = _MODES[mode](as_chw(src), height, width)
+    return into("scale", dst, result.reshape(src.shape[:-2] + result.shape[-2:]))
+
+
+def _crop_no_scale(src, dst_h, dst_w, startx, starty):
+    startx, starty = int(startx), int(starty)
+    src_h, src_w = src.shape[-2:]
+    if startx < 0 or starty < 0 or startx + dst_w > src_w or starty + dst_h > src_h:
+        raise ValueError(f"image.crop: crop goes outside bounds of src (size {tuple(src.shape)}, "
+                         f"x {startx}..{startx + dst_w}, y {starty}..{starty + dst_h})")
+    window = src[..., starty:starty + dst_h, startx:startx + dst_w]
+    return from_intermediate(window.to(_F32), src.dtype)  # through a C float
+
+
+def crop(*args):
+    """Lua ``image.crop([dst,] src, x1, y1 [, x2, y2])`` (0-based, end exclusive) or
+    ``image.crop([dst,] src, format, width, height)`` with format 'c', 'tl', 'tr', 'bl' or 'br'."""
+    n = len(args)
+    dst = endx = endy = fmt = None
+    if n == 6:
+        dst, src, startx, starty, endx, endy = args
+    elif n == 5 and isinstance(args[2], str):
+        dst, src, fmt, width, height = args
+    elif n == 5:
+        src, startx, starty, endx, endy = args
+    elif n == 4 and isinstance(args[1], str):
+        src, fmt, width, height = args
+    elif n == 4:
+        dst, src, startx, starty = args
+    elif n == 3:
+        src, startx, starty = args
+    else:
+        raise TypeError(f"image.crop expects ([dst,] src, x1, y1 [, x2, y2]) or ([dst,] src, format, width, "
+                        f"height); got {n} arguments")
+    check_tensor("crop", "source", src)
+    if fmt is not None:
+        iheight, iwidth = src.shape[-2:]
+        corners = {"c": (math.floor((iwidth - width) / 2), math.floor((iheight - height) / 2)),
+                   "tl": (0, 0), "tr": (iwidth - width, 0), "bl": (0, iheight - height),
+                   "br": (iwidth - width, iheight - height)}
+        if fmt not in corners:
+            raise ValueError(f'image.crop: crop format must be "c"|"tl"|"tr"|"bl"|"br", got {fmt!r}')
+        x1, y1 = corners[fmt]
+        return crop(dst, src, x1, y1, x1 + width, y1 + height)
+    for what, value in (("x1", startx), ("y1", starty)):
+        check_number("crop", what, value)
+    if endx is None:
+        if dst is None:
+            raise TypeError("image.crop(src, x1, y1) needs the end corner (x2, y2) or a destination tensor "
+                            "(image.crop(dst, src, x1, y1)) that gives the size")
+        check_tensor("crop", "destination", dst)
+        return into("crop", dst, _crop_no_scale(src, *dst.shape[-2:], startx, starty).reshape(dst.shape))
+    height, width = int(endy - starty), int(endx - startx)
+    if height < 1 or width < 1:
+        raise ValueError(f"image.crop: the end corner ({endx}, {endy}) must lie right of and below the start "
+                         f"corner ({startx}, {starty})")
+    window = _crop_no_scale(src, height, width, startx, starty)
+    return window if dst is None else scale(dst, window)
+
+
+def translate(*args):
+    """Lua ``image.translate([dst,] src, x, y)``: shift by (x, y) pixels, 0 where nothing lands."""
+    if len(args) == 4:
+        dst, src, x, y = args
+    elif len(args) == 3:
+        dst, (src, x, y) = None, args
+    else:
+        raise TypeError(f"image.translate expects ([dst,] src, x, y); got {len(args)} arguments")
+    check_tensor("translate", "source", src)
+    x, y = int(check_number("translate", "x", x)), int(check_number("translate", "y", y))
+    height, width = src.shape[-2:]
+    out = torch.zeros_like(src, memory_format=torch.contiguous_format)
+    if abs(x) < width and abs(y) < height:
+        out[..., max(y, 0):height + min(y, 0), max(x, 0):width + min(x, 0)] = \
+            src[..., max(-y, 0):height - max(y, 0), max(-x, 0):width - max(x, 0)]
+    return into("translate", dst, out)
+
+
+def _rotation(width, height, theta):
+    """Per output pixel, the source position before interpolation, as generic/image.c computes it."""
+    theta = _f32(theta)
+    xc, yc = _f32((width - 1) / 2.0), _f32((height - 1) / 2.0)
+    dx = (torch.arange(width, dtype=_F32) - xc).unsqueeze(0)
+    dy = (torch.arange(height, dtype=_F32) - yc).unsqueeze(1)
+    return theta, xc, yc, dx, dy
+
+
+def _round_half_away(x):
+    x = x.double()
+    return (torch.sign(x) * torch.floor(x.abs() + 0.5)).to(torch.int64)
+
+
+def _rotate_simple(src, theta):
+    height, width = src.shape[-2:]
+    theta, xc, yc, dx, dy = _rotation(width, height, theta)
+    cos_t = _f32(math.cos(float(theta)))
+    sin_t = _f32(math.sin(float(theta)))
+    ii = _round_half_away(cos_t * dx - sin_t * dy + xc)
+    jj = _round_half_away(cos_t * dy + sin_t * dx + yc)
+    inside = (ii >= 0) & (ii < width) & (jj >= 0) & (jj < height)
+    flat = (jj.clamp(0, height - 1) * width + ii.clamp(0, width - 1)).reshape(-1)
+    picked = src.reshape(src.shape[0], -1).index_select(1, flat).reshape(src.shape).to(_F32)
+    return from_intermediate(torch.where(inside, picked, 0.0), src.dtype)
+
+
+def _rotate_bilinear(src, theta):
+    height, width = src.shape[-2:]
+    temp = work_dtype(src.dtype)
+    theta, xc, yc, dx, dy = _rotation(width, height, theta)
+    cos_t, sin_t = math.cos(float(theta)), math.sin(float(theta))
+    ri = (cos_t * dx.double() - sin_t * dy.double()).to(temp)
+    rj = (cos_t * dy.double() + sin_t * dx.double()).to(temp)
+    ri, rj = torch.broadcast_tensors(ri, rj)
+    ii0 = torch.floor(ri + xc.to(temp)).to(torch.int64)
+    jj0 = torch.floor(rj + yc.to(temp)).to(torch.int64)
+    wi = ri + xc.to(temp) - ii0.to(temp)
+    wj = rj + yc.to(temp) - jj0.to(temp)
+    ii1, jj1 = ii0 + 1, jj0 + 1
+    blank = torch.zeros_like(ii0, dtype=torch.bool)
+    # the closest value on the border (a pixel or nothing), in generic/image.c's order
+    keep = (ii1 == width) & (wi < 0.5)
+    blank |= ~keep & (ii1 >= width)
+    ii1 = torch.where(keep, ii0, ii1)
+    keep = (jj1 == height) & (wj < 0.5)
+    blank |= ~keep & (jj1 >= height)
+    jj1 = torch.where(keep, jj0, jj1)
+    keep = (ii0 == -1) & (wi > 0.5)
+    blank |= ~keep & (ii0 < 0)
+    ii0 = torch.where(keep, ii1, ii0)
+    keep = (jj0 == -1) & (wj > 0.5)
+    blank |= ~keep & (jj0 < 0)
+    jj0 = torch.where(keep, jj1, jj0)
+    flat_src = src.reshape(src.shape[0], -1)
+
+    def sample(jj, ii):
+        index = (jj.clamp(0, height - 1) * width + ii.clamp(0, width - 1)).reshape(-1)
+        return flat_src.index_select(1, index).reshape(src.shape).double()
+
+    wi, wj = wi.double(), wj.double()
+    value = ((1.0 - wi) * (1.0 - wj) * sample(jj0, ii0) + wi * (1.0 - wj) * sample(jj0, ii1)
+             + (1.0 - wi) * wj * sample(jj1, ii0) + wi * wj * sample(jj1, ii1))
+    return from_intermediate(torch.where(blank, 0.0, value).to(_F32), src.dtype)  # through a C float
+
+
+def rotate(*args):
+    """Lua ``image.rotate([dst,] src, theta [, mode])``: rotate by ``theta`` radians about the centre;
+    ``mode`` 'simple' (nearest, default) or 'bilinear'."""
+    n = len(args)
+    dst = mode = None
+    if n == 4:
+        dst, src, theta, mode = args
+    elif n == 3 and isinstance(args[1], (int, float)) and not isinstance(args[1], bool):
+        src, theta, mode = args
+    elif n == 3:
+        dst, src, theta = args
+    elif n == 2:
+        src, theta = args
+    else:
+        raise TypeError(f"image.rotate expects ([dst,] src, theta [, mode]); got {n} arguments")
+    check_tensor("rotate", "source", src)
+    check_number("rotate", "theta", theta)
+    mode = "simple" if mode is None else mode
+    if mode not in ("simple", "bilinear"):
+        raise ValueError(f"image.rotate: mode must be one of: simple | bilinear, got {mode!r}")
+    if dst is src:
+        raise ValueError("image.rotate: in-place rotate not supported (dst is src)")
+    rotated = (_rotate_simple if mode == "simple" else _rotate_bilinear)(as_chw(src), theta)
+    return into("rotate", dst, rotated.reshape(src.shape))
+
+
+def _flip_args(name, args):
+    if len(args) == 2:
+        return args
+    if len(args) == 1:
+        return None, args[0]
+    raise TypeError(f"image.{name} expects ([dst,] src); got {len(args)} arguments")
+
+
+def hflip(*args):
+    """Lua ``image.hflip([dst,] src)``: mirror left/right (in place when dst is src)."""
+    dst, src = _flip_args("hflip", args)
+    check_tensor("hflip", "source", src)
+    return into("hflip", dst, src.flip(-1))
+
+
+def vflip(*args):
+    """Lua ``image.vflip([dst,] src)``: mirror upside down (in place when dst is src)."""
+    dst, src = _flip_args("vflip", args)
+    check_tensor("vflip", "source", src)
+    return into("vflip", dst, src.flip(-2))
+
+
+def flip(*args):
+    """Lua ``image.flip([dst,] src, dim)``: reverse dimension ``dim`` (1-based) of a tensor of up to 5-D."""
+    if len(args) == 3:
+        dst, src, dim = args
+    elif len(args) == 2:
+        dst, (src, dim) = None, args
+    else:
+        raise TypeError(f"image.flip expects ([dst,] src, dim); got {len(args)} arguments")
+    check_tensor("flip", "source", src, (1, 2, 3, 4, 5))
+    if isinstance(dim, bool) or not isinstance(dim, int) or not 1 <= dim <= src.dim():
+        raise ValueError(f"image.flip: dim must be a dimension of the source (1..{src.dim()}), got {dim!r}")
+    if dst is src:
+        raise ValueError("image.flip: in-place flip not supported (dst is src)")
+    return into("flip", dst, src.flip(dim - 1))
