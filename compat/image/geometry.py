@@ -34,33 +34,50 @@ def _f32(value):
     return torch.tensor(value, dtype=_F32)
 
 
-def _gather(src, index):
-    """``src[..., index]`` along the last dimension (``index`` 1-D)."""
-    return src.index_select(-1, index)
+def _take(src, index, dim):
+    """``src`` at positions ``index`` (1-D) along ``dim`` (-1 or -2)."""
+    if dim == -1:
+        return torch.gather(src, -1, index.expand(*src.shape[:-1], index.shape[0]))
+    # whole rows, plane by plane (index_select along dim 0 of a matrix copies rows; along a middle
+    # dimension it goes element by element, several times slower)
+    planes = src.reshape(-1, *src.shape[-2:])
+    out = torch.empty(planes.shape[0], index.shape[0], planes.shape[-1], dtype=src.dtype)
+    for k in range(planes.shape[0]):
+        torch.index_select(planes[k], 0, index, out=out[k])
+    return out.reshape(*src.shape[:-2], index.shape[0], src.shape[-1])
 
 
-def _linear_axis(src, dst_len):
-    """generic/image.c's linear row/column resampling, along the last dimension of ``src``."""
-    dtype, src_len = src.dtype, src.shape[-1]
+def _weights(values, dtype, dim):
+    """Per-position weights shaped to broadcast along ``dim``."""
+    values = values.to(dtype)
+    return values.unsqueeze(1) if dim == -2 else values
+
+
+def _last_copied(out, src, dim):
+    """generic/image.c copies the last source sample to the last output sample unchanged."""
+    out.narrow(dim, out.shape[dim] - 1, 1).copy_(src.narrow(dim, src.shape[dim] - 1, 1))
+    return out
+
+
+def _linear_axis(src, dst_len, dim):
+    """generic/image.c's linear resampling of the rows (dim -1) or columns (dim -2) of ``src``."""
+    dtype, src_len = src.dtype, src.shape[dim]
     work = torch.float64 if dtype == torch.float64 else _F32
     if dst_len == src_len:
         return src.clone()
     if dst_len > src_len:
-        out = torch.empty(src.shape[:-1] + (dst_len,), dtype=dtype)
         if src_len == 1:
-            out[...] = src
-            return out
+            return src.repeat_interleave(dst_len, dim)
         step = _f32(src_len - 1) / _f32(dst_len - 1)
-        pos = torch.arange(dst_len - 1, dtype=_F32) * step
+        pos = torch.arange(dst_len, dtype=_F32) * step
         base = pos.to(torch.int64)
         frac = pos - base
         base = base.clamp(max=src_len - 1)
-        a = _gather(src, base).to(work)
-        b = _gather(src, (base + 1).clamp(max=src_len - 1)).to(work)
-        out[..., :-1] = from_intermediate((1 - frac).to(work) * a + frac.to(work) * b, dtype)
-        out[..., -1] = src[..., -1]
-        return out
-    # shrinking: average of the covered source samples, in single precision like the C accumulator
+        value = _take(src, base, dim).to(work).mul_(_weights(1 - frac, work, dim))
+        value += _take(src, (base + 1).clamp(max=src_len - 1), dim).to(work).mul_(_weights(frac, work, dim))
+        return _last_copied(from_intermediate(value, dtype), src, dim)
+    # shrinking: the covered source samples summed into a C float accumulator in the C order (each
+    # sum formed in the source's precision, then rounded to float), divided by the covered length
     step = _f32(src_len) / _f32(dst_len)
     end = torch.arange(1, dst_len + 1, dtype=_F32) * step
     end_i = end.to(torch.int64)
@@ -68,62 +85,92 @@ def _linear_axis(src, dst_len):
     start_i = torch.cat([torch.zeros(1, dtype=torch.int64), end_i[:-1]])
     start_f = torch.cat([torch.zeros(1, dtype=_F32), end_f[:-1]])
     last = src_len - 1
-    acc = ((1 - start_f).to(work) * _gather(src, start_i.clamp(max=last)).to(work)).to(_F32)
+    first = _take(src, start_i.clamp(max=last), dim).to(work)
+    acc = torch.mul(first, _weights(1 - start_f, work, dim), out=torch.empty(first.shape, dtype=_F32))
     count = 1 - start_f
     inner = end_i - start_i - 1
     for t in range(max(int(inner.max()), 0)):
         index = start_i + 1 + t
         valid = index < end_i
-        summed = (acc.to(work) + _gather(src, index.clamp(max=last)).to(work)).to(_F32)
-        acc = torch.where(valid, summed, acc)
+        summed = torch.add(acc, _take(src, index.clamp(max=last), dim).to(work), out=torch.empty_like(acc))
+        acc = summed if bool(valid.all()) else torch.where(_weights(valid, torch.bool, dim), summed, acc)
         count = torch.where(valid, count + 1, count)
     tail = end_i < src_len
-    summed = (acc.to(work) + end_f.to(work) * _gather(src, end_i.clamp(max=last)).to(work)).to(_F32)
-    acc = torch.where(tail, summed, acc)
-    count = torch.where(tail, count + end_f, count)
-    return from_intermediate(acc / count, dtype)
+    if bool(tail.any()):
+        partial = _take(src, end_i.clamp(max=last), dim).to(work).mul_(_weights(end_f, work, dim))
+        summed = torch.add(acc, partial, out=torch.empty_like(acc))
+        acc = summed if bool(tail.all()) else torch.where(_weights(tail, torch.bool, dim), summed, acc)
+        count = torch.where(tail, count + end_f, count)
+    quotient = acc.div_(_weights(count, _F32, dim))
+    return from_intermediate(quotient, dtype)
 
 
-def _cubic_axis(src, dst_len):
-    """generic/image.c's cubic row/column resampling, along the last dimension of ``src``."""
-    dtype, src_len = src.dtype, src.shape[-1]
+def _cubic_axis(src, dst_len, dim):
+    """generic/image.c's cubic resampling of the rows (dim -1) or columns (dim -2) of ``src``."""
+    dtype, src_len = src.dtype, src.shape[dim]
     temp = work_dtype(dtype)
     if dst_len == src_len:
         return src.clone()
-    out = torch.empty(src.shape[:-1] + (dst_len,), dtype=dtype)
-    if src_len == 1:
-        out[...] = src  # Torch7 leaves the last sample unwritten here; it gets the source value
-        return out
+    if src_len == 1:  # Torch7 leaves the last sample unwritten here; it gets the source value
+        return src.repeat_interleave(dst_len, dim)
     step = _f32(src_len - 1) if dst_len == 1 else _f32(src_len - 1) / _f32(dst_len - 1)
-    pos = torch.arange(dst_len - 1, dtype=_F32) * step
+    pos = torch.arange(dst_len, dtype=_F32) * step
     base = pos.to(torch.int64).clamp(max=src_len - 2)
-    x = (pos - pos.to(torch.int64)).to(temp)
-    p1 = _gather(src, base).to(temp)
-    p2 = _gather(src, base + 1).to(temp)
-    p0 = torch.where(base > 0, _gather(src, (base - 1).clamp(min=0)).to(temp), 2 * p1 - p2)
-    p3 = torch.where(base + 2 < src_len, _gather(src, (base + 2).clamp(max=src_len - 1)).to(temp), 2 * p2 - p1)
-    a1 = p2 - p0
+    x = _weights(pos - pos.to(torch.int64), temp, dim)
+    # the polynomial's coefficients belong to the source interval [base, base + 1]: work them out per
+    # interval (slices of the source) when there are fewer intervals than outputs, else per output
+    if dst_len > src_len:
+        whole = src.to(temp)
+        p1 = whole.narrow(dim, 0, src_len - 1)
+        p2 = whole.narrow(dim, 1, src_len - 1)
+        first = 2 * whole.narrow(dim, 0, 1) - whole.narrow(dim, 1, 1)
+        p0 = torch.cat([first, whole.narrow(dim, 0, src_len - 2)], dim)
+        end = 2 * whole.narrow(dim, src_len - 1, 1) - whole.narrow(dim, src_len - 2, 1)
+        p3 = torch.cat([whole.narrow(dim, 2, src_len - 2), end], dim)
+        pick = base
+    else:
+        pick = None
+        p1 = _take(src, base, dim).to(temp)
+        p2 = _take(src, base + 1, dim).to(temp)
+        p0 = _take(src, (base - 1).clamp(min=0), dim).to(temp)
+        p3 = _take(src, (base + 2).clamp(max=src_len - 1), dim).to(temp)
+        # past the edges (a prefix and a suffix, base being sorted) the samples are extrapolated
+        head = int((base == 0).sum())
+        tail = int((base + 2 >= src_len).sum())
+        if head:
+            p0.narrow(dim, 0, head).copy_(2 * p1.narrow(dim, 0, head) - p2.narrow(dim, 0, head))
+        if tail:
+            n = p3.shape[dim]
+            p3.narrow(dim, n - tail, tail).copy_(2 * p2.narrow(dim, n - tail, tail)
+                                                 - p1.narrow(dim, n - tail, tail))
     a2 = 2 * p0 - 5 * p1 + 4 * p2 - p3
     a3 = 3 * (p1 - p2) + p3 - p0
-    inner = a1 + x * (a2 + x * a3)
-    # 0.5 is a C double: the last products and the sum are double, stored back as temp_t
-    value = (p1.double() + (0.5 * x.double()) * inner.double()).to(temp)
-    out[..., :-1] = from_intermediate(value, dtype)
-    out[..., -1] = src[..., -1]
-    return out
+    a1 = p2 - p0
+    if pick is not None:
+        a1, a2, a3, p1 = (_take(t, pick, dim) for t in (a1, a2, a3, p1))
+    inner = a3.mul_(x).add_(a2).mul_(x).add_(a1)  # a1 + x * (a2 + x * a3)
+    if temp == torch.float64:
+        value = inner.mul_(0.5 * x).add_(p1)
+    else:  # 0.5 is a C double: the last product and sum are double, stored back as float
+        value = torch.add(p1, inner.double().mul_(0.5 * x.double()), out=torch.empty_like(p1))
+    return _last_copied(from_intermediate(value, dtype), src, dim)
 
 
 def _separable(src, height, width, axis):
-    tmp = axis(src, width)
-    return axis(tmp.transpose(-1, -2), height).transpose(-1, -2).contiguous()
+    """Rows first (along the width), then columns, as generic/image.c."""
+    return axis(axis(src, width, -1), height, -2)
 
 
 def _simple(src, height, width):
     src_h, src_w = src.shape[-2:]
     cols = (torch.arange(width, dtype=_F32) * (_f32(src_w) / _f32(width))).to(torch.int64).clamp(max=src_w - 1)
     rows = (torch.arange(height, dtype=_F32) * (_f32(src_h) / _f32(height))).to(torch.int64).clamp(max=src_h - 1)
-    picked = src.index_select(-2, rows).index_select(-1, cols)
-    return from_intermediate(picked.to(_F32), src.dtype)  # through a C float
+    # values pass through a C float: round the smaller of the two tensors (selection commutes with it)
+    rounded = height * width >= src_h * src_w
+    if rounded:
+        src = from_intermediate(src.to(_F32), src.dtype)
+    picked = _take(_take(src, cols, -1), rows, -2)
+    return picked if rounded else from_intermediate(picked.to(_F32), src.dtype)
 
 
 _MODES = {"bilinear": lambda s, h, w: _separable(s, h, w, _linear_axis),
