@@ -17,6 +17,7 @@ Torch7's does), and a ByteTensor result is rounded half up and clamped to [0, 25
   reads source ``(c (i-xc) - s (j-yc) + xc, c (j-yc) + s (i-xc) + yc)``, nearest (``round``) or
   bilinear; samples outside the source are 0.
 """
+import functools
 import math
 import re
 
@@ -59,6 +60,42 @@ def _last_copied(out, src, dim):
     return out
 
 
+@functools.lru_cache(maxsize=128)
+def _linear_plan(src_len, dst_len, work, dim):
+    """The positions and weights of a linear resampling: they depend on the sizes only. The tensors
+    are shared between calls and only read."""
+    if dst_len > src_len:
+        step = _f32(src_len - 1) / _f32(dst_len - 1)
+        pos = torch.arange(dst_len, dtype=_F32) * step
+        base = pos.to(torch.int64)
+        frac = pos - base
+        return (base.clamp(max=src_len - 1), (base + 1).clamp(max=src_len - 1),
+                _weights(1 - frac, work, dim), _weights(frac, work, dim))
+    step = _f32(src_len) / _f32(dst_len)
+    end = torch.arange(1, dst_len + 1, dtype=_F32) * step
+    end_i = end.to(torch.int64)
+    end_f = end - end_i
+    start_i = torch.cat([torch.zeros(1, dtype=torch.int64), end_i[:-1]])
+    start_f = torch.cat([torch.zeros(1, dtype=_F32), end_f[:-1]])
+    last = src_len - 1
+    count = 1 - start_f
+    steps = []  # (positions, rows taking part or None for all)
+    for t in range(max(int((end_i - start_i - 1).max()), 0)):
+        index = start_i + 1 + t
+        valid = index < end_i
+        steps.append((index.clamp(max=last), None if bool(valid.all()) else _weights(valid, torch.bool, dim)))
+        count = torch.where(valid, count + 1, count)
+    tail = end_i < src_len
+    if bool(tail.any()):
+        tail_step = (end_i.clamp(max=last), _weights(end_f, work, dim),
+                     None if bool(tail.all()) else _weights(tail, torch.bool, dim))
+        count = torch.where(tail, count + end_f, count)
+    else:
+        tail_step = None
+    return (start_i.clamp(max=last), _weights(1 - start_f, work, dim), steps, tail_step,
+            _weights(count, _F32, dim))
+
+
 def _linear_axis(src, dst_len, dim):
     """generic/image.c's linear resampling of the rows (dim -1) or columns (dim -2) of ``src``."""
     dtype, src_len = src.dtype, src.shape[dim]
@@ -68,41 +105,35 @@ def _linear_axis(src, dst_len, dim):
     if dst_len > src_len:
         if src_len == 1:
             return src.repeat_interleave(dst_len, dim)
-        step = _f32(src_len - 1) / _f32(dst_len - 1)
-        pos = torch.arange(dst_len, dtype=_F32) * step
-        base = pos.to(torch.int64)
-        frac = pos - base
-        base = base.clamp(max=src_len - 1)
-        value = _take(src, base, dim).to(work).mul_(_weights(1 - frac, work, dim))
-        value += _take(src, (base + 1).clamp(max=src_len - 1), dim).to(work).mul_(_weights(frac, work, dim))
+        base, base1, w0, w1 = _linear_plan(src_len, dst_len, work, dim)
+        value = _take(src, base, dim).to(work).mul_(w0)
+        value += _take(src, base1, dim).to(work).mul_(w1)
         return _last_copied(from_intermediate(value, dtype), src, dim)
     # shrinking: the covered source samples summed into a C float accumulator in the C order (each
     # sum formed in the source's precision, then rounded to float), divided by the covered length
-    step = _f32(src_len) / _f32(dst_len)
-    end = torch.arange(1, dst_len + 1, dtype=_F32) * step
-    end_i = end.to(torch.int64)
-    end_f = end - end_i
-    start_i = torch.cat([torch.zeros(1, dtype=torch.int64), end_i[:-1]])
-    start_f = torch.cat([torch.zeros(1, dtype=_F32), end_f[:-1]])
-    last = src_len - 1
-    first = _take(src, start_i.clamp(max=last), dim).to(work)
-    acc = torch.mul(first, _weights(1 - start_f, work, dim), out=torch.empty(first.shape, dtype=_F32))
-    count = 1 - start_f
-    inner = end_i - start_i - 1
-    for t in range(max(int(inner.max()), 0)):
-        index = start_i + 1 + t
-        valid = index < end_i
-        summed = torch.add(acc, _take(src, index.clamp(max=last), dim).to(work), out=torch.empty_like(acc))
-        acc = summed if bool(valid.all()) else torch.where(_weights(valid, torch.bool, dim), summed, acc)
-        count = torch.where(valid, count + 1, count)
-    tail = end_i < src_len
-    if bool(tail.any()):
-        partial = _take(src, end_i.clamp(max=last), dim).to(work).mul_(_weights(end_f, work, dim))
-        summed = torch.add(acc, partial, out=torch.empty_like(acc))
-        acc = summed if bool(tail.all()) else torch.where(_weights(tail, torch.bool, dim), summed, acc)
-        count = torch.where(tail, count + end_f, count)
-    quotient = acc.div_(_weights(count, _F32, dim))
-    return from_intermediate(quotient, dtype)
+    start, w_start, steps, tail, count = _linear_plan(src_len, dst_len, work, dim)
+    first = _take(src, start, dim).to(work)
+    acc = torch.mul(first, w_start, out=torch.empty(first.shape, dtype=_F32))
+    for index, valid in steps:
+        summed = torch.add(acc, _take(src, index, dim).to(work), out=torch.empty_like(acc))
+        acc = summed if valid is None else torch.where(valid, summed, acc)
+    if tail is not None:
+        index, w_end, valid = tail
+        summed = torch.add(acc, _take(src, index, dim).to(work).mul_(w_end), out=torch.empty_like(acc))
+        acc = summed if valid is None else torch.where(valid, summed, acc)
+    return from_intermediate(acc.div_(count), dtype)
+
+
+@functools.lru_cache(maxsize=128)
+def _cubic_plan(src_len, dst_len, temp, dim):
+    """The positions and weights of a cubic resampling (shared between calls, only read)."""
+    step = _f32(src_len - 1) if dst_len == 1 else _f32(src_len - 1) / _f32(dst_len - 1)
+    pos = torch.arange(dst_len, dtype=_F32) * step
+    base = pos.to(torch.int64).clamp(max=src_len - 2)
+    x = _weights(pos - pos.to(torch.int64), temp, dim)
+    head = int((base == 0).sum())
+    tail = int((base + 2 >= src_len).sum())
+    return base, x, 0.5 * x.double(), head, tail
 
 
 def _cubic_axis(src, dst_len, dim):
@@ -113,10 +144,7 @@ def _cubic_axis(src, dst_len, dim):
         return src.clone()
     if src_len == 1:  # Torch7 leaves the last sample unwritten here; it gets the source value
         return src.repeat_interleave(dst_len, dim)
-    step = _f32(src_len - 1) if dst_len == 1 else _f32(src_len - 1) / _f32(dst_len - 1)
-    pos = torch.arange(dst_len, dtype=_F32) * step
-    base = pos.to(torch.int64).clamp(max=src_len - 2)
-    x = _weights(pos - pos.to(torch.int64), temp, dim)
+    base, x, half_x, head, tail = _cubic_plan(src_len, dst_len, temp, dim)
     # the polynomial's coefficients belong to the source interval [base, base + 1]: work them out per
     # interval (slices of the source) when there are fewer intervals than outputs, else per output
     if dst_len > src_len:
@@ -135,8 +163,6 @@ def _cubic_axis(src, dst_len, dim):
         p0 = _take(src, (base - 1).clamp(min=0), dim).to(temp)
         p3 = _take(src, (base + 2).clamp(max=src_len - 1), dim).to(temp)
         # past the edges (a prefix and a suffix, base being sorted) the samples are extrapolated
-        head = int((base == 0).sum())
-        tail = int((base + 2 >= src_len).sum())
         if head:
             p0.narrow(dim, 0, head).copy_(2 * p1.narrow(dim, 0, head) - p2.narrow(dim, 0, head))
         if tail:
@@ -150,9 +176,9 @@ def _cubic_axis(src, dst_len, dim):
         a1, a2, a3, p1 = (_take(t, pick, dim) for t in (a1, a2, a3, p1))
     inner = a3.mul_(x).add_(a2).mul_(x).add_(a1)  # a1 + x * (a2 + x * a3)
     if temp == torch.float64:
-        value = inner.mul_(0.5 * x).add_(p1)
+        value = inner.mul_(half_x).add_(p1)
     else:  # 0.5 is a C double: the last product and sum are double, stored back as float
-        value = torch.add(p1, inner.double().mul_(0.5 * x.double()), out=torch.empty_like(p1))
+        value = torch.add(p1, inner.double().mul_(half_x), out=torch.empty_like(p1))
     return _last_copied(from_intermediate(value, dtype), src, dim)
 
 
@@ -161,10 +187,14 @@ def _separable(src, height, width, axis):
     return axis(axis(src, width, -1), height, -2)
 
 
+@functools.lru_cache(maxsize=128)
+def _nearest_plan(src_len, dst_len):
+    return (torch.arange(dst_len, dtype=_F32) * (_f32(src_len) / _f32(dst_len))).to(torch.int64).clamp(max=src_len - 1)
+
+
 def _simple(src, height, width):
     src_h, src_w = src.shape[-2:]
-    cols = (torch.arange(width, dtype=_F32) * (_f32(src_w) / _f32(width))).to(torch.int64).clamp(max=src_w - 1)
-    rows = (torch.arange(height, dtype=_F32) * (_f32(src_h) / _f32(height))).to(torch.int64).clamp(max=src_h - 1)
+    cols, rows = _nearest_plan(src_w, width), _nearest_plan(src_h, height)
     # values pass through a C float: round the smaller of the two tensors (selection commutes with it)
     rounded = height * width >= src_h * src_w
     if rounded:
