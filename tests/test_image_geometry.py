@@ -278,3 +278,13 @@ def test_crop_translate_flip_by_index():
     same = x.clone()
     image.hflip(same, same)
     assert torch.equal(same, image.hflip(x))
+
+
+def test_results_never_alias_the_source():
+    for dtype in KINDS:
+        x = torch.arange(16).view(4, 4).to(dtype)
+        for mode in ("bilinear", "bicubic", "simple"):
+            for size in ((4, 4), (2, 2), (8, 8)):
+                out = image.scale(x, *size, mode)
+                out.fill_(1)
+                assert torch.equal(x, torch.arange(16).view(4, 4).to(dtype)), (dtype, mode, size)

@@ -35,8 +35,22 @@ def _f32(value):
     return torch.tensor(value, dtype=_F32)
 
 
+def _positions(index):
+    """A plan's positions: a ``slice`` when they step evenly (the samples are then a view, no
+    gather), else the index tensor."""
+    count = index.shape[0]
+    start = int(index[0])
+    step = int(index[1] - index[0]) if count > 1 else 1
+    if step >= 1 and torch.equal(index, start + step * torch.arange(count)):
+        return slice(start, start + step * (count - 1) + 1, step)
+    return index
+
+
 def _take(src, index, dim):
-    """``src`` at positions ``index`` (1-D) along ``dim`` (-1 or -2)."""
+    """``src`` at positions ``index`` (1-D tensor, or a slice: a view) along ``dim`` (-1 or -2)."""
+    if isinstance(index, slice):
+        # a strided last dimension is copied: PyTorch's mixed-type arithmetic on it is 10x slower
+        return src[..., index].contiguous() if dim == -1 else src[..., index, :]
     if dim == -1:
         return torch.gather(src, -1, index.expand(*src.shape[:-1], index.shape[0]))
     # whole rows, plane by plane (index_select along dim 0 of a matrix copies rows; along a middle
@@ -69,7 +83,7 @@ def _linear_plan(src_len, dst_len, work, dim):
         pos = torch.arange(dst_len, dtype=_F32) * step
         base = pos.to(torch.int64)
         frac = pos - base
-        return (base.clamp(max=src_len - 1), (base + 1).clamp(max=src_len - 1),
+        return (_positions(base.clamp(max=src_len - 1)), _positions((base + 1).clamp(max=src_len - 1)),
                 _weights(1 - frac, work, dim), _weights(frac, work, dim))
     step = _f32(src_len) / _f32(dst_len)
     end = torch.arange(1, dst_len + 1, dtype=_F32) * step
@@ -83,16 +97,16 @@ def _linear_plan(src_len, dst_len, work, dim):
     for t in range(max(int((end_i - start_i - 1).max()), 0)):
         index = start_i + 1 + t
         valid = index < end_i
-        steps.append((index.clamp(max=last), None if bool(valid.all()) else _weights(valid, torch.bool, dim)))
+        steps.append((_positions(index.clamp(max=last)),
+                      None if bool(valid.all()) else _weights(valid, torch.bool, dim)))
         count = torch.where(valid, count + 1, count)
-    tail = end_i < src_len
-    if bool(tail.any()):
-        tail_step = (end_i.clamp(max=last), _weights(end_f, work, dim),
-                     None if bool(tail.all()) else _weights(tail, torch.bool, dim))
-        count = torch.where(tail, count + end_f, count)
-    else:
-        tail_step = None
-    return (start_i.clamp(max=last), _weights(1 - start_f, work, dim), steps, tail_step,
+    # the partial last sample exists for the outputs whose end lies inside the source: a prefix
+    covered = int((end_i < src_len).sum())
+    tail_step = None
+    if covered:
+        tail_step = (covered, _positions(end_i[:covered]), _weights(end_f[:covered], work, dim))
+        count = torch.cat([count[:covered] + end_f[:covered], count[covered:]])
+    return (_positions(start_i.clamp(max=last)), _weights(1 - start_f, work, dim), steps, tail_step,
             _weights(count, _F32, dim))
 
 
@@ -106,8 +120,8 @@ def _linear_axis(src, dst_len, dim):
         if src_len == 1:
             return src.repeat_interleave(dst_len, dim)
         base, base1, w0, w1 = _linear_plan(src_len, dst_len, work, dim)
-        value = _take(src, base, dim).to(work).mul_(w0)
-        value += _take(src, base1, dim).to(work).mul_(w1)
+        value = torch.mul(_take(src, base, dim).to(work), w0)
+        value += torch.mul(_take(src, base1, dim).to(work), w1)
         return _last_copied(from_intermediate(value, dtype), src, dim)
     # shrinking: the covered source samples summed into a C float accumulator in the C order (each
     # sum formed in the source's precision, then rounded to float), divided by the covered length
@@ -118,9 +132,9 @@ def _linear_axis(src, dst_len, dim):
         summed = torch.add(acc, _take(src, index, dim).to(work), out=torch.empty_like(acc))
         acc = summed if valid is None else torch.where(valid, summed, acc)
     if tail is not None:
-        index, w_end, valid = tail
-        summed = torch.add(acc, _take(src, index, dim).to(work).mul_(w_end), out=torch.empty_like(acc))
-        acc = summed if valid is None else torch.where(valid, summed, acc)
+        covered, index, w_end = tail
+        head = acc.narrow(dim, 0, covered)
+        torch.add(head, torch.mul(_take(src, index, dim).to(work), w_end), out=head)
     return from_intermediate(acc.div_(count), dtype)
 
 
@@ -169,9 +183,12 @@ def _cubic_axis(src, dst_len, dim):
             n = p3.shape[dim]
             p3.narrow(dim, n - tail, tail).copy_(2 * p2.narrow(dim, n - tail, tail)
                                                  - p1.narrow(dim, n - tail, tail))
-    a2 = 2 * p0 - 5 * p1 + 4 * p2 - p3
-    a3 = 3 * (p1 - p2) + p3 - p0
-    a1 = p2 - p0
+    # a2 = 2 p0 - 5 p1 + 4 p2 - p3, a3 = 3 (p1 - p2) + p3 - p0, a1 = p2 - p0, in the C order; in place
+    # on few buffers (each new large tensor costs its page faults)
+    scratch = torch.mul(p1, 5)
+    a2 = torch.mul(p0, 2).sub_(scratch).add_(torch.mul(p2, 4, out=scratch)).sub_(p3)
+    a3 = torch.sub(p1, p2, out=scratch).mul_(3).add_(p3).sub_(p0)
+    a1 = torch.sub(p2, p0, out=p0)
     if pick is not None:
         a1, a2, a3, p1 = (_take(t, pick, dim) for t in (a1, a2, a3, p1))
     inner = a3.mul_(x).add_(a2).mul_(x).add_(a1)  # a1 + x * (a2 + x * a3)
@@ -189,7 +206,8 @@ def _separable(src, height, width, axis):
 
 @functools.lru_cache(maxsize=128)
 def _nearest_plan(src_len, dst_len):
-    return (torch.arange(dst_len, dtype=_F32) * (_f32(src_len) / _f32(dst_len))).to(torch.int64).clamp(max=src_len - 1)
+    index = (torch.arange(dst_len, dtype=_F32) * (_f32(src_len) / _f32(dst_len))).to(torch.int64)
+    return _positions(index.clamp(max=src_len - 1))
 
 
 def _simple(src, height, width):
@@ -197,10 +215,13 @@ def _simple(src, height, width):
     cols, rows = _nearest_plan(src_w, width), _nearest_plan(src_h, height)
     # values pass through a C float: round the smaller of the two tensors (selection commutes with it)
     rounded = height * width >= src_h * src_w
+    source_storage = src.untyped_storage().data_ptr()
     if rounded:
         src = from_intermediate(src.to(_F32), src.dtype)
     picked = _take(_take(src, cols, -1), rows, -2)
-    return picked if rounded else from_intermediate(picked.to(_F32), src.dtype)
+    if not rounded:
+        picked = from_intermediate(picked.to(_F32), src.dtype)
+    return picked.clone() if picked.untyped_storage().data_ptr() == source_storage else picked
 
 
 _MODES = {"bilinear": lambda s, h, w: _separable(s, h, w, _linear_axis),
