@@ -33,6 +33,19 @@ def named_args(name, args, kwargs, spec):
     return [default if values.get(field) is None else values[field] for field, default in spec]
 
 
+def dst_src_value_mode(name, args, usage, without_dst):
+    """``([dst,] src, value [, mode])`` -> (dst, src, value, mode); a 3-argument call is
+    ``(src, value, mode)`` when ``without_dst(args)`` says so, else ``(dst, src, value)``."""
+    n = len(args)
+    if n == 4:
+        return args
+    if n == 3:
+        return (None, *args) if without_dst(args) else (*args, None)
+    if n == 2:
+        return (None, *args, None)
+    raise TypeError(f"image.{name} expects {usage}; got {n} arguments")
+
+
 def check_tensor(name, what, value, dims=(2, 3)):
     if not isinstance(value, torch.Tensor):
         raise TypeError(f"image.{name}: {what} must be a torch.Tensor, got {type(value).__name__}")

@@ -23,7 +23,15 @@ import re
 
 import torch
 
-from compat.image._common import as_chw, check_number, check_tensor, from_intermediate, into, work_dtype
+from compat.image._common import (
+    as_chw,
+    check_number,
+    check_tensor,
+    dst_src_value_mode,
+    from_intermediate,
+    into,
+    work_dtype,
+)
 from compat.lua.values import tonumber
 
 __all__ = ["crop", "flip", "hflip", "rotate", "scale", "translate", "vflip"]
@@ -442,18 +450,9 @@ def _rotate_bilinear(src, theta):
 def rotate(*args):
     """Lua ``image.rotate([dst,] src, theta [, mode])``: rotate by ``theta`` radians about the centre;
     ``mode`` 'simple' (nearest, default) or 'bilinear'."""
-    n = len(args)
-    dst = mode = None
-    if n == 4:
-        dst, src, theta, mode = args
-    elif n == 3 and isinstance(args[1], (int, float)) and not isinstance(args[1], bool):
-        src, theta, mode = args
-    elif n == 3:
-        dst, src, theta = args
-    elif n == 2:
-        src, theta = args
-    else:
-        raise TypeError(f"image.rotate expects ([dst,] src, theta [, mode]); got {n} arguments")
+    dst, src, theta, mode = dst_src_value_mode(
+        "rotate", args, "([dst,] src, theta [, mode])",
+        lambda a: isinstance(a[1], (int, float)) and not isinstance(a[1], bool))
     check_tensor("rotate", "source", src)
     check_number("rotate", "theta", theta)
     mode = "simple" if mode is None else mode

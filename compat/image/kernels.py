@@ -28,7 +28,14 @@ import math
 import torch
 import torch.nn.functional as F
 
-from compat.image._common import check_tensor, from_intermediate, into, named_args, work_dtype
+from compat.image._common import (
+    check_tensor,
+    dst_src_value_mode,
+    from_intermediate,
+    into,
+    named_args,
+    work_dtype,
+)
 
 __all__ = ["convolve", "gaussian", "gaussian1D", "laplacian"]
 
@@ -155,18 +162,8 @@ def _conv2(src, kernel, full):
 
 def convolve(*args):
     """Lua ``image.convolve([dst,] src, kernel [, mode])`` (see the module docstring)."""
-    n = len(args)
-    dst = mode = None
-    if n == 4:
-        dst, src, kernel, mode = args
-    elif n == 3 and isinstance(args[2], str):
-        src, kernel, mode = args
-    elif n == 3:
-        dst, src, kernel = args
-    elif n == 2:
-        src, kernel = args
-    else:
-        raise TypeError(f"image.convolve expects ([dst,] src, kernel [, mode]); got {n} arguments")
+    dst, src, kernel, mode = dst_src_value_mode("convolve", args, "([dst,] src, kernel [, mode])",
+                                                lambda a: isinstance(a[2], str))
     check_tensor("convolve", "source", src)
     check_tensor("convolve", "kernel", kernel)
     if mode is not None and mode not in ("valid", "full", "same"):
