@@ -1,6 +1,6 @@
 """image.scale of a 3x256x256 image, each mode, vs the same resampling done directly with PyTorch.
 
-    python benchmarks/bench_image.py [--rounds 15] [--threads 1]
+    python benchmarks/bench_image.py [--rounds 15] [--threads 1] [--write-results]
 
 For each mode and each target (512x512: enlarging, 128x128: shrinking) and each type (double, the
 default tensor type of a migrated script, and float), the CPU time (``time.process_time``, which a
@@ -22,6 +22,8 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import _results  # noqa: E402 - this folder is on the path when run as a script
+
 from compat import image  # noqa: E402
 
 
@@ -55,8 +57,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--threads", type=int, default=1)
+    _results.add_option(parser)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    with _results.recorded("bench_image", args.write_results):
+        run(args)
+
+
+def run(args):
     print(f"image.scale, 3x256x256 source, CPU time per call (median of {args.rounds} rounds of 5 calls, "
           f"alternating), {args.threads} thread(s)")
     print(f"{'mode':9} {'target':8} {'type':7} {'compat ms':>10} {'PyTorch ms':>11} {'ratio':>6}")
