@@ -10,14 +10,15 @@
   scaled by ``minmax``; a single image (``H x W``, ``1/3 x H x W``) is only scaled.
 * ``display{image, zoom=1, min, max, legend, scaleeach, padding, symmetric, nrow, saturate}``: where
   Torch7 opened a Qt window, writes the ``toDisplayTensor`` grid (enlarged ``zoom`` times, nearest
-  pixel) to a PNG file ``image_display_<N>.png`` (N = 1, 2, ... per process) in the folder named
+  pixel) to a PNG file ``image-display-<N>.png`` (N = 1, 2, ... per process) in the folder named
   by the environment variable ``TORCHAD_DISPLAY_DIR`` (default: the current directory), and
-  returns the file's path. The first call prints the folder and the name pattern once; each file
-  is also logged.
+  returns the file's path. The first call prints the folder and the name pattern once, on stderr
+  (stdout stays what Torch7 printed, as compat.gnuplot does); each file is also logged.
 """
 import logging
 import math
 import os
+import sys
 
 import torch
 
@@ -152,10 +153,10 @@ def display(*args, **kwargs):
     folder = os.environ.get(DISPLAY_DIR_VARIABLE) or os.getcwd()
     os.makedirs(folder, exist_ok=True)
     _displayed.append(legend)
-    path = os.path.join(folder, f"image_display_{len(_displayed)}.png")
+    path = os.path.join(folder, f"image-display-{len(_displayed)}.png")
     if len(_displayed) == 1:
-        print(f"image.display: images are written to {folder} as image_display_<N>.png "
-              f"(set {DISPLAY_DIR_VARIABLE} to choose the folder)")
+        print(f"image.display: images are written to {folder} as image-display-<N>.png "
+              f"(set {DISPLAY_DIR_VARIABLE} to choose the folder)", file=sys.stderr)
     savePNG(path, grid)
     _log.info("image.display: %r written to %s", legend, path)
     return path
