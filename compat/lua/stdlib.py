@@ -11,6 +11,7 @@ import time as _time
 from compat.lua.tables import Table
 from compat.lua.values import LuaError, coerce_number, lt, tonumber, tostring
 from compat.lua.values import pow as _pow
+from compat.lua.values import type as lua_type
 
 __all__ = ["File", "io", "math", "os"]
 
@@ -237,7 +238,7 @@ class _Io:
 def _number(value, name, position=1):
     number = coerce_number(value)
     if number is None:
-        raise LuaError(f"bad argument #{position} to '{name}' (number expected, got {type(value).__name__})")
+        raise LuaError(f"bad argument #{position} to '{name}' (number expected, got {lua_type(value)})")
     return number
 
 

@@ -273,8 +273,9 @@ def _mod(x, y):
 
 
 def _pow(x, y):
-    if isinstance(x, int) and isinstance(y, int) and y >= 0:
-        return x ** y
+    if isinstance(x, int) and isinstance(y, int) and 0 <= y <= 1100:
+        result = x ** y                          # exact; beyond 2^53 the double Lua would hold
+        return result if abs(result) <= 2 ** 53 else _float(result)
     try:
         return lua_number(math.pow(x, y))
     except OverflowError:
