@@ -5,8 +5,8 @@ LuaJIT formats numbers itself instead of calling the C library, and rounds the e
 double to the requested digits with ties going away from zero: ``%.0f`` of ``0.5`` is ``1``, of ``2.5``
 is ``3``; ``%.14g`` of ``123456789012345`` is ``1.2345678901235e+14``. Python's ``%`` rounds ties to
 even, so the digits here come from :class:`decimal.Decimal`, which holds a double exactly. Infinities
-are ``inf``/``-inf``, a NaN is ``nan`` or ``-nan`` by its sign bit (as glibc shows it, and as Torch7
-printed the NaN that x86 arithmetic produces). Integer conversions truncate a fractional number toward
+are ``inf``/``-inf``; a NaN is ``nan`` whatever its sign bit (LuaJIT does not show it: Torch7 printed
+``0/0``, which x86 makes a NaN with the sign bit set, as ``nan``, where glibc's printf shows ``-nan``). Integer conversions truncate a fractional number toward
 zero (``%d`` of ``-3.7`` is ``-3``); ``%x``/``%o``/``%u`` of a negative number show its 64-bit two's
 complement.
 """
@@ -81,7 +81,7 @@ def _pad(sign, body, flags, width, zero_ok):
 
 def _float_text(value, conv, flags, width, precision):
     x = _as_float(value)
-    negative = math.copysign(1.0, x) < 0
+    negative = math.copysign(1.0, x) < 0 and not math.isnan(x)
     sign = "-" if negative else "+" if "+" in flags else " " if " " in flags else ""
     ax = abs(x)
     alt = "#" in flags
@@ -146,5 +146,5 @@ def format_number(value, conv, flags="", width=None, precision=None):
 
 
 def format_g14(value):
-    """Lua's ``tostring`` of a number: ``%.14g`` with LuaJIT's rounding (``-0``, ``inf``, ``-nan``)."""
+    """Lua's ``tostring`` of a number: ``%.14g`` with LuaJIT's rounding (``-0``, ``inf``, ``nan``)."""
     return _float_text(value, "g", "", None, 14)

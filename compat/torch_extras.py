@@ -38,7 +38,7 @@ def lua_tostring(value):
     Lua 5.1 / LuaJIT numbers are doubles printed as ``%.14g`` (``LUAI_NUMFFORMAT``) with LuaJIT's
     rounding of ties away from zero (:func:`compat.numformat.format_g14`): integral values have no
     ``.0`` (``1``), 15 or more significant digits switch to an exponent (``123456789012345`` ->
-    ``1.2345678901235e+14``), ``-0.0`` is ``-0``, a NaN ``nan`` or ``-nan`` by its sign bit. A Python
+    ``1.2345678901235e+14``), ``-0.0`` is ``-0``, every NaN ``nan``. A Python
     int is first made the double Lua would hold. Booleans are ``true``/``false``, None is ``nil``;
     anything else is ``str(value)``.
     """

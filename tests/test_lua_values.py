@@ -15,7 +15,7 @@ def test_tostring_is_g14_with_ties_away_from_zero():
     assert format_g14(123456789012345) == "1.2345678901235e+14"      # ...345 is an exact tie
     assert format_g14(1e15) == "1e+15" and format_g14(1e-5) == "1e-05" and format_g14(1e20) == "1e+20"
     assert format_g14(-0.0) == "-0" and format_g14(math.inf) == "inf" and format_g14(-math.inf) == "-inf"
-    assert format_g14(math.copysign(math.nan, -1)) == "-nan" and format_g14(math.nan) == "nan"
+    assert format_g14(math.copysign(math.nan, -1)) == "nan" and format_g14(math.nan) == "nan"   # no sign shown
     assert format_g14(5e-324) == "4.9406564584125e-324"
     assert format_g14(10 ** 400) == "inf"                            # beyond a double
 
@@ -32,7 +32,7 @@ def test_fixed_and_exponent_conversions():
     assert format_number(0.000123, "e") == "1.230000e-04" and format_number(0.000123, "E", precision=2) == "1.23E-04"
     assert format_number(12345.6789, "e", width=10, precision=3) == " 1.235e+04"
     assert format_number(-0.4, "f", precision=0) == "-0"
-    assert format_number(math.inf, "f", "0", 6) == "   inf"
+    assert format_number(math.inf, "f", "0", 6) == "   inf" and format_number(-math.nan, "f") == "nan"
 
 
 def test_general_conversion():
@@ -106,7 +106,7 @@ def test_arithmetic_follows_doubles():
     assert math.isnan(lua.mod(1, 0))
     assert lua.div(1, 0) == math.inf and lua.div(-1, 0) == -math.inf and lua.div(7, 2) == 3.5
     nan = lua.div(0, 0)
-    assert math.isnan(nan) and lua.tostring(nan) == "-nan"
+    assert math.isnan(nan) and math.copysign(1, nan) < 0 and lua.tostring(nan) == "nan"
     assert lua.tostring(lua.mul(0, -43)) == "-0" and lua.tostring(lua.unm(0)) == "-0"
     assert lua.tostring(lua.div(0, -5)) == "-0"
     assert lua.pow(2, 10) == 1024 and lua.pow(2, -1) == 0.5 and math.isnan(lua.pow(-8, 1 / 3))

@@ -243,7 +243,7 @@ def _number(value, name, position=1):
 
 
 def _log(x):
-    # C's log: log(0) is -inf, a negative number gives -nan (x86)
+    # C's log: log(0) is -inf, a negative number gives a NaN
     if x == 0:
         return -_math.inf
     if x < 0 or _math.isnan(x):

@@ -51,7 +51,7 @@ __all__ = [
     "values",
 ]
 
-_NAN = math.copysign(math.nan, -1.0)       # what x86 arithmetic gives for 0/0: glibc prints -nan
+_NAN = math.copysign(math.nan, -1.0)       # what x86 arithmetic gives for 0/0 (its sign bit is set)
 
 
 class LuaError(RuntimeError):
@@ -307,7 +307,7 @@ def mul(a, b):
 def div(a, b):
     """Lua ``a / b``: float division, but an exact quotient of two integers stays an int (Lua has one
     number type, and Python APIs such as tensor sizes want ints); ``x / 0`` is ``inf``/``-inf`` and
-    ``0 / 0`` is ``-nan`` as in Lua on x86; numeric strings convert; ``__div``; tensors as PyTorch."""
+    ``0 / 0`` is a NaN (with the sign bit set, as x86 makes it); numeric strings convert; ``__div``; tensors as PyTorch."""
     return _arith("__div", a, b, _div, lambda p, q: p / q)
 
 
