@@ -2,6 +2,7 @@
 string coercion, comparison, concatenation. Expected values follow Lua 5.1/LuaJIT's rules, worked by hand
 (a tie such as 0.5 -> '%.0f' is decided on the exact binary value of the double, away from zero)."""
 import math
+import runpy
 
 import pytest
 
@@ -157,3 +158,19 @@ def test_pcall_and_error():
     assert lua.pcall(lambda x: x * 2, 1) == (True, 2) and lua.pcall(lambda: (1, 2)) == (True, 1, 2)
     ok, message = lua.pcall(lambda: lua.add(None, 1))
     assert ok is False and "arithmetic on a nil value" in message
+
+
+def test_error_prefixes_the_lua_position(tmp_path):
+    script = tmp_path / "train.py"
+    script.write_text(
+        "from compat import lua\n"
+        "def f():\n"
+        "    lua.error('boom')  # lua 7\n"
+        "def g():\n"
+        "    lua.error('deep', 2)  # lua 9\n"
+        "results = [lua.pcall(f), lua.pcall(lambda: g()),  # lua 12\n"
+        "           lua.pcall(f), lua.pcall(lua.error, 'x')]\n")
+    results = runpy.run_path(str(script))["results"]
+    assert results[0] == (False, "train.lua:7: boom")       # level 1: where error was called
+    assert results[1] == (False, "train.lua:12: deep")      # level 2: the caller's line
+    assert results[3] == (False, "x")                       # called by pcall itself: no position

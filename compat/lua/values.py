@@ -8,7 +8,11 @@ a string that reads as a number is a number in arithmetic (``'10' + 1`` is ``11`
 metatable answers the operators through its metamethods (``__add``, ``__concat``, ``__lt``, ...).
 """
 import builtins
+import linecache
 import math
+import os
+import re
+import sys
 
 import torch
 
@@ -307,7 +311,8 @@ def mul(a, b):
 def div(a, b):
     """Lua ``a / b``: float division, but an exact quotient of two integers stays an int (Lua has one
     number type, and Python APIs such as tensor sizes want ints); ``x / 0`` is ``inf``/``-inf`` and
-    ``0 / 0`` is a NaN (with the sign bit set, as x86 makes it); numeric strings convert; ``__div``; tensors as PyTorch."""
+    ``0 / 0`` is a NaN (with the sign bit set, as x86 makes it); numeric strings convert; ``__div``;
+    tensors divide as PyTorch does."""
     return _arith("__div", a, b, _div, lambda p, q: p / q)
 
 
@@ -486,9 +491,33 @@ def pcall(f, *args):
     return (True, *result) if isinstance(result, tuple) and not isinstance(result, torch.Size) else (True, result)
 
 
-def error(message=None, level=None):
-    """Lua ``error(msg [, level])``: raises :class:`LuaError` carrying ``msg`` unchanged (a Lua script
-    translated to Python has no Lua position to prefix)."""
+_LUA_LINE = re.compile(r"#\s*lua (\d+)\b")
+
+
+def _lua_position(level):
+    """``'name.lua:N:'`` of the Lua line that the translated code ``level`` calls up runs, read from
+    its ``# lua N`` comment (``torchad-migrate`` writes one on every line), or None."""
+    frame = sys._getframe(2)                    # the code that called error()
+    for _ in builtins.range(level - 1):
+        frame = frame.f_back if frame is not None else None
+    if frame is None or frame.f_globals.get("__name__", "").startswith("compat."):
+        return None                              # called by a library function (Lua: a C function)
+    found = _LUA_LINE.search(linecache.getline(frame.f_code.co_filename, frame.f_lineno))
+    if found is None:
+        return None
+    name = os.path.splitext(os.path.basename(frame.f_code.co_filename))[0] + ".lua"
+    return f"{name}:{found.group(1)}:"
+
+
+def error(message=None, level=1):
+    """Lua ``error(msg [, level])``: raises :class:`LuaError` carrying ``msg``. A string message gets
+    Lua's position prefix ``'script.lua:N: '`` for level 1 (where ``error`` was called) or 2 (the
+    caller of that function), found from the translated line's ``# lua N`` comment; level 0, a
+    non-string message or code without such comments keep the message as it is."""
+    if isinstance(message, str) and level is not None and coerce_number(level):
+        position = _lua_position(int(coerce_number(level)))
+        if position is not None:
+            message = f"{position} {message}"
     raise LuaError(message)
 
 
