@@ -20,7 +20,7 @@ import torch
 
 from compat.lua.meta import get_metatable
 from compat.lua.strings import match
-from compat.lua.values import add, div, le, lt, mod, mul, pow, sub, unm
+from compat.lua.values import LuaOperators
 from compat.lua.values import type as lua_type
 from compat.t7.objects import tensor_class
 
@@ -30,7 +30,7 @@ _LUA_INIT = "__init"
 _CLASSES = {}                 # Lua class name -> class, for torch.class parents and torch.getmetatable
 
 
-class LuaObject:
+class LuaObject(LuaOperators):
     """The base of ``torch.class`` classes without a ``compat`` parent: Lua's operators go to the
     class's metamethods, and an absent field is nil."""
 
@@ -40,51 +40,6 @@ class LuaObject:
         if name.startswith("__") and name.endswith("__"):
             raise AttributeError(name)
         return None
-
-    def __add__(self, other):
-        return add(self, other)
-
-    def __radd__(self, other):
-        return add(other, self)
-
-    def __sub__(self, other):
-        return sub(self, other)
-
-    def __rsub__(self, other):
-        return sub(other, self)
-
-    def __mul__(self, other):
-        return mul(self, other)
-
-    def __rmul__(self, other):
-        return mul(other, self)
-
-    def __truediv__(self, other):
-        return div(self, other)
-
-    def __rtruediv__(self, other):
-        return div(other, self)
-
-    def __mod__(self, other):
-        return mod(self, other)
-
-    def __pow__(self, other):
-        return pow(self, other)
-
-    def __neg__(self):
-        return unm(self)
-
-    def __lt__(self, other):
-        return lt(self, other)
-
-    def __le__(self, other):
-        return le(self, other)
-
-    def __gt__(self, other):
-        return lt(other, self)
-
-    def __ge__(self, other):
-        return le(other, self)
 
 
 def _resolve(parent):

@@ -251,6 +251,16 @@ def _log(x):
     return _math.inf if _math.isinf(x) else _math.log(x)
 
 
+def _extreme(name, better, x, rest):
+    # math.max / math.min: the first argument that no later one beats, every argument a number
+    best = _number(x, name)
+    for position, y in enumerate(rest, 2):
+        y = _number(y, name, position)
+        if better(best, y):
+            best = y
+    return best
+
+
 def _integral(x):
     # Lua's floor/ceil give a number; an integral one is kept as an int for Python's sizes and indices
     return int(x) if _math.isfinite(x) else x
@@ -336,23 +346,8 @@ class _Math:
         x = _number(x, "log10")
         return _log(x) / _math.log(10) if x <= 0 else _math.log10(x)
 
-    @staticmethod
-    def max(x, *rest):
-        best = _number(x, "max")
-        for position, y in enumerate(rest, 2):
-            y = _number(y, "max", position)
-            if lt(best, y):
-                best = y
-        return best
-
-    @staticmethod
-    def min(x, *rest):
-        best = _number(x, "min")
-        for position, y in enumerate(rest, 2):
-            y = _number(y, "min", position)
-            if lt(y, best):
-                best = y
-        return best
+    max = staticmethod(lambda x, *rest: _extreme("max", lambda best, y: lt(best, y), x, rest))
+    min = staticmethod(lambda x, *rest: _extreme("min", lambda best, y: lt(y, best), x, rest))
 
     @staticmethod
     def random(m=None, n=None):

@@ -12,22 +12,7 @@ import torch
 from compat.lua.meta import get_metatable, lookup, metamethod, set_metatable
 from compat.lua.strings import string
 from compat.lua.tensors import tensor_index, tensor_setindex
-from compat.lua.values import (
-    LuaError,
-    LuaTypeError,
-    add,
-    coerce_number,
-    div,
-    first,
-    le,
-    lt,
-    mod,
-    mul,
-    pow,
-    sub,
-    truth,
-    unm,
-)
+from compat.lua.values import LuaError, LuaOperators, LuaTypeError, coerce_number, first, lt, truth
 from compat.lua.values import type as lua_type
 from compat.t7.objects import T7Object, T7Table
 from compat.torch_extras import lua_tostring
@@ -36,7 +21,7 @@ __all__ = ["Globals", "LuaDataset", "Table", "getmetatable", "index", "insert", 
            "pairs", "rawequal", "rawget", "rawset", "remove", "setindex", "setmetatable", "table", "unpack"]
 
 
-class Table(T7Table):
+class Table(LuaOperators, T7Table):
     """A Lua table that is not a plain sequence: a ``dict`` with attribute access and Lua's ``nil``.
 
     ``t.x`` and ``t['x']`` are the same entry; a missing key reads as ``None`` (Lua's nil) unless the
@@ -82,57 +67,6 @@ class Table(T7Table):
         if handler is None:
             raise LuaTypeError("attempt to call a table value")
         return handler(self, *args)
-
-    def __add__(self, other):
-        return add(self, other)
-
-    def __radd__(self, other):
-        return add(other, self)
-
-    def __sub__(self, other):
-        return sub(self, other)
-
-    def __rsub__(self, other):
-        return sub(other, self)
-
-    def __mul__(self, other):
-        return mul(self, other)
-
-    def __rmul__(self, other):
-        return mul(other, self)
-
-    def __truediv__(self, other):
-        return div(self, other)
-
-    def __rtruediv__(self, other):
-        return div(other, self)
-
-    def __mod__(self, other):
-        return mod(self, other)
-
-    def __rmod__(self, other):
-        return mod(other, self)
-
-    def __pow__(self, other):
-        return pow(self, other)
-
-    def __rpow__(self, other):
-        return pow(other, self)
-
-    def __neg__(self):
-        return unm(self)
-
-    def __lt__(self, other):
-        return lt(self, other)
-
-    def __le__(self, other):
-        return le(self, other)
-
-    def __gt__(self, other):
-        return lt(other, self)
-
-    def __ge__(self, other):
-        return le(other, self)
 
     def __repr__(self):
         return f"Table({dict.__repr__(self)})"

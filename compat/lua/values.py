@@ -24,6 +24,7 @@ from compat.torch_extras import lua_tostring
 
 __all__ = [
     "LuaError",
+    "LuaOperators",
     "LuaTypeError",
     "add",
     "and_",
@@ -381,6 +382,65 @@ def lt(a, b):
 def le(a, b):
     """Lua ``a <= b``: numbers, strings, else ``__le`` (or ``not (b < a)`` through ``__lt``)."""
     return _compare("__le", a, b, lambda p, q: p <= q)
+
+
+class LuaOperators:
+    """Python's operators with Lua's meaning for a value that may have metamethods (a :class:`Table`, a
+    ``torch.class`` object): ``a + b`` is :func:`add` (``__add``), ``a < b`` is :func:`lt` (``__lt``),
+    ``-a`` is :func:`unm`, ... Equality stays Python's: Lua's ``==`` is :func:`eq`."""
+
+    __slots__ = ()
+
+    def __add__(self, other):
+        return add(self, other)
+
+    def __radd__(self, other):
+        return add(other, self)
+
+    def __sub__(self, other):
+        return sub(self, other)
+
+    def __rsub__(self, other):
+        return sub(other, self)
+
+    def __mul__(self, other):
+        return mul(self, other)
+
+    def __rmul__(self, other):
+        return mul(other, self)
+
+    def __truediv__(self, other):
+        return div(self, other)
+
+    def __rtruediv__(self, other):
+        return div(other, self)
+
+    def __mod__(self, other):
+        return mod(self, other)
+
+    def __rmod__(self, other):
+        return mod(other, self)
+
+    def __pow__(self, other):
+        return pow(self, other)
+
+    def __rpow__(self, other):
+        return pow(other, self)
+
+    def __neg__(self):
+        return unm(self)
+
+    def __lt__(self, other):
+        return lt(self, other)
+
+    def __le__(self, other):
+        return le(self, other)
+
+    def __gt__(self, other):
+        return lt(other, self)
+
+    def __ge__(self, other):
+        return le(other, self)
 
 
 # ------------------------------------------------------------------------------ strings
