@@ -174,3 +174,10 @@ def test_error_prefixes_the_lua_position(tmp_path):
     assert results[0] == (False, "train.lua:7: boom")       # level 1: where error was called
     assert results[1] == (False, "train.lua:12: deep")      # level 2: the caller's line
     assert results[3] == (False, "x")                       # called by pcall itself: no position
+
+
+def test_integers_beyond_2_53_become_doubles():
+    big = lua.mul(2 ** 53, 3)
+    assert isinstance(big, float) and big == 3 * 2.0 ** 53
+    assert lua.add(2 ** 53, 1) == 2.0 ** 53          # 2^53 + 1 is not a double: rounds to even
+    assert lua.tostring(lua.pow(2, 63)) == "9.2233720368548e+18" and lua.add(2, 3) == 5

@@ -239,19 +239,24 @@ def _float(value):
         return math.inf if value > 0 else -math.inf
 
 
+def _double(result):
+    # an int result beyond 2^53 becomes the double Lua computes (IEEE rounds the exact result once)
+    return _float(result) if isinstance(result, int) and abs(result) > 2 ** 53 else result
+
+
 def _add(x, y):
-    return x + y
+    return _double(x + y)
 
 
 def _sub(x, y):
-    return x - y
+    return _double(x - y)
 
 
 def _mul(x, y):
     result = x * y
     if result == 0 and isinstance(result, int) and (x < 0) != (y < 0):
         return -0.0                              # Lua's doubles: 0 * -3 is -0
-    return result
+    return _double(result)
 
 
 def _div(x, y):
@@ -279,8 +284,7 @@ def _mod(x, y):
 
 def _pow(x, y):
     if isinstance(x, int) and isinstance(y, int) and 0 <= y <= 1100:
-        result = x ** y                          # exact; beyond 2^53 the double Lua would hold
-        return result if abs(result) <= 2 ** 53 else _float(result)
+        return _double(x ** y)
     try:
         return lua_number(math.pow(x, y))
     except OverflowError:
