@@ -219,7 +219,16 @@ def _kind(value):
     return "string" if isinstance(value, str) else type(value)
 
 
+_PLAIN = (int, float)
+
+
 def _arith(event, a, b, numeric, python_op):
+    ta, tb = builtins.type(a), builtins.type(b)
+    if ta in _PLAIN and tb in _PLAIN:            # the common case first: two numbers (bool excluded)
+        return numeric(a, b)
+    if (isinstance(a, torch.Tensor) and (tb in _PLAIN or isinstance(b, torch.Tensor))) \
+            or (isinstance(b, torch.Tensor) and ta in _PLAIN):
+        return python_op(a, b)
     x, y = coerce_number(a), coerce_number(b)
     if x is not None and y is not None:
         return numeric(x, y)
