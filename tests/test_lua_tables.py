@@ -180,3 +180,9 @@ def test_torch_class_metamethods_and_module_parent():
     assert nn.TestLayer32 is Layer and Layer(3).k == 3 and lua.torch.typename(Layer(3)) == "nn.TestLayer32"
     with pytest.raises(ValueError, match="neither a class made by torch.class"):
         lua.torch_class("TestOrphan32", "NoSuchParent32", {})
+
+
+def test_torch_class_tostring_conventions():
+    Named, _ = lua.torch_class("TestNamed33", None, {})
+    Named.__tostring__ = lambda self: "named!"          # Torch7's own convention for classes
+    assert lua.tostring(Named()) == "named!"

@@ -463,6 +463,8 @@ def tostring(value):
     if isinstance(value, (str, int, float)) or value is None:
         return lua_tostring(value)
     handler = metamethod(value, "__tostring")
+    if handler is None and getattr(builtins.type(value), "lua_class", False):
+        handler = getattr(builtins.type(value), "__tostring__", None)    # Torch7's class convention
     if handler is not None:
         return first(handler(value))
     if isinstance(value, torch.Size):
