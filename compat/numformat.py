@@ -6,9 +6,9 @@ double to the requested digits with ties going away from zero: ``%.0f`` of ``0.5
 is ``3``; ``%.14g`` of ``123456789012345`` is ``1.2345678901235e+14``. Python's ``%`` rounds ties to
 even, so the digits here come from :class:`decimal.Decimal`, which holds a double exactly. Infinities
 are ``inf``/``-inf``; a NaN is ``nan`` whatever its sign bit (LuaJIT does not show it: Torch7 printed
-``0/0``, which x86 makes a NaN with the sign bit set, as ``nan``, where glibc's printf shows ``-nan``). Integer conversions truncate a fractional number toward
-zero (``%d`` of ``-3.7`` is ``-3``); ``%x``/``%o``/``%u`` of a negative number show its 64-bit two's
-complement.
+``0/0``, which x86 makes a NaN with the sign bit set, as ``nan``, where glibc's printf shows ``-nan``).
+Integer conversions truncate a fractional number toward zero (``%d`` of ``-3.7`` is ``-3``);
+``%x``/``%o``/``%u`` of a negative number show its 64-bit two's complement.
 """
 import decimal
 import math

@@ -1,5 +1,8 @@
 """Lua tables, metatables and torch.class in compat.lua; expected values from Lua 5.1's rules (reference
 manual §2.8 metatables, §5.5 table library, ltablib.c's sort) and Torch7's torch.class, worked by hand."""
+import copy
+import pickle
+
 import pytest
 
 from compat import lua
@@ -186,3 +189,9 @@ def test_torch_class_tostring_conventions():
     Named, _ = lua.torch_class("TestNamed33", None, {})
     Named.__tostring__ = lambda self: "named!"          # Torch7's own convention for classes
     assert lua.tostring(Named()) == "named!"
+
+
+def test_copies_keep_the_metatable():
+    t = lua.setmetatable(lua.Table(x=1), lua.Table(__index=lua.Table(y=2)))
+    for other in (copy.copy(t), copy.deepcopy(t), pickle.loads(pickle.dumps(t))):
+        assert dict(other) == {"x": 1} and other.y == 2

@@ -89,7 +89,10 @@ class T7Table(dict):
             raise AttributeError(f"Lua table has no key {name!r}") from None
 
     def __setattr__(self, name, value):
-        self[name] = value
+        if name == "_metatable":                # the slot (copy and pickle restore it by name)
+            object.__setattr__(self, name, value)
+        else:
+            self[name] = value
 
     def __delattr__(self, name):
         try:
