@@ -4,6 +4,7 @@ import copy
 import pickle
 
 import pytest
+import torch
 
 from compat import lua
 from compat.t7 import load, save
@@ -195,3 +196,10 @@ def test_copies_keep_the_metatable():
     t = lua.setmetatable(lua.Table(x=1), lua.Table(__index=lua.Table(y=2)))
     for other in (copy.copy(t), copy.deepcopy(t), pickle.loads(pickle.dumps(t))):
         assert dict(other) == {"x": 1} and other.y == 2
+
+
+def test_torch_type_of_any_value():
+    assert lua.torch.type(torch.ones(2, dtype=torch.float64)) == "torch.DoubleTensor"
+    assert lua.torch.type(torch.ones(2) > 0) == "torch.ByteTensor"      # Torch7's comparisons give bytes
+    assert lua.torch.type(3) == "number" and lua.torch.type("s") == "string" and lua.torch.type(None) == "nil"
+    assert lua.torch.typename(3) is None and lua.torch.type(lua.Table()) == "table"
