@@ -53,7 +53,7 @@ def test_integer_conversions():
     assert format_number(314, "x") == "13a" and format_number(314, "X") == "13A" and format_number(314, "o") == "472"
     assert format_number(255, "x", "#") == "0xff" and format_number(8, "o", "#") == "010"
     assert format_number(-1, "x") == "ffffffffffffffff" and format_number(-1, "u") == "18446744073709551615"
-    assert format_number(65, "c") == "A"
+    assert format_number(65, "c") == "A" and format_number(2.0 ** 63, "x") == "8000000000000000"
     with pytest.raises(ValueError, match="conversion must be"):
         format_number(1, "y")
 
