@@ -91,9 +91,10 @@ def _is_number(value):
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def type(value):
+def type(value, *_extra):
     """Lua ``type(v)``: 'nil', 'boolean', 'number', 'string', 'table', 'function' or 'userdata'
-    (a tensor is userdata; an ``nn`` module or a ``torch.class`` object is a table, as in Torch7)."""
+    (a tensor is userdata; an ``nn`` module or a ``torch.class`` object is a table, as in Torch7).
+    Further arguments are ignored, as Lua's base functions ignore them (``type(select(2, f()))``)."""
     if value is None:
         return "nil"
     if isinstance(value, bool):
@@ -473,8 +474,8 @@ class LuaOperators:
 
 
 # ------------------------------------------------------------------------------ strings
-def tostring(value):
-    """Lua ``tostring``: numbers as ``%.14g`` (``3.0`` -> ``'3'``, ``-0.0`` -> ``'-0'``),
+def tostring(value, *_extra):
+    """Lua ``tostring`` (further arguments ignored): numbers as ``%.14g`` (``3.0`` -> ``'3'``, ``-0.0`` -> ``'-0'``),
     ``true``/``false``/``nil``, a table's ``__tostring``, tensors as Torch7 prints them."""
     if isinstance(value, (str, int, float)) or value is None:
         return lua_tostring(value)
