@@ -109,7 +109,7 @@ def _shift(op, scale):
 # name -> (compute(src, operand) -> new tensor, in-place PyTorch method name or None, operand is a tensor)
 _BINARY = {
     "mul": (torch.mul, "mul_", False),
-    "div": (_div_value, None, False),
+    "div": (_div_value, "div_", False),
     "fmod": (torch.fmod, "fmod_", False),
     "mod": (torch.fmod, "fmod_", False),
     "remainder": (_remainder, None, False),
@@ -136,14 +136,15 @@ _BINARY = {
 def _binary(name, compute, inplace, tensor_operand):
     """``x:f(v)`` / ``r:f(a, v)`` and ``torch.f([r,] a, v)`` for an operation of one operand."""
     n = 1 if tensor_operand else 0
+    in_place = getattr(_Tensor, inplace) if inplace is not None else None
 
     def method(x, *args):
         if len(args) == 1:
             v = args[0]
             if not tensor_operand:
                 v = _real(x, v)
-            if inplace is not None:
-                return getattr(x, inplace)(v)
+            if in_place is not None and (tensor_operand or x.is_floating_point()):
+                return in_place(x, v)
             return _into(x, compute(x, v))
         if len(args) == 2:
             src, v = args
@@ -151,12 +152,14 @@ def _binary(name, compute, inplace, tensor_operand):
         raise _bad(name, (x,) + args)
 
     def function(*args):
+        if len(args) == 2:
+            src, v = args
+            return compute(src, v if tensor_operand else _real(src, v))
         res, args = _split(args, n + 1)
-        if len(args) != 2:
+        if res is None or len(args) != 2:
             raise _bad("torch." + name, args)
         src, v = args
-        out = compute(src, v if tensor_operand else _real(src, v))
-        return out if res is None else _into(res, out)
+        return _into(res, compute(src, v if tensor_operand else _real(src, v)))
 
     return method, function
 
@@ -184,40 +187,46 @@ def _cmax(name, op):
     return method, function
 
 
-def _add_compute(sign):
-    def compute(src, args):
-        # args: (value) | (tensor) | (value, tensor)
-        if len(args) == 1:
-            v = args[0]
-            if isinstance(v, _Tensor):
-                return src + v if sign > 0 else src - v
-            return src + _real(src, v) * sign
-        if len(args) == 2 and isinstance(args[1], _Tensor):
-            return torch.add(src, args[1], alpha=_real(src, args[0]) * sign)
-        raise _bad("add" if sign > 0 else "csub", (src,) + tuple(args))
-    return compute
-
-
 def _additive(name, sign):
-    compute = _add_compute(sign)
-    inplace = "add_" if sign > 0 else "sub_"
+    """``add``/``csub``: ``x:add(v)``, ``x:add([v,] y)``, ``r:add(a, [v,] b)``, ``r:add(a, v)``;
+    ``torch.add([r,] a, v)``, ``torch.add([r,] a, [v,] b)``."""
+    in_place = _Tensor.add_ if sign > 0 else _Tensor.sub_
+    op = torch.add if sign > 0 else torch.sub
+
+    def one(src, v):                                  # src + v (a tensor or a number)
+        if isinstance(v, _Tensor):
+            return op(src, v)
+        return op(src, _real(src, v))
+
+    def scaled(src, v, t):                            # src + v * t
+        return op(src, t, alpha=_real(src, v))
 
     def method(x, *args):
         n = len(args)
         if n == 1:
             v = args[0]
-            return getattr(x, inplace)(v if isinstance(v, _Tensor) else _real(x, v))
-        if n == 2 and not isinstance(args[0], _Tensor):          # x:add(v, y)
-            return getattr(x, inplace)(args[1], alpha=_real(x, args[0]))
-        if n >= 2 and isinstance(args[0], _Tensor):               # r:add(a, [v,] b) / r:add(a, v)
-            return _into(x, compute(args[0], args[1:]))
+            return in_place(x, v if isinstance(v, _Tensor) else _real(x, v))
+        if n == 2:
+            a, b = args
+            if not isinstance(a, _Tensor):            # x:add(v, y)
+                return in_place(x, b, alpha=_real(x, a))
+            return _into(x, one(a, b))                # r:add(a, b) / r:add(a, v)
+        if n == 3 and isinstance(args[0], _Tensor):   # r:add(a, v, b)
+            return _into(x, scaled(*args))
         raise _bad(name, (x,) + args)
 
     def function(*args):
-        tensors = sum(1 for a in args if isinstance(a, _Tensor))
-        if tensors == 3 or (tensors == 2 and not isinstance(args[-1], _Tensor)):
-            return _into(args[0], compute(args[1], args[2:]))
-        return compute(args[0], args[1:])
+        n = len(args)
+        if n == 2:
+            return one(*args)
+        if n == 3:
+            a, b, c = args
+            if isinstance(b, _Tensor):                # torch.add(r, a, b) / torch.add(r, a, v)
+                return _into(a, one(b, c))
+            return scaled(a, b, c)                    # torch.add(a, v, b)
+        if n == 4:                                    # torch.add(r, a, v, b)
+            return _into(args[0], scaled(*args[1:]))
+        raise _bad("torch." + name, args)
     return method, function
 
 
@@ -337,19 +346,25 @@ _UNARY = {
 
 
 def _unary(name, compute, inplace, number):
+    in_place = getattr(_Tensor, inplace) if inplace is not None else None
+
     def method(x, src=None):
         if src is None:
-            return getattr(x, inplace)() if inplace is not None else _into(x, compute(x))
+            return in_place(x) if in_place is not None else _into(x, compute(x))
+        if in_place is not None and src.dtype == x.dtype and src.shape == x.shape:
+            return compute(src, out=x)
         return _into(x, compute(src))
 
     def function(*args):
-        if len(args) == 1 and isinstance(args[0], _SCALAR) and number is not None:
-            return number(args[0])
+        if len(args) == 1:
+            x = args[0]
+            if isinstance(x, _Tensor):
+                return compute(x)
+            if number is not None and isinstance(x, _SCALAR):
+                return number(x)
         if len(args) == 2:
             return _into(args[0], compute(args[1]))
-        if len(args) != 1:
-            raise _bad("torch." + name, args)
-        return compute(args[0])
+        raise _bad("torch." + name, args)
     return method, function
 
 
@@ -432,19 +447,24 @@ def _accumulator(x):
 def _full_or_dim(name, full, along):
     """``x:sum()`` -> a number; ``x:sum(d)`` -> a tensor keeping dimension d; ``torch.sum(r, x, d)``."""
     def function(*args):
+        if len(args) == 1:
+            return full(args[0])
+        if len(args) == 2 and not isinstance(args[1], _Tensor):
+            x = args[0]
+            return along(x, _dim(x, args[1]))
         res, args = _split(args, 1)
         x = args[0]
         if len(args) == 1:
-            if res is not None:
-                raise _bad("torch." + name, (res,) + args)
-            return full(x)
+            raise _bad("torch." + name, (res,) + args)
         out = along(x, _dim(x, args[1]))
         return out if res is None else _into(res, out)
     return function
 
 
 def _sum_full(x):
-    return _accumulator(x).sum().item()
+    if x.dtype == torch.float32:
+        return x.sum(dtype=torch.float64).item()
+    return x.sum().item()
 
 
 def _sum_dim(x, d):
@@ -835,17 +855,19 @@ def _comparison(name):
     """``x:gt(v)``/``torch.gt(x, v)``: a new ByteTensor; ``r:gt(x, v)``/``torch.gt(r, x, v)``: r
     (of any type) holds 1 where true, else 0."""
     op = getattr(torch, name)
+    byte = torch.uint8
+    empty = torch.empty
 
     def method(x, *args):
         if len(args) == 1:
-            return op(x, args[0]).to(torch.uint8)
+            return op(x, args[0], out=empty(0, dtype=byte))
         if len(args) == 2:
             return _into(x, op(args[0], args[1]).to(x.dtype))
         raise _bad(name, (x,) + args)
 
     def function(*args):
         if len(args) == 2:
-            return op(args[0], args[1]).to(torch.uint8)
+            return op(args[0], args[1], out=empty(0, dtype=byte))
         if len(args) == 3:
             return _into(args[0], op(args[1], args[2]).to(args[0].dtype))
         raise _bad("torch." + name, args)

@@ -9,6 +9,7 @@ import math
 
 import torch
 
+from compat.lua.tensor_math import tensor_div
 from compat.torch_extras import lua_tostring
 
 __all__ = [
@@ -62,7 +63,10 @@ def or_(a, b):
 def div(a, b):
     """Lua ``a / b``: float division, but an exact quotient of two integers stays an int (Lua has one
     number type, and Python APIs such as tensor sizes want ints); division by zero gives inf or nan
-    as in Lua; tensors divide as PyTorch does."""
+    as in Lua; a tensor divided by a number is Torch7's ``div`` (``IntTensor{7} / 2`` is 3), other
+    tensor divisions are PyTorch's."""
+    if isinstance(a, torch.Tensor) and isinstance(b, (int, float)):
+        return tensor_div(a, b)
     both_ints = isinstance(a, int) and isinstance(b, int) and not isinstance(a, bool) and not isinstance(b, bool)
     if both_ints and b != 0 and a % b == 0:
         return a // b
