@@ -10,9 +10,9 @@ other processes only ever add time) and the ratio helper / PyTorch (target: <= 1
 Usage: python benchmarks/bench_tensor_methods.py [--size 4] [--rounds 15] [--calls 2000] [-k NAME]
 """
 import argparse
-import time
 
 import torch
+from _timing import per_call_seconds
 
 from compat import lua
 
@@ -62,13 +62,6 @@ def _max_plus_one(x):
     return values, indices + 1
 
 
-def per_call(fn, calls):
-    start = time.perf_counter()
-    for _ in range(calls):
-        fn()
-    return (time.perf_counter() - start) / calls
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=4)
@@ -83,8 +76,8 @@ def main():
     for name, helper, direct in rows:
         best_h = best_d = float("inf")
         for _ in range(args.rounds):
-            best_h = min(best_h, per_call(helper, args.calls))
-            best_d = min(best_d, per_call(direct, args.calls))
+            best_h = min(best_h, per_call_seconds(helper, args.calls))
+            best_d = min(best_d, per_call_seconds(direct, args.calls))
         ratio = best_h / best_d
         worst = max(worst, ratio)
         print(f"{name:<18} {best_h * 1e6:>10.2f} {best_d * 1e6:>11.2f} {ratio:>6.2f}")

@@ -106,44 +106,42 @@ def _shift(op, scale):
     return compute
 
 
-# name -> (compute(src, operand) -> new tensor, in-place PyTorch method name or None, operand is a tensor)
-_BINARY = {
-    "mul": (torch.mul, "mul_", False),
-    "div": (_div_value, "div_", False),
-    "fmod": (torch.fmod, "fmod_", False),
-    "mod": (torch.fmod, "fmod_", False),
-    "remainder": (_remainder, None, False),
-    "bitand": (_integer_only("bitand", torch.bitwise_and), None, False),
-    "bitor": (_integer_only("bitor", torch.bitwise_or), None, False),
-    "bitxor": (_integer_only("bitxor", torch.bitwise_xor), None, False),
-    "lshift": (_shift(torch.bitwise_left_shift, torch.mul), None, False),
-    "rshift": (_shift(torch.bitwise_right_shift, torch.div), None, False),
-    "cmul": (torch.mul, "mul_", True),
-    "cdiv": (_div_tensor, None, True),
-    "cpow": (torch.pow, "pow_", True),
-    "cfmod": (torch.fmod, "fmod_", True),
-    "cmod": (torch.fmod, "fmod_", True),
-    "cremainder": (_remainder, None, True),
-    "cbitand": (_integer_only("cbitand", torch.bitwise_and), None, True),
-    "cbitor": (_integer_only("cbitor", torch.bitwise_or), None, True),
-    "cbitxor": (_integer_only("cbitxor", torch.bitwise_xor), None, True),
-    "clshift": (_shift(torch.bitwise_left_shift, torch.mul), None, True),
-    "crshift": (_shift(torch.bitwise_right_shift, torch.div), None, True),
-    "atan2": (torch.atan2, "atan2_", True),
+def _div_in_place(x, v):
+    return x.div_(v) if x.is_floating_point() else x.div_(v, rounding_mode="trunc")
+
+
+# name -> (compute(src, operand) -> new tensor, in-place function or None): a number operand ...
+_VALUE_OPS = {
+    "mul": (torch.mul, _Tensor.mul_),
+    "div": (_div_value, _div_in_place),
+    "fmod": (torch.fmod, _Tensor.fmod_),
+    "remainder": (_remainder, None),
+    "bitand": (_integer_only("bitand", torch.bitwise_and), None),
+    "bitor": (_integer_only("bitor", torch.bitwise_or), None),
+    "bitxor": (_integer_only("bitxor", torch.bitwise_xor), None),
+    "lshift": (_shift(torch.bitwise_left_shift, torch.mul), None),
+    "rshift": (_shift(torch.bitwise_right_shift, torch.div), None),
 }
+_VALUE_OPS["mod"] = _VALUE_OPS["fmod"]                          # Torch7's alias
+# ... and a tensor operand (``cfmod`` is ``fmod`` element by element, ...).
+_TENSOR_OPS = {"c" + name: _VALUE_OPS[name] for name in (
+    "fmod", "mod", "remainder", "bitand", "bitor", "bitxor", "lshift", "rshift")}
+_TENSOR_OPS.update(
+    cmul=(torch.mul, _Tensor.mul_), cdiv=(_div_tensor, None), cpow=(torch.pow, _Tensor.pow_),
+    atan2=(torch.atan2, _Tensor.atan2_),
+)
 
 
-def _binary(name, compute, inplace, tensor_operand):
+def _binary(name, compute, in_place, tensor_operand):
     """``x:f(v)`` / ``r:f(a, v)`` and ``torch.f([r,] a, v)`` for an operation of one operand."""
     n = 1 if tensor_operand else 0
-    in_place = getattr(_Tensor, inplace) if inplace is not None else None
 
     def method(x, *args):
         if len(args) == 1:
             v = args[0]
             if not tensor_operand:
                 v = _real(x, v)
-            if in_place is not None and (tensor_operand or x.is_floating_point()):
+            if in_place is not None:
                 return in_place(x, v)
             return _into(x, compute(x, v))
         if len(args) == 2:
@@ -210,7 +208,9 @@ def _additive(name, sign):
             a, b = args
             if not isinstance(a, _Tensor):            # x:add(v, y)
                 return in_place(x, b, alpha=_real(x, a))
-            return _into(x, one(a, b))                # r:add(a, b) / r:add(a, v)
+            if x.shape == a.shape and x.dtype == a.dtype and x is not b:
+                return op(a, b if isinstance(b, _Tensor) else _real(a, b), out=x)   # r:add(a, b)
+            return _into(x, one(a, b))                # r:add(a, v), resizing r
         if n == 3 and isinstance(args[0], _Tensor):   # r:add(a, v, b)
             return _into(x, scaled(*args))
         raise _bad(name, (x,) + args)
@@ -439,6 +439,11 @@ def _cross(*args):
 
 
 # ------------------------------------------------------------------------------ reductions
+def _as(out, dtype):
+    # Tensor.to costs about a microsecond even when the type is already right.
+    return out if out.dtype == dtype else out.to(dtype)
+
+
 def _accumulator(x):
     # Torch7 accumulates Float in double (its accreal).
     return x.double() if x.dtype == torch.float32 else x
@@ -470,17 +475,17 @@ def _sum_full(x):
 def _sum_dim(x, d):
     if x.dtype == torch.float32:
         return x.sum(d, keepdim=True, dtype=torch.float64).float()
-    return x.sum(d, keepdim=True).to(x.dtype)
+    return _as(x.sum(d, keepdim=True), x.dtype)
 
 
 def _prod_dim(x, d):
     if x.dtype == torch.float32:
         return x.prod(d, keepdim=True, dtype=torch.float64).float()
-    return x.prod(d, keepdim=True).to(x.dtype)
+    return _as(x.prod(d, keepdim=True), x.dtype)
 
 
 def _mean_dim(x, d):
-    return _accumulator(x).mean(d, keepdim=True).to(x.dtype)
+    return _as(_accumulator(x).mean(d, keepdim=True), x.dtype)
 
 
 def _spread(name):
@@ -493,7 +498,7 @@ def _spread(name):
             biased = bool(rest[0]) if rest else False
             return getattr(_accumulator(x), name)(unbiased=not biased).item()
         biased = bool(rest[1]) if len(rest) > 1 else False
-        out = getattr(_accumulator(x), name)(_dim(x, rest[0]), unbiased=not biased, keepdim=True).to(x.dtype)
+        out = _as(getattr(_accumulator(x), name)(_dim(x, rest[0]), unbiased=not biased, keepdim=True), x.dtype)
         return out if res is None else _into(res, out)
     return function
 
@@ -505,7 +510,7 @@ def _norm(*args):
     p = args[1] if len(args) > 1 else 2
     if len(args) <= 2:
         return _accumulator(x).norm(p).item()
-    out = _accumulator(x).norm(p, _dim(x, args[2]), keepdim=True).to(x.dtype)
+    out = _as(_accumulator(x).norm(p, _dim(x, args[2]), keepdim=True), x.dtype)
     return out if res is None else _into(res, out)
 
 
@@ -858,18 +863,23 @@ def _comparison(name):
     byte = torch.uint8
     empty = torch.empty
 
+    def _filled(res, a, b):
+        if res.shape == a.shape and res is not a and res is not b:
+            return op(a, b, out=res)                  # 0/1 in res's own type
+        return _into(res, op(a, b).to(res.dtype))
+
     def method(x, *args):
         if len(args) == 1:
             return op(x, args[0], out=empty(0, dtype=byte))
         if len(args) == 2:
-            return _into(x, op(args[0], args[1]).to(x.dtype))
+            return _filled(x, *args)
         raise _bad(name, (x,) + args)
 
     def function(*args):
         if len(args) == 2:
             return op(args[0], args[1], out=empty(0, dtype=byte))
         if len(args) == 3:
-            return _into(args[0], op(args[1], args[2]).to(args[0].dtype))
+            return _filled(*args)
         raise _bad("torch." + name, args)
     return method, function
 
@@ -897,12 +907,12 @@ def _index_fill(x, d, idx, v):
 
 
 def _index_copy(x, d, idx, src):
-    x.index_copy_(_dim(x, d), _index_long(idx), src.to(x.dtype))
+    x.index_copy_(_dim(x, d), _index_long(idx), _as(src, x.dtype))
     return src
 
 
 def _index_add(x, d, idx, src):
-    x.index_add_(_dim(x, d), _index_long(idx), src.to(x.dtype))
+    x.index_add_(_dim(x, d), _index_long(idx), _as(src, x.dtype))
     return src
 
 
@@ -917,7 +927,7 @@ def _gather(*args):
 def _scatter(x, d, idx, src):
     """``x:scatter(d, idx, src)`` with src a tensor or a number."""
     if isinstance(src, _Tensor):
-        return x.scatter_(_dim(x, d), idx.long() - 1, src.to(x.dtype))  # 1-based
+        return x.scatter_(_dim(x, d), idx.long() - 1, _as(src, x.dtype))  # 1-based
     return x.scatter_(_dim(x, d), idx.long() - 1, _real(x, src))  # 1-based
 
 
@@ -931,7 +941,7 @@ def _masked_fill(x, mask, v):
 
 
 def _masked_copy(x, mask, src):
-    return x.masked_scatter_(_mask(mask).reshape(x.shape), src.reshape(-1).to(x.dtype))
+    return x.masked_scatter_(_mask(mask).reshape(x.shape), _as(src.reshape(-1), x.dtype))
 
 
 def _masked_select(*args):
@@ -1135,8 +1145,10 @@ def _register(name, pair):
     METHODS[name], FUNCTIONS[name] = pair
 
 
-for _name, (_compute, _inplace, _tensor_operand) in _BINARY.items():
-    _register(_name, _binary(_name, _compute, _inplace, _tensor_operand))
+for _name, (_compute, _in_place) in _VALUE_OPS.items():
+    _register(_name, _binary(_name, _compute, _in_place, False))
+for _name, (_compute, _in_place) in _TENSOR_OPS.items():
+    _register(_name, _binary(_name, _compute, _in_place, True))
 for _name, (_compute, _inplace, _number) in _UNARY.items():
     _register(_name, _unary(_name, _compute, _inplace, _number))
 for _name in ("lt", "le", "gt", "ge", "eq", "ne"):
