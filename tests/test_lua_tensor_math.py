@@ -161,6 +161,8 @@ def test_comparisons_give_byte_tensors_or_fill_the_result():
     assert d.dtype == torch.float64 and d.tolist() == [1, 0, 0, 1]
     T.le(d, x, -1)
     assert d.tolist() == [0, 1, 1, 0]
+    assert T.lt(torch.LongTensor([1, 2]), 1.5).tolist() == [0, 0]   # 1.5 read as 1 for a LongTensor
+    assert lua.invoke(torch.IntTensor([-1, 0]), "eq", -1.5).tolist() == [1, 0]
     assert lua.invoke(torch.ByteTensor([1, 0]), "any") is True
     assert lua.invoke(torch.ByteTensor([1, 0]), "all") is False
 

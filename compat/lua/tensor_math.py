@@ -864,20 +864,22 @@ def _comparison(name):
     empty = torch.empty
 
     def _filled(res, a, b):
+        b = _real(a, b)
         if res.shape == a.shape and res is not a and res is not b:
             return op(a, b, out=res)                  # 0/1 in res's own type
         return _into(res, op(a, b).to(res.dtype))
 
     def method(x, *args):
         if len(args) == 1:
-            return op(x, args[0], out=empty(0, dtype=byte))
+            return op(x, _real(x, args[0]), out=empty(0, dtype=byte))
         if len(args) == 2:
             return _filled(x, *args)
         raise _bad(name, (x,) + args)
 
     def function(*args):
         if len(args) == 2:
-            return op(args[0], args[1], out=empty(0, dtype=byte))
+            a, b = args
+            return op(a, _real(a, b), out=empty(0, dtype=byte))
         if len(args) == 3:
             return _filled(*args)
         raise _bad("torch." + name, args)
