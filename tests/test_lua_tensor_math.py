@@ -219,6 +219,15 @@ def test_renorm_scales_slices_over_maxnorm():
 def test_histc_and_equal():
     assert T.histc(D(1, 2, 1), 2).tolist() == [2, 1]               # min = max = 0: the data's range
     assert T.histc(D(0.5, 1.5, 9), 2, 0, 2).tolist() == [1, 1]
+    # Torch7's bin is (int)((v - min) / (max - min) * nbins): 0.3 / 0.9 * 3 is 1.0
+    # (bin 2 of 3), where (v - min) * nbins / (max - min) gives 0.9999999999999999 (bin 1).
+    assert 0.3 / 0.9 * 3 == 1 > 0.3 * 3 / 0.9
+    assert T.histc(D(0.3, 0.9), 3, 0, 0.9).tolist() == [0, 1, 1]
+    assert T.histc(D(5, 5), 2).tolist() == [0, 2]                   # one value: the range 4..6
+    assert T.bhistc(D(1, 2, 3, 3).view(2, 2), 2, 1, 3).tolist() == [[1, 1], [0, 2]]
+    r = torch.empty(0, dtype=torch.float64)
+    lua.invoke(r, "match", D(0, 0, 1, 1).view(2, 2), D(1, 0).view(1, 2), 2)
+    assert r.tolist() == [[2], [2]]                                  # 2 * |(0,0)-(1,0)|^2, 2 * |(1,1)-(1,0)|^2
     assert T.equal(D(1, 2), D(1, 2)) is True
     assert T.equal(D(1, 2), D(1, 3)) is False
     assert T.equal(D(1, 2), D(1, 2, 3)) is False

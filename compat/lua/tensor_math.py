@@ -581,14 +581,65 @@ def _equal(x, y):
     return x.shape == y.shape and bool(torch.equal(x, y.to(x.dtype)))
 
 
+def _histogram_range(x, lo, hi):
+    # Torch7's bounds: the arguments as the tensor's type, else the data's range, else +-1 around it.
+    lo, hi = torch.tensor([lo, hi], dtype=x.dtype).tolist()
+    if lo == hi:
+        lo, hi = x.min().item(), x.max().item()
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    return lo, hi
+
+
+def _bins(x, nbins, lo, hi):
+    """Each element's bin as Torch7 computes it, (int)((v - lo) / (hi - lo) * nbins) in the tensor's
+    type, with -1 for elements outside [lo, hi]."""
+    inside = (x >= lo) & (x <= hi)
+    bins = ((x - lo) / (hi - lo) * nbins).long().clamp_(0, nbins - 1)
+    return bins.masked_fill_(~inside, -1)
+
+
 def _histc(*args):
+    """``torch.histc([r,] x [, nbins=100] [, min=0] [, max=0])``: counts in nbins equal bins."""
     res, args = _split(args, 1)
     x = args[0]
-    bins = int(args[1]) if len(args) > 1 else 100
-    lo = args[2] if len(args) > 2 else 0
-    hi = args[3] if len(args) > 3 else 0
-    out = torch.histc(x, bins, lo, hi)
+    nbins = int(args[1]) if len(args) > 1 else 100
+    lo, hi = _histogram_range(x, args[2] if len(args) > 2 else 0, args[3] if len(args) > 3 else 0)
+    bins = _bins(x.reshape(-1), nbins, lo, hi)
+    out = torch.bincount(bins[bins >= 0], minlength=nbins).to(x.dtype)
     return out if res is None else _into(res, out)
+
+
+def _bhistc(*args):
+    """``torch.bhistc([r,] x [, nbins=100] [, min=0] [, max=0])``: one histogram per row of a 2-D x."""
+    res, args = _split(args, 1)
+    x = args[0]
+    rows = x if x.dim() == 2 else x.reshape(1, -1)
+    nbins = int(args[1]) if len(args) > 1 else 100
+    lo, hi = _histogram_range(x, args[2] if len(args) > 2 else 0, args[3] if len(args) > 3 else 0)
+    bins = _bins(rows, nbins, lo, hi)
+    offsets = torch.arange(rows.size(0)).unsqueeze(1) * nbins
+    flat = (bins + offsets)[bins >= 0]
+    out = torch.bincount(flat, minlength=rows.size(0) * nbins).view(rows.size(0), nbins).to(x.dtype)
+    return out if res is None else _into(res, out)
+
+
+def _match_compute(m1, m2, gain=1):
+    a = m1.reshape(m1.size(0), -1)
+    b = m2.reshape(m2.size(0), -1)
+    return ((a.unsqueeze(1) - b.unsqueeze(0)) ** 2).sum(2) * gain
+
+
+def _match():
+    """``r:match(m1, m2 [, gain])``: r[i][j] = gain * squared distance of rows m1[i] and m2[j]."""
+    def method(x, *args):
+        return _into(x, _match_compute(*args))
+
+    def function(*args):
+        res, args = _split(args, 2)
+        out = _match_compute(*args)
+        return out if res is None else _into(res, out)
+    return method, function
 
 
 # ------------------------------------------------------------------------------ Torch7's sorting
@@ -1164,6 +1215,7 @@ _register("csub", _additive("csub", -1))
 _register("pow", _pow())
 _register("clamp", _clamp())
 _register("lerp", _lerp())
+_register("match", _match())
 _register("renorm", _renorm())
 _register("cmax", _cmax("cmax", torch.maximum))
 _register("cmin", _cmax("cmin", torch.minimum))
@@ -1181,7 +1233,7 @@ _NEW_RESULT = {
     "cumsum": _cumulative("cumsum"), "cumprod": _cumulative("cumprod"),
     "max": _extreme("max"), "min": _extreme("min"),
     "sort": _sort, "topk": _topk, "kthvalue": _kthvalue, "median": _median, "mode": _mode,
-    "cross": _cross, "dot": _dot, "trace": _trace, "equal": _equal, "histc": _histc,
+    "cross": _cross, "dot": _dot, "trace": _trace, "equal": _equal, "histc": _histc, "bhistc": _bhistc,
     "all": _all, "any": _any, "index": _index, "gather": _gather, "maskedSelect": _masked_select,
     "nonzero": _nonzero, "conv2": _conv("conv2"), "xcorr2": _conv("xcorr2"),
     "inverse": _inverse, "gesv": _gesv, "gels": _gels, "symeig": _symeig, "eig": _eig, "svd": _svd,

@@ -63,12 +63,13 @@ LUA_TENSOR_METHODS |= frozenset("""
 acos addbmm all any asin atan atan2 baddbmm bitand bitor bitxor bmm cbitand cbitor cbitxor cfmod cinv clshift
 cmax cmin cmod conv2 cosh cpow cremainder cross crshift dist eig eq equal ge gels ger gesv gt histc inverse
 kthvalue le lerp lshift lt map2 median mm mod mode mv ne potrf potri potrs qr renorm rshift rsqrt sinh svd
-symeig tan trace trtrs xcorr2""".split())
+symeig tan trace trtrs xcorr2 match bhistc""".split())
 LUA_TORCH_FUNCTIONS |= frozenset("""
 acos addbmm addcdiv addcmul addmm addmv addr all any asin atan atan2 baddbmm bitand bitor bitxor bmm cbitand
 cbitor cbitxor cfmod cinv clshift cmax cmin cmod conv2 cos cosh cpow cremainder cross crshift csub dist eig eq
 equal fmod frac ge gels ger gesv gt histc inverse kthvalue le lerp log1p lshift lt median mm mod mode mv ne neg
-potrf potri potrs qr remainder renorm rshift rsqrt sin sinh svd symeig tan trace trtrs trunc xcorr2""".split())
+potrf potri potrs qr remainder renorm rshift rsqrt sin sinh svd symeig tan trace trtrs trunc xcorr2 match
+bhistc""".split())
 # torch.<name> calls that give a tensor.
 TENSOR_CONSTRUCTORS = frozenset("""
 Tensor FloatTensor DoubleTensor LongTensor ByteTensor IntTensor CharTensor ShortTensor HalfTensor
