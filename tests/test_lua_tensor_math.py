@@ -174,6 +174,9 @@ def test_float_reductions_accumulate_in_double():
     assert lua.invoke(f, "sum") == exact
     assert lua.invoke(f, "mean") == exact / 3
     assert lua.invoke(f, "max") == as_float(0.7)
+    running = lua.invoke(torch.FloatTensor([0.1, 0.2, 0.7, 1e8, -1e8, 0.3]), "cumsum")
+    # In double the 1.0 survives adding and removing 1e8; a float running sum would end at 0.3.
+    assert running[-1].item() == as_float(exact + 1e8 - 1e8 + as_float(0.3))
 
 
 def test_std_var_biased_flag_and_dims():

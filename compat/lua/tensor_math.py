@@ -540,7 +540,10 @@ def _cumulative(name):
         res, args = _split(args, 1)
         x = args[0]
         d = args[1] if len(args) > 1 else 1
-        out = getattr(x, name)(_dim(x, d))
+        if x.dtype == torch.float32:                  # accumulated in double, stored as float
+            out = getattr(x, name)(_dim(x, d), dtype=torch.float64).float()
+        else:
+            out = getattr(x, name)(_dim(x, d))
         return out if res is None else _into(res, out)
     return function
 
