@@ -12,3 +12,11 @@ def median_seconds(fn, rounds):
         fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def per_call_seconds(fn, calls):
+    """The wall time of one call of ``fn()``, averaged over ``calls`` calls in a row, in seconds."""
+    start = time.perf_counter()
+    for _ in range(calls):
+        fn()
+    return (time.perf_counter() - start) / calls

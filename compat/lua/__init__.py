@@ -89,6 +89,9 @@ def _torch_type_of(x, *args):
     return _TORCH["type"](x, *args) if args and isinstance(x, _torch.Tensor) else _torch_type(x)
 
 
+_Tensor = _torch.Tensor
+_TENSOR_METHOD = LUA_TENSOR_METHODS.get
+
 torch = _types.SimpleNamespace(**_TORCH)
 torch.type = _torch_type_of
 torch.typename = _typename
@@ -110,13 +113,14 @@ def invoke(obj, name, *args):
     - a Lua table (dict): the function stored at ``obj[name]`` called with ``obj`` first, as Lua does;
     - any other object: its Python method ``obj.name(...)``.
     """
-    if isinstance(obj, _torch.Tensor):
-        method = LUA_TENSOR_METHODS.get(name)
-        call = (lambda: method(obj, *args)) if method is not None else (lambda: getattr(obj, name)(*args))
+    if isinstance(obj, _Tensor):
+        method = _TENSOR_METHOD(name)
         if obj.requires_grad and obj.is_leaf:       # a module's weight: Lua changes it as plain data
             with _torch.no_grad():
-                return call()
-        return call()
+                return method(obj, *args) if method is not None else getattr(obj, name)(*args)
+        if method is not None:
+            return method(obj, *args)
+        return getattr(obj, name)(*args)
     if isinstance(obj, str):
         return getattr(string, name)(obj, *args)
     if isinstance(obj, dict):

@@ -7,6 +7,7 @@ numbers from full reductions and 1-D element reads, in-place methods (``x:add(y)
 """
 import torch
 
+import compat.lua.tensor_math as tensor_math
 from compat import cuda
 
 __all__ = ["LUA_TENSOR_METHODS", "TORCH", "mul", "tensor_index", "tensor_setindex"]
@@ -100,107 +101,6 @@ def _copy(dst, src):
     return dst
 
 
-# ------------------------------------------------------------------------------ reductions
-def _reduction(name):
-    def reduce(x, d=None, *rest):
-        if d is None:
-            return _number(getattr(x, name)())
-        return getattr(x, name)(_dim(x, d), keepdim=True)  # Torch7 keeps the reduced dimension
-    reduce.__name__ = name
-    return reduce
-
-
-def _spread(name):
-    def spread(x, d=None, biased=False):
-        if d is None:
-            return _number(getattr(x, name)(unbiased=not biased))
-        return getattr(x, name)(_dim(x, d), unbiased=not biased, keepdim=True)
-    return spread
-
-
-def _extreme(name):
-    def extreme(x, d=None):
-        if isinstance(d, torch.Tensor):              # torch.max(a, b): elementwise
-            return getattr(torch, name + "imum")(x, d)
-        if d is None:
-            return _number(getattr(x, name)())
-        values, indices = getattr(x, name)(_dim(x, d), keepdim=True)
-        return values, indices + 1  # 1-based
-    return extreme
-
-
-def _norm(x, p=2, d=None):
-    if d is None:
-        return _number(x.norm(p))
-    return x.norm(p, _dim(x, d), keepdim=True)
-
-
-def sort(x, d=None, descending=False):
-    """Torch7 ``sort([dim [, descending]])``: values and 1-based indices (default: the last dimension)."""
-    values, indices = x.sort(x.dim() - 1 if d is None else _dim(x, d), descending=bool(descending))
-    return values, indices + 1  # 1-based
-
-
-def topk(x, k, d=None, largest=False, sorted=True):
-    """Torch7 ``topk(k [, dim [, dir [, sort]]])``: the k **smallest** by default (dir=true: largest)."""
-    values, indices = x.topk(int(k), x.dim() - 1 if d is None else _dim(x, d), largest=bool(largest), sorted=True)
-    return values, indices + 1  # 1-based
-
-
-# ------------------------------------------------------------------------------ in-place arithmetic
-def _inplace_binary(name):
-    """``x:add(v)``, ``x:add(y)``, ``x:add(v, y)`` (x += v*y), ``x:add(a, b)`` (x = a + b),
-    ``x:add(a, v, b)`` (x = a + v*b): Torch7 writes the result into ``x``."""
-    op = getattr(torch, name)
-
-    def apply(x, *args):
-        tensors = [a for a in args if isinstance(a, torch.Tensor)]
-        if len(args) == 1:
-            return getattr(x, name + "_")(args[0])
-        if len(args) == 2 and len(tensors) == 1 and name in ("add", "sub"):
-            return getattr(x, name + "_")(args[1], alpha=args[0])
-        if len(args) == 2:
-            return _assign(x, op(args[0], args[1]))
-        if len(args) == 3 and name in ("add", "sub"):
-            return _assign(x, op(args[0], args[2], alpha=args[1]))
-        raise TypeError(f"{name}: unexpected arguments {args!r}")
-    return apply
-
-
-def _assign(x, result):
-    x.resize_(result.shape).copy_(result)
-    return x
-
-
-def _inplace_unary(name):
-    """``x:exp()`` changes ``x``; ``x:exp(y)`` puts exp(y) into ``x``."""
-    def apply(x, src=None, *rest):
-        if isinstance(src, torch.Tensor):
-            return _assign(x, getattr(torch, name)(src, *rest))
-        if src is None:
-            return getattr(x, name + "_")()
-        return getattr(x, name + "_")(src, *rest)
-    return apply
-
-
-def _accumulate(name):
-    """``x:addmm(M1, M2)``, ``x:addmm(beta, M1, M2)`` (x = beta*x + M1 M2), ``x:addmm(beta, alpha, M1,
-    M2)`` ... : Torch7's in-place ``add*`` products."""
-    def apply(x, *args):
-        tensors = [a for a in args if isinstance(a, torch.Tensor)]
-        numbers = [a for a in args if not isinstance(a, torch.Tensor)]
-        base = x
-        if len(tensors) == 3:
-            base = tensors.pop(0)
-        beta, alpha = (1, 1) if not numbers else ((1, numbers[0]) if len(numbers) == 1 else numbers[:2])
-        if name in ("addcmul", "addcdiv"):
-            result = getattr(torch, name)(base, *tensors, value=alpha)
-        else:
-            result = getattr(torch, name)(base, *tensors, beta=beta, alpha=alpha)
-        return _assign(x, result)
-    return apply
-
-
 # ------------------------------------------------------------------------------ everything else
 def _size(x, d=None):
     return x.size() if d is None else x.size(_dim(x, d))
@@ -215,27 +115,6 @@ def _sub(x, *bounds):
         a, b = (a if a > 0 else n + a + 1), (b if b > 0 else n + b + 1)
         view = view.narrow(d // 2, a - 1, b - a + 1)  # 1-based, inclusive
     return view
-
-
-def _apply(x, f):
-    flat = x.view(-1) if x.is_contiguous() else None
-    target = flat if flat is not None else x.reshape(-1)
-    for i, v in enumerate(target.tolist()):
-        out = f(v)
-        if out is not None:
-            target[i] = out
-    if flat is None:
-        x.copy_(target.view(x.shape))
-    return x
-
-
-def _map(x, y, f):
-    target = x.view(-1)
-    for i, (a, b) in enumerate(zip(target.tolist(), y.reshape(-1).tolist())):
-        out = f(a, b)
-        if out is not None:
-            target[i] = out
-    return x
 
 
 def _cat(*args):
@@ -277,27 +156,11 @@ LUA_TENSOR_METHODS = {
     "narrow": lambda x, d, i, n: x.narrow(_dim(x, d), int(i) - 1, int(n)),  # 1-based
     "select": lambda x, d, i: x.select(_dim(x, d), int(i) - 1),  # 1-based
     "sub": _sub,
-    "index": lambda x, d, idx: x.index_select(_dim(x, d), idx.long().view(-1) - 1),  # 1-based
-    "indexFill": lambda x, d, idx, v: x.index_fill_(_dim(x, d), idx.long().view(-1) - 1, v),
-    "indexCopy": lambda x, d, idx, src: x.index_copy_(_dim(x, d), idx.long().view(-1) - 1, src),
-    "indexAdd": lambda x, d, idx, src: x.index_add_(_dim(x, d), idx.long().view(-1) - 1, src),
-    "gather": lambda x, d, idx: x.gather(_dim(x, d), idx.long() - 1),
-    "scatter": lambda x, d, idx, src: x.scatter_(_dim(x, d), idx.long() - 1, src),
-    "max": _extreme("max"), "min": _extreme("min"), "sort": sort, "topk": topk,
-    "sum": _reduction("sum"), "mean": _reduction("mean"), "prod": _reduction("prod"),
-    "std": _spread("std"), "var": _spread("var"), "norm": _norm,
-    "cumsum": lambda x, d=1: x.cumsum(_dim(x, d)), "cumprod": lambda x, d=1: x.cumprod(_dim(x, d)),
-    "dot": lambda x, y: _number(x.reshape(-1).dot(y.reshape(-1))),
     "resize": lambda x, *sizes: x.resize_(*sizes),
     "resizeAs": lambda x, y: x.resize_as_(y),
-    "apply": _apply, "map": _map,
-    "add": _inplace_binary("add"), "csub": _inplace_binary("sub"), "mul": _inplace_binary("mul"),
-    "div": _inplace_binary("div"), "cmul": _inplace_binary("mul"), "cdiv": _inplace_binary("div"),
-    "pow": _inplace_binary("pow"), "fmod": _inplace_binary("fmod"), "remainder": _inplace_binary("remainder"),
     "fill": lambda x, v: x.fill_(v), "zero": lambda x: x.zero_(), "copy": _copy,
     "uniform": lambda x, a=0, b=1: x.uniform_(a, b), "normal": lambda x, m=0, s=1: x.normal_(m, s),
     "bernoulli": lambda x, p=0.5: x.bernoulli_(p),
-    "clamp": lambda x, lo, hi: x.clamp_(lo, hi),
     "transpose": lambda x, a, b: x.transpose(_dim(x, a), _dim(x, b)),
     "permute": lambda x, *dims: x.permute(*[_dim(x, d) for d in dims]),
     "squeeze": _squeeze,
@@ -308,38 +171,17 @@ LUA_TENSOR_METHODS = {
     "repeatTensor": lambda x, *sizes: x.repeat(*sizes),
     "expandAs": lambda x, y: x.expand_as(y),
     "viewAs": lambda x, y: x.view_as(y),
-    "maskedFill": lambda x, mask, v: x.masked_fill_(mask.bool(), v),
-    "maskedSelect": lambda x, mask: x.masked_select(mask.bool()),
-    "maskedCopy": lambda x, mask, src: x.masked_scatter_(mask.bool(), src),
-    "nonzero": lambda x: x.nonzero() + 1,  # 1-based
     "type": _typename,
     "isContiguous": lambda x: x.is_contiguous(),
     "isSameSizeAs": lambda x, y: x.shape == y.shape,
-    "addmm": _accumulate("addmm"), "addmv": _accumulate("addmv"), "addr": _accumulate("addr"),
-    "addcmul": _accumulate("addcmul"), "addcdiv": _accumulate("addcdiv"),
 }
-for _name in ("abs", "exp", "log", "sqrt", "tanh", "sigmoid", "neg", "floor", "ceil", "round", "cos", "sin",
-              "log1p", "sign", "trunc", "frac"):
-    LUA_TENSOR_METHODS[_name] = _inplace_unary(_name)
+LUA_TENSOR_METHODS.update(tensor_math.METHODS)
 LUA_TENSOR_METHODS["cuda"] = cuda.tensor          # float32 on the CUDA device (or TORCHAD_CUDA=cpu)
-
-
-def _function(name):
-    # torch.f(x, ...) returns a new tensor where x:f(...) works in place.
-    method = LUA_TENSOR_METHODS[name]
-    return lambda x, *args: method(x.clone(), *args)
-
 
 # torch.<name>(...) with Torch7's meaning, where it differs from PyTorch's.
 TORCH = {name: LUA_TENSOR_METHODS[name] for name in (
-    "max", "min", "sort", "topk", "sum", "mean", "prod", "std", "var", "norm", "cumsum", "cumprod", "dot",
-    "narrow", "select", "sub", "index", "gather", "transpose", "permute", "squeeze", "split", "chunk",
-    "nonzero", "type", "maskedSelect")}
-TORCH.update({name: _function(name) for name in ("cmul", "cdiv", "clamp", "abs", "exp", "log", "sqrt", "tanh",
-                                                  "sigmoid", "floor", "ceil", "round", "sign", "pow")})
+    "narrow", "select", "sub", "transpose", "permute", "squeeze", "split", "chunk", "type")}
+TORCH.update(tensor_math.FUNCTIONS)
 TORCH.update(cat=_cat, range=_range, typename=lambda x: _typename(x) if isinstance(x, torch.Tensor) else None,
              isTensor=lambda x: isinstance(x, torch.Tensor), numel=lambda x: x.numel(),
-             LongStorage=lambda *s: torch.Size(int(v) for v in (s[0] if s and isinstance(s[0], (list, tuple)) else s)),
-             add=lambda x, *a: LUA_TENSOR_METHODS["add"](x.clone(), *a),
-             mul=lambda x, *a: LUA_TENSOR_METHODS["mul"](x.clone(), *a),
-             div=lambda x, *a: LUA_TENSOR_METHODS["div"](x.clone(), *a))
+             LongStorage=lambda *s: torch.Size(int(v) for v in (s[0] if s and isinstance(s[0], (list, tuple)) else s)))

@@ -18,6 +18,7 @@ import torch
 
 from compat.lua.meta import metamethod
 from compat.lua.printing import size_tostring, tensor_tostring
+from compat.lua.tensor_math import tensor_div
 from compat.lua.tensors import mul as _tensor_mul
 from compat.t7.objects import T7Table, lua_number
 from compat.torch_extras import lua_tostring
@@ -343,7 +344,10 @@ def div(a, b):
     """Lua ``a / b``: float division, but an exact quotient of two integers stays an int (Lua has one
     number type, and Python APIs such as tensor sizes want ints); ``x / 0`` is ``inf``/``-inf`` and
     ``0 / 0`` is a NaN (with the sign bit set, as x86 makes it); numeric strings convert; ``__div``;
-    tensors divide as PyTorch does."""
+    a tensor divided by a number is Torch7's ``div`` (``IntTensor{7} / 2`` is 3), other tensor
+    divisions are PyTorch's."""
+    if isinstance(a, torch.Tensor) and isinstance(b, (int, float)) and not isinstance(b, bool):
+        return tensor_div(a, b)
     return _arith("__div", a, b, _div, lambda p, q: p / q)
 
 

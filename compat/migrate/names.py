@@ -52,6 +52,8 @@ MULTI_RETURN = {
     "lua.io.open", "lua.math.modf", "lua.os.remove", "lua.os.rename",
     "lfs.mkdir", "lfs.rmdir", "lfs.chdir", "lfs.attributes", "lfs.symlinkattributes", "lfs.touch",
 }
+MULTI_RETURN |= {"lua.torch." + name for name in (
+    "kthvalue", "median", "mode", "gesv", "gels", "symeig", "eig", "svd", "qr", "trtrs")}
 
 # Torch7 tensor methods whose PyTorch namesake differs (1-based, numbers, in place).
 LUA_TENSOR_METHODS = frozenset("""
@@ -66,6 +68,18 @@ LUA_TORCH_FUNCTIONS = frozenset("""
 max min sort topk sum mean prod std var norm cumsum cumprod dot narrow select sub index gather transpose
 permute squeeze split chunk nonzero type maskedSelect cmul cdiv clamp abs exp log sqrt tanh sigmoid floor
 ceil round sign pow cat range typename isTensor numel LongStorage add mul div""".split())
+# Torch7's TensorMath names (compat.lua.tensor_math): arithmetic, comparisons, reductions, linear algebra.
+LUA_TENSOR_METHODS |= frozenset("""
+acos addbmm all any asin atan atan2 baddbmm bitand bitor bitxor bmm cbitand cbitor cbitxor cfmod cinv clshift
+cmax cmin cmod conv2 cosh cpow cremainder cross crshift dist eig eq equal ge gels ger gesv gt histc inverse
+kthvalue le lerp lshift lt map2 median mm mod mode mv ne potrf potri potrs qr renorm rshift rsqrt sinh svd
+symeig tan trace trtrs xcorr2 match bhistc""".split())
+LUA_TORCH_FUNCTIONS |= frozenset("""
+acos addbmm addcdiv addcmul addmm addmv addr all any asin atan atan2 baddbmm bitand bitor bitxor bmm cbitand
+cbitor cbitxor cfmod cinv clshift cmax cmin cmod conv2 cos cosh cpow cremainder cross crshift csub dist eig eq
+equal fmod frac ge gels ger gesv gt histc inverse kthvalue le lerp log1p lshift lt median mm mod mode mv ne neg
+potrf potri potrs qr remainder renorm rshift rsqrt sin sinh svd symeig tan trace trtrs trunc xcorr2 match
+bhistc""".split())
 # torch.<name> calls that give a tensor.
 TENSOR_CONSTRUCTORS = frozenset("""
 Tensor FloatTensor DoubleTensor LongTensor ByteTensor IntTensor CharTensor ShortTensor HalfTensor
