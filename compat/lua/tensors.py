@@ -7,6 +7,8 @@ numbers from full reductions and 1-D element reads, in-place methods (``x:add(y)
 """
 import torch
 
+from compat.torch_random import TENSOR_METHODS as _RANDOM_METHODS
+
 __all__ = ["LUA_TENSOR_METHODS", "TORCH", "mul", "tensor_index", "tensor_setindex"]
 
 
@@ -293,8 +295,6 @@ LUA_TENSOR_METHODS = {
     "div": _inplace_binary("div"), "cmul": _inplace_binary("mul"), "cdiv": _inplace_binary("div"),
     "pow": _inplace_binary("pow"), "fmod": _inplace_binary("fmod"), "remainder": _inplace_binary("remainder"),
     "fill": lambda x, v: x.fill_(v), "zero": lambda x: x.zero_(), "copy": _copy,
-    "uniform": lambda x, a=0, b=1: x.uniform_(a, b), "normal": lambda x, m=0, s=1: x.normal_(m, s),
-    "bernoulli": lambda x, p=0.5: x.bernoulli_(p),
     "clamp": lambda x, lo, hi: x.clamp_(lo, hi),
     "transpose": lambda x, a, b: x.transpose(_dim(x, a), _dim(x, b)),
     "permute": lambda x, *dims: x.permute(*[_dim(x, d) for d in dims]),
@@ -316,6 +316,7 @@ LUA_TENSOR_METHODS = {
     "addmm": _accumulate("addmm"), "addmv": _accumulate("addmv"), "addr": _accumulate("addr"),
     "addcmul": _accumulate("addcmul"), "addcdiv": _accumulate("addcdiv"),
 }
+LUA_TENSOR_METHODS.update(_RANDOM_METHODS)         # x:uniform(), x:normal(), ...: Torch7's stream
 for _name in ("abs", "exp", "log", "sqrt", "tanh", "sigmoid", "neg", "floor", "ceil", "round", "cos", "sin",
               "log1p", "sign", "trunc", "frac"):
     LUA_TENSOR_METHODS[_name] = _inplace_unary(_name)

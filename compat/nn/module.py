@@ -48,6 +48,7 @@ import weakref
 import torch
 
 from compat.torch_extras import FLOAT_TYPES, type_name
+from compat.torch_random import uniform_
 
 logger = logging.getLogger(__name__)
 
@@ -468,9 +469,9 @@ class Module(torch.nn.Module):
         or ``stdv*sqrt(3)`` when given; returns self."""
         s = stdv * math.sqrt(3) if stdv is not None else 1.0 / math.sqrt(fan_in)
         with torch.no_grad():
-            self.weight.uniform_(-s, s)
+            uniform_(self.weight, -s, s)
             if self.bias is not None:
-                self.bias.uniform_(-s, s)
+                uniform_(self.bias, -s, s)
         return self
 
     def _drop_bias(self):
