@@ -489,7 +489,8 @@ exponential.__doc__ = """Lua ``torch.exponential(lambda)``; ``torch.exponential(
 cauchy = _scalar_or_fill("cauchy", _fill_cauchy, _cauchy_scalar)
 cauchy.__doc__ = """Lua ``torch.cauchy([median=0, sigma=1])``; ``torch.cauchy(x, ...)`` fills x."""
 logNormal = _scalar_or_fill("logNormal", _fill_log_normal, _log_normal_scalar)
-logNormal.__doc__ = """Lua ``torch.logNormal([mean=1, stdv=2])`` = exp(normal(mean, stdv)); with a tensor first, fills it."""
+logNormal.__doc__ = """Lua ``torch.logNormal([mean=1, stdv=2])`` = exp(normal(mean, stdv)); with a tensor first,
+fills it."""
 geometric = _scalar_or_fill("geometric", _fill_geometric, _geometric_scalar)
 geometric.__doc__ = """Lua ``torch.geometric(p)``: an integer >= 1; ``torch.geometric(x, p)`` fills x."""
 bernoulli = _scalar_or_fill("bernoulli", _fill_bernoulli, _bernoulli_scalar)

@@ -3,10 +3,10 @@
 import builtins
 import math as _math
 import os as _os
-import random as _random
 import sys as _sys
 import time as _time
 
+from compat.lua.luajit_random import LuaJITRandom
 from compat.lua.values import tostring
 
 __all__ = ["File", "io", "math", "os"]
@@ -161,7 +161,7 @@ class _Io:
 
 
 class _Math:
-    """Lua's ``math`` library (``math.random`` draws from Python's ``random``, as Lua's own stream)."""
+    """Lua's ``math`` library (``math.random``/``math.randomseed`` are LuaJIT's generator)."""
 
     pi = _math.pi
     huge = _math.inf
@@ -198,17 +198,9 @@ class _Math:
         frac, whole = _math.modf(x)
         return float(whole), frac
 
-    @staticmethod
-    def random(m=None, n=None):
-        if m is None:
-            return _random.random()
-        if n is None:
-            return _random.randint(1, int(m))
-        return _random.randint(int(m), int(n))
-
-    @staticmethod
-    def randomseed(seed):
-        _random.seed(seed)
+    _generator = LuaJITRandom()                  # LuaJIT's own stream (compat.lua.luajit_random)
+    random = staticmethod(_generator.random)
+    randomseed = staticmethod(_generator.randomseed)
 
 
 os = _Os()
