@@ -74,17 +74,22 @@ def _init_genrand(seed32):
     return np.array(words, dtype=np.uint32)
 
 
-def _libm(name, x):
-    """``name`` (log, exp, sin, cos, tan) of a float64 array: the C library's for small arrays (exact),
-    NumPy's vectorised one for large ones."""
+def _libm(name, x, out=None):
+    """``name`` (log, exp, sin, cos, tan) of a float64 array, into ``out`` when given: the C library's
+    for small arrays (exact), NumPy's vectorised one for large ones."""
     if x.size <= EXACT_SIZE:
         f = getattr(math, name)
         try:
-            return np.fromiter(map(f, x.tolist()), np.float64, x.size)
+            values = np.fromiter(map(f, x.tolist()), np.float64, x.size)
         except (ValueError, OverflowError):        # C gives inf/nan where Python's math raises
             pass
+        else:
+            if out is None:
+                return values
+            out[...] = values
+            return out
     with np.errstate(all="ignore"):
-        return getattr(np, name)(x)
+        return getattr(np, name)(x, out=out)
 
 
 def _integer(name, value):
@@ -181,15 +186,17 @@ class Generator:
         self._fresh = self._fresh and n == 0
         return self._bits.random_raw(n)
 
-    def uniforms(self, n):
-        """The next ``n`` values of ``__uniform__`` (word / 2^32) in [0, 1)."""
-        return self.words(n) * _INV_2_32
+    def uniforms(self, n, out=None):
+        """The next ``n`` values of ``__uniform__`` (word / 2^32) in [0, 1), written into ``out`` (a
+        float64 array) when given."""
+        return np.multiply(self.words(n), _INV_2_32, out=out)
 
-    def normals(self, n, mean=0.0, stdv=1.0):
-        """The next ``n`` values of THRandom_normal(mean, stdv), the cached pair included."""
+    def normals(self, n, mean=0.0, stdv=1.0, out=None):
+        """The next ``n`` values of THRandom_normal(mean, stdv), the cached pair included, written
+        into ``out`` (a float64 array) when given."""
         if not stdv > 0:
             raise ValueError(f"normal: standard deviation must be strictly positive, got {stdv!r}")
-        out = np.empty(n, dtype=np.float64)
+        out = np.empty(n, dtype=np.float64) if out is None else out
         start = 0
         if n and self._pending:                 # the pending sine of the last pair
             x, _, rho = self._pair
@@ -199,17 +206,22 @@ class Generator:
         rest = n - start
         if rest:
             pairs = (rest + 1) // 2
-            u = self.uniforms(2 * pairs)
-            x, y = u[0::2], u[1::2]
-            rho = np.sqrt(-2.0 * _libm("log", 1.0 - y))
-            theta = _TWO_PI * x
-            both = np.empty(2 * pairs, dtype=np.float64)
-            both[0::2] = rho * _libm("cos", theta)
-            both[1::2] = rho * _libm("sin", theta)
-            out[start:] = both[:rest]
+            direct = rest % 2 == 0                  # the pairs fill out[start:] exactly
+            both = out[start:] if direct else np.empty(2 * pairs, dtype=np.float64)
+            self.uniforms(2 * pairs, out=both)
+            x, y = both[0::2], both[1::2]
+            rho = np.subtract(1.0, y)
+            rho = np.sqrt(np.multiply(-2.0, _libm("log", rho, rho), out=rho), out=rho)
+            theta = np.multiply(_TWO_PI, x)
             self._pair = (float(x[-1]), float(y[-1]), float(rho[-1]))
             self._pending = bool(rest % 2)
-        return out * stdv + mean
+            np.multiply(rho, _libm("cos", theta, x), out=x)      # x and y are no longer needed
+            np.multiply(rho, _libm("sin", theta, y), out=y)
+            if not direct:
+                out[start:] = both[:rest]
+        if stdv != 1.0:                          # z * 1.0 is z: the multiplication can be skipped
+            np.multiply(out, stdv, out=out)
+        return np.add(out, mean, out=out)        # not skipped for 0: -0.0 + 0.0 is 0.0 in C too
 
     def permutation(self, n):
         """Torch7's randperm(n) draws: the 0-based permutation as int64 (one word per swap)."""
@@ -298,15 +310,29 @@ def _fill(x, values):
     return x
 
 
+def _target(x):
+    """A flat float64 NumPy view of ``x``'s memory where draws can be written directly (a contiguous
+    CPU Double tensor outside autograd), else None."""
+    if x.dtype == torch.float64 and x.device.type == "cpu" and x.is_contiguous() and not x.requires_grad:
+        return x.numpy().reshape(-1)
+    return None
+
+
 def _fill_uniform(x, a=0.0, b=1.0):
     _need_floating(x, "uniform")
     a, b = _real(x, a), _real(x, b)
-    return _fill(x, default_generator().uniforms(x.numel()) * (b - a) + a)
+    target = _target(x)
+    values = default_generator().uniforms(x.numel(), out=target)
+    if (a, b) != (0.0, 1.0):                     # u * 1.0 + 0.0 is u
+        np.add(np.multiply(values, b - a, out=values), a, out=values)
+    return x if target is not None else _fill(x, values)
 
 
 def _fill_normal(x, mean=0.0, stdv=1.0):
     _need_floating(x, "normal")
-    return _fill(x, default_generator().normals(x.numel(), _real(x, mean), _real(x, stdv)))
+    target = _target(x)
+    values = default_generator().normals(x.numel(), _real(x, mean), _real(x, stdv), out=target)
+    return x if target is not None else _fill(x, values)
 
 
 def _fill_exponential(x, lambd=None):
