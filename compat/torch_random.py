@@ -224,13 +224,35 @@ class Generator:
         return np.add(out, mean, out=out)        # not skipped for 0: -0.0 + 0.0 is 0.0 in C too
 
     def permutation(self, n):
-        """Torch7's randperm(n) draws: the 0-based permutation as int64 (one word per swap)."""
-        z = (self.words(n - 1) % np.arange(n, 1, -1, dtype=np.uint64)).astype(np.int64).tolist() if n > 1 else []
-        perm = list(range(n))
-        for i, step in enumerate(z):            # Fisher-Yates needs the swaps in order
-            j = i + step
-            perm[i], perm[j] = perm[j], perm[i]
-        return np.array(perm, dtype=np.int64)
+        """Torch7's randperm(n): the 0-based permutation as int64 (one word per swap).
+
+        Torch7 swaps position i with ``j_i = i + u_i % (n - i)`` for i = 0 .. n-2 (Fisher-Yates). Step i
+        puts at position i the value position ``j_i`` holds then, and position i is never touched
+        again, so the result follows from the indices alone, without replaying the swaps: the value at
+        position p just before step p is the one the last earlier step into p (``j_k = p``) carried
+        there, i.e. what position k held just before step k (a chain, followed by pointer jumping),
+        or p itself when no step reached it; likewise for ``j_i`` before step i."""
+        if n == 1:
+            return np.zeros(1, dtype=np.int64)
+        step = np.arange(n - 1, dtype=np.int64)
+        j = step + (self.words(n - 1) % np.arange(n, 1, -1, dtype=np.uint64)).astype(np.int64)
+        into = np.full(n, -1, dtype=np.int64)           # the last step k < p with j_k = p
+        moved = j != step
+        np.maximum.at(into, j[moved], step[moved])
+        before = np.where(into >= 0, into, np.arange(n))  # position p just before step p holds ...
+        while True:                                      # ... the value of the chain's first step
+            jumped = before[before]
+            if np.array_equal(jumped, before):
+                break
+            before = jumped
+        order = np.argsort(j, kind="stable")             # the previous step with the same j_i
+        earlier = np.full(n - 1, -1, dtype=np.int64)
+        repeated = j[order[1:]] == j[order[:-1]]
+        earlier[order[1:]] = np.where(repeated, order[:-1], -1)
+        perm = np.empty(n, dtype=np.int64)
+        perm[:-1] = np.where(earlier >= 0, before[np.maximum(earlier, 0)], j)
+        perm[-1] = before[-1]
+        return perm
 
 
 _default = None

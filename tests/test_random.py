@@ -138,6 +138,13 @@ def test_randperm_is_torch7s_fisher_yates():
     assert perm == [4, 3, 6, 8, 1, 7, 2, 5]
     assert ctorch.randperm(3, "torch.LongTensor").dtype == torch.int64
     assert ctorch.randperm(1).tolist() == [1]
+    for n, seed in ((2, 1), (3, 2), (1000, 3), (4097, 4)):     # long chains of swaps into one position
+        ctorch.manualSeed(seed)
+        perm = list(range(1, n + 1))
+        for i, w in enumerate(words(seed, n - 1)):
+            j = i + w % (n - i)
+            perm[i], perm[j] = perm[j], perm[i]
+        assert ctorch.randperm(n).tolist() == perm
 
 
 def test_bernoulli_exponential_geometric_cauchy_lognormal():
