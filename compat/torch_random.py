@@ -34,6 +34,7 @@ one; PyTorch's own functions (``torch.rand`` of PyTorch, ``x.uniform_()``, ``tor
 the default generator is created, seeded from ``os.urandom`` as Torch7 seeds it at start-up, on
 first use.
 """
+import contextlib
 import math
 import os
 
@@ -43,7 +44,7 @@ import torch
 from compat.t7.objects import TORCH_CLASSES
 
 __all__ = [
-    "EXACT_SIZE", "Generator", "STATE_SIZE", "bernoulli", "cauchy", "default_generator", "exponential",
+    "EXACT_SIZE", "Generator", "STATE_SIZE", "bernoulli", "cauchy", "default_generator", "exponential", "fork_rng",
     "geometric", "getRNGState", "initialSeed", "logNormal", "manualSeed", "multinomial", "normal",
     "rand", "randn", "random", "randperm", "seed", "setRNGState", "uniform", "TENSOR_METHODS",
 ]
@@ -299,6 +300,17 @@ def getRNGState():
 def setRNGState(state):
     """Lua ``torch.setRNGState(state)``: restore a state from :func:`getRNGState`; returns it."""
     return default_generator().setState(state)
+
+
+@contextlib.contextmanager
+def fork_rng():
+    """A block whose draws from the Torch7 stream are undone when it ends (the stream continues as if
+    the block had drawn nothing), as ``torch.random.fork_rng`` does for PyTorch's generator."""
+    state = getRNGState()
+    try:
+        yield
+    finally:
+        setRNGState(state)
 
 
 # --------------------------------------------------------------------------------- tensor filling
