@@ -586,7 +586,8 @@ def _creator(name, fill):
             with torch.no_grad():
                 out.resize_(_sizes(args))
             return fill(out)
-        out = torch.empty(_sizes(args), dtype=dtype or torch.get_default_dtype())
+        sizes = _sizes(args)
+        out = torch.empty(sizes if sizes else (0,), dtype=dtype or torch.get_default_dtype())   # no size: empty
         fill(out)
         return out if device is None else out.to(device)
     create.__name__ = name

@@ -244,6 +244,13 @@ def test_nn_reset_draws_in_torch7s_order():
     u = uniforms(2, 54 + 3)
     assert conv.weight.reshape(-1).tolist() == [v * (2 * s) - s for v in u[:54]]
     assert conv.bias.tolist() == [v * (2 * s) - s for v in u[54:]]
+    ctorch.manualSeed(6)                            # per connection s = 1/sqrt(kW kH fan-in of its output plane)
+    conv_map = nn.SpatialConvolutionMap(torch.tensor([[1.0, 1.0], [2.0, 1.0], [2.0, 2.0]]), 2, 1)
+    u = uniforms(6, 8)
+    s1, s2 = 1 / math.sqrt(2 * 2), 1 / math.sqrt(2)
+    bounds = [s1] * 4 + [s2] * 2                   # kernels of 2: two connections into plane 1, one into 2
+    assert conv_map.weight.reshape(-1).tolist() == [v * (2 * b) - b for v, b in zip(u[:6], bounds)]
+    assert conv_map.bias.tolist() == [v * (2 * b) - b for v, b in zip(u[6:8], (s1, s2))]
     ctorch.manualSeed(3)
     lookup = nn.LookupTable(2, 2)
     assert lookup.weight.reshape(-1).tolist() == box_muller(3, 4)

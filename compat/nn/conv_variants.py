@@ -149,9 +149,10 @@ class SpatialConvolutionMap(Conv2dShape):
         _, to = self._pairs()
         fan = torch.bincount(to, minlength=self.nOutputPlane).clamp_min(1).tolist()
         bounds = [1 / math.sqrt(self.kW * self.kH * f) for f in fan]
-        for k, plane in enumerate(to.tolist()):             # Lua: weight:select(1, k):uniform(-s, s)
-            uniform_(self.weight[k], -bounds[plane], bounds[plane])
         with torch.no_grad():
+            for k, plane in enumerate(to.tolist()):         # Lua: each element torch.uniform(-s, s), in double
+                kernel = torch.empty(self.weight[k].shape, dtype=torch.float64)
+                self.weight[k] = uniform_(kernel, -bounds[plane], bounds[plane])
             for k, s in enumerate(bounds):                  # Lua: bias[k] = torch.uniform(-s, s)
                 self.bias[k] = uniform(-s, s)
         return self
