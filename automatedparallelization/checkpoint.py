@@ -26,8 +26,9 @@ file; the stale ``.<name>.*.tmp`` file such a kill leaves beside it is removed b
 RNG states are stored as tensors, ints, floats and strings only, so the file loads with
 ``torch.load(..., weights_only=True)`` (no arbitrary pickle): torch's CPU generator
 (``torch.get_rng_state``), every CUDA device's generator when CUDA is initialised, numpy's legacy
-global ``RandomState`` (MT19937 keys as an int64 tensor) and Python's ``random`` (its 625-word
-state as an int64 tensor).
+global ``RandomState`` (MT19937 keys as an int64 tensor), Python's ``random`` (its 625-word
+state as an int64 tensor) and the Torch7 generator of ``compat.torch`` (``torch.getRNGState()``'s
+bytes, a uint8 tensor).
 
 ``load_checkpoint`` is collective too. **Every rank reads the file itself**: ``path`` must name the
 same file on every rank (a shared filesystem, as for the training data; the file's random ``id`` is
@@ -59,6 +60,7 @@ import torch
 from automatedparallelization import comm as _comm
 from automatedparallelization import datamodule as _datamodule
 from automatedparallelization import guard as _guard
+from compat import torch_random as torch7_random
 from compat._atomic import atomic_write, remove_stale_temporaries
 
 logger = logging.getLogger(__name__)
@@ -75,7 +77,8 @@ class CheckpointError(ValueError):
 # --- RNG states as weights_only-safe values ----------------------------------------------------
 
 def rng_state():
-    """This process's RNG states (torch CPU, CUDA if initialised, numpy global, Python random)."""
+    """This process's RNG states (torch CPU, CUDA if initialised, numpy global, Python random, and
+    Torch7's stream of ``compat.torch``, as its ``getRNGState`` bytes)."""
     name, keys, pos, has_gauss, cached = np.random.get_state(legacy=True)
     version, words, gauss_next = random.getstate()
     state = {
@@ -85,6 +88,7 @@ def rng_state():
         "python": {"version": int(version), "state": torch.tensor(words, dtype=torch.int64),
                    "gauss_next": gauss_next},
         "cuda": None,
+        "torch7": torch7_random.getRNGState(),
     }
     if torch.cuda.is_available() and torch.cuda.is_initialized():
         state["cuda"] = torch.cuda.get_rng_state_all()
@@ -99,6 +103,8 @@ def set_rng_state(state):
                          npst["has_gauss"], npst["cached_gaussian"]))
     py = state["python"]
     random.setstate((py["version"], tuple(int(w) for w in py["state"].tolist()), py["gauss_next"]))
+    if state.get("torch7") is not None:         # absent from checkpoints written before it was saved
+        torch7_random.setRNGState(state["torch7"])
     if state.get("cuda") is not None:
         if torch.cuda.is_available():
             torch.cuda.set_rng_state_all(state["cuda"])

@@ -13,13 +13,14 @@ from automatedparallelization import comm as _comm
 from automatedparallelization import nodemodule as _nm
 from automatedparallelization.mappings import split_last_dim
 from compat import nn
+from compat import torch_random as torch7_random
 
 __all__ = ["gather_model", "shard_model"]
 
 
 def _dense_linear(weight, bias, grad_weight, grad_bias):
     """A compat ``nn.Linear`` holding these tensors (built without touching the random state)."""
-    with torch.random.fork_rng(devices=[]):
+    with torch.random.fork_rng(devices=[]), torch7_random.fork_rng():
         lin = nn.Linear(1, 1, bias=bias is not None)
     lin._new_param('weight', weight)
     lin.gradWeight = grad_weight
@@ -110,7 +111,7 @@ def shard_model(dense, comm=None):
             if n_in % p:
                 raise ValueError(f"shard_model: {m!r} has inputSize={n_in}, not divisible by the number "
                                  f"of ranks P={p}; it cannot be split over P ranks")
-            with torch.random.fork_rng(devices=[]):
+            with torch.random.fork_rng(devices=[]), torch7_random.fork_rng():
                 mp = cls(n_in, m.weight.shape[0], bias=m.bias is not None, comm=comm)
             mp = mp.to(dtype=m.weight.dtype, device=m.weight.device)
             with torch.no_grad():

@@ -38,6 +38,7 @@ from automatedparallelization import comm as _comm
 from automatedparallelization.mappings import gather_from_region, reduce_from_region, scatter_to_region, split_last_dim
 from automatedparallelization.parallel_linear import uniform_shard
 from compat import nn, t7
+from compat import torch_random as torch7_random
 from compat.nn.module import autograd_active, check_tensor
 
 logger = logging.getLogger(__name__)
@@ -83,7 +84,7 @@ class _MPLinear(_CommMixin, nn.Linear):
     def reset(self, stdv=None):
         """W and b uniform in [-s, s], s = 1/sqrt(inputSize) (the *full* input size), or
         ``stdv*sqrt(3)``: this rank's W is the slice of the dense ``nn.Linear(inputSize, outputSize)``
-        weight drawn from the same random state (Lua drew an independent (in/P)-wide matrix with
+        weight drawn from the same state of Torch7's stream (Lua drew an independent (in/P)-wide matrix with
         s = 1/sqrt(in/P) on each rank). b is drawn whole, identical on every rank seeded alike."""
         if 'fullInputSize' not in self.__dict__:      # called by nn.Linear.__init__: not yet
             return self
@@ -92,9 +93,9 @@ class _MPLinear(_CommMixin, nn.Linear):
         with torch.no_grad():
             self.weight.copy_(uniform_shard((self.weight.shape[0], self.fullInputSize), s, slice(None),
                                             slice(self.inputOffset, self.inputOffset + n),
-                                            self.weight.dtype, self.weight.device))
+                                            self.weight.dtype, self.weight.device, fill=torch7_random.uniform_))
             if self.bias is not None:
-                self.bias.uniform_(-s, s)
+                torch7_random.uniform_(self.bias, -s, s)
         return self
 
     def expected_input(self):

@@ -29,12 +29,13 @@ __all__ = ["ColumnParallelLinear", "RowParallelLinear", "uniform_shard"]
 _BLOCK = 1 << 20     # elements drawn at a time by uniform_shard
 
 
-def uniform_shard(shape, bound, rows, cols, dtype=None, device=None):
+def uniform_shard(shape, bound, rows, cols, dtype=None, device=None, fill=None):
     """``torch.empty(shape).uniform_(-bound, bound)[rows, cols]`` without holding the whole matrix.
 
     ``shape`` = (n_rows, n_cols); ``rows``/``cols`` are ``slice`` objects (step 1). The generator is
     advanced exactly as by the full draw (rows are drawn in blocks, in order, the unused ones
-    discarded), so what is drawn after it matches too."""
+    discarded), so what is drawn after it matches too. ``fill(block, -bound, bound)`` draws a block
+    in place (default: PyTorch's ``uniform_``; ``compat.torch_random.uniform_`` for Torch7's stream)."""
     n_rows, n_cols = shape
     rows = range(n_rows)[rows]
     cols = range(n_cols)[cols]
@@ -44,7 +45,8 @@ def uniform_shard(shape, bound, rows, cols, dtype=None, device=None):
     with torch.no_grad():
         for r0 in range(0, n_rows, step):
             r1 = min(r0 + step, n_rows)
-            block = torch.empty(r1 - r0, n_cols, dtype=dtype, device=device).uniform_(-bound, bound)
+            block = torch.empty(r1 - r0, n_cols, dtype=dtype, device=device)
+            block = block.uniform_(-bound, bound) if fill is None else fill(block, -bound, bound)
             lo, hi = max(r0, rows.start), min(r1, rows.stop)
             if lo < hi:
                 out[lo - rows.start:hi - rows.start] = block[lo - r0:hi - r0, cols.start:cols.stop]

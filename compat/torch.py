@@ -1,7 +1,10 @@
 """The Torch7 ``torch`` namespace: ``.t7`` I/O and Lua-only helpers; every other name is PyTorch's.
 
 ``compat.torch.load``/``save`` read and write Torch7 files (see :mod:`compat.t7`);
-``manualSeed``, ``Timer``, ``CmdLine``, ... mirror their Lua namesakes (see :mod:`compat.torch_extras`).
+``Timer``, ``CmdLine``, ... mirror their Lua namesakes (see :mod:`compat.torch_extras`); the random
+functions (``manualSeed``, ``rand``, ``randn``, ``uniform``, ``normal``, ``random``, ``randperm``, ...)
+draw from Torch7's generator and give Torch7's numbers (see :mod:`compat.torch_random`). Note that
+``compat.torch.random`` is Torch7's function, not PyTorch's ``torch.random`` module.
 Any name not defined here (``compat.torch.zeros``, ``compat.torch.Tensor``, ...) falls through to
 PyTorch, so a migrated script needs a single ``from compat import torch``.
 """
@@ -16,10 +19,27 @@ from compat.torch_extras import (  # noqa: F401
     Timer,
     getdefaulttensortype,
     getnumthreads,
-    manualSeed,
-    randperm,
     setdefaulttensortype,
     setnumthreads,
+)
+from compat.torch_random import (  # noqa: F401
+    bernoulli,
+    cauchy,
+    exponential,
+    geometric,
+    getRNGState,
+    initialSeed,
+    logNormal,
+    manualSeed,
+    multinomial,
+    normal,
+    rand,
+    randn,
+    random,
+    randperm,
+    seed,
+    setRNGState,
+    uniform,
 )
 
 

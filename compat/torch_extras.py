@@ -2,11 +2,10 @@
 
 Lua (torch7 ``init.lua``, ``random.lua``, ``Timer.c``, ``CmdLine.lua``)  ->  here:
 
-- ``torch.manualSeed(s)``               -> :func:`manualSeed` (PyTorch's generators only)
+- ``torch.manualSeed(s)``, ``torch.randperm(n)`` -> :mod:`compat.torch_random` (Torch7's stream)
 - ``torch.setnumthreads(n)`` / ``getnumthreads()`` -> ``torch.set_num_threads`` / ``get_num_threads``
 - ``torch.setdefaulttensortype(name)`` / ``getdefaulttensortype()`` -> ``torch.set_default_dtype``
 - ``torch.Timer()``                     -> :class:`Timer` (``time()`` gives ``{real=, user=, sys=}``)
-- ``torch.randperm(n [, type])``        -> :func:`randperm`, **1-based** like Lua (values 1..n)
 - ``torch.CmdLine()``                   -> :class:`CmdLine` (Lua ``-option value`` parsing)
 
 :func:`lua_tostring` formats a value the way Lua's ``tostring``/``..`` do (LuaJIT: ``%.14g`` for
@@ -23,6 +22,7 @@ import torch
 from compat.numformat import format_g14
 from compat.t7.objects import DTYPE_KIND, TORCH_CLASSES, tensor_class
 from compat.t7.objects import T7Table as LuaTable  # a Lua table: a dict with attribute access
+from compat.torch_random import manualSeed, randperm  # noqa: F401 (Torch7's generator lives there)
 
 logger = logging.getLogger(__name__)
 
@@ -58,18 +58,6 @@ def _check_int(name, value, minimum):
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
     return int(value)
-
-
-def manualSeed(seed):
-    """Lua ``torch.manualSeed(seed)``: seed PyTorch's generators (``torch.manual_seed``, CPU and CUDA).
-
-    As in Lua, only the torch generator is seeded: Python's ``random`` and NumPy are left alone
-    (Lua's ``math.random`` was not touched by ``torch.manualSeed`` either). The random stream is
-    PyTorch's, so the numbers drawn differ from Torch7's for the same seed.
-    """
-    if isinstance(seed, bool) or not isinstance(seed, (int, float)) or seed != int(seed):
-        raise TypeError(f"seed must be an integer, got {seed!r} ({type(seed).__name__})")
-    torch.manual_seed(int(seed))
 
 
 def setnumthreads(n):
@@ -120,25 +108,6 @@ def setdefaulttensortype(typename):
 def getdefaulttensortype():
     """Lua ``torch.getdefaulttensortype()``: the Torch7 name of ``torch.get_default_dtype()``."""
     return type_name(torch.get_default_dtype())
-
-
-def randperm(n, typename=None):
-    """Lua ``torch.randperm(n [, typename])``: a random permutation of **1..n** (1-based, as in Lua).
-
-    Migrated code indexes Lua-style (1-based) datasets with it, e.g. ``dataset[shuffle[i]]``, so the
-    values stay 1-based; subtract 1 to index a PyTorch tensor. ``typename`` is a Torch7 tensor type
-    name (``'torch.LongTensor'``, ``'torch.DoubleTensor'``, ...). Without it the result is int64
-    (Lua gave the default tensor type, Double, whose values Lua could use as indices; Python cannot
-    index with floats, so Long is the default here). The stream is PyTorch's ``torch.randperm``.
-    """
-    n = _check_int("n", n, 1)
-    if typename is None:
-        dtype = torch.int64
-    elif typename in _CPU_TYPES:
-        dtype = _CPU_TYPES[typename]
-    else:
-        raise ValueError(f"typename must be one of {sorted(_CPU_TYPES)} or None, got {typename!r}")
-    return (torch.randperm(n) + 1).to(dtype)  # the one 0-based -> 1-based shift
 
 
 class Timer:

@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from automatedparallelization.checkpoint import CheckpointError, atomic_save, load_checkpoint, save_checkpoint
+from compat import torch as ctorch
 from tests.mpi_harness import case_runs, check
 
 REPO = Path(__file__).resolve().parent.parent
@@ -42,6 +43,17 @@ def test_file_loads_with_weights_only_and_holds_what_was_given(tmp_path):
     assert torch.equal(raw["ranks"][0]["rng"]["torch"], torch.get_rng_state())
     assert raw["ranks"][0]["schedule"] is None                      # not a parallelized model
     assert [p.name for p in tmp_path.iterdir()] == ["c.pt"]  # no temporary file left behind
+
+
+def test_torch7_stream_resumes_where_it_was_saved(tmp_path):
+    model = _small(0)
+    ctorch.manualSeed(3)
+    ctorch.normal()                                    # leaves Box-Muller's sine pending
+    save_checkpoint(tmp_path / "c.pt", model)
+    expected = (ctorch.normal(), ctorch.rand(5).tolist())
+    ctorch.manualSeed(99)
+    load_checkpoint(tmp_path / "c.pt", model)
+    assert (ctorch.normal(), ctorch.rand(5).tolist()) == expected
 
 
 def test_bad_arguments_are_named(tmp_path):

@@ -310,10 +310,12 @@ def test_printouts_beyond_the_references():
     assert str(nn.BatchNormalization(3, None, None, False)) == "nn.BatchNormalization (2D) (3)"
 
 
-def test_random_table_follows_torch_generator():
-    torch.manual_seed(7)
+def test_random_table_follows_torch7_generator():
+    ctorch.manualSeed(7)
     a = nn.tables.random(6, 5, 2)
-    torch.manual_seed(7)
+    ctorch.manualSeed(7)
     assert torch.equal(nn.tables.random(6, 5, 2), a)
+    ctorch.manualSeed(7)
+    assert a[:6, 0].tolist() == ctorch.randperm(6).tolist()       # the chunks of Torch7's randperm
     # three chunks of 2 per permutation: outputs 1-3 use one permutation of 1..6, 4-5 a fresh one
     assert sorted(a[:6, 0].tolist()) == [1, 2, 3, 4, 5, 6]

@@ -3,11 +3,11 @@
 import builtins
 import math as _math
 import os as _os
-import random as _random
 import sys as _sys
 import tempfile as _tempfile
 import time as _time
 
+from compat.lua.luajit_random import LuaJITRandom
 from compat.lua.tables import Table
 from compat.lua.values import LuaError, coerce_number, lt, tonumber, tostring
 from compat.lua.values import pow as _pow
@@ -267,7 +267,8 @@ def _integral(x):
 
 
 class _Math:
-    """Lua's ``math`` library (Lua 5.1 with LuaJIT's ``log(x [, base])``)."""
+    """Lua's ``math`` library (Lua 5.1 with LuaJIT's ``log(x [, base])``; ``math.random``/``math.randomseed`` are
+    LuaJIT's generator)."""
 
     pi = _math.pi
     huge = _math.inf
@@ -357,17 +358,9 @@ class _Math:
     max = staticmethod(lambda x, *rest: _extreme("max", lambda best, y: lt(best, y), x, rest))
     min = staticmethod(lambda x, *rest: _extreme("min", lambda best, y: lt(y, best), x, rest))
 
-    @staticmethod
-    def random(m=None, n=None):
-        if m is None:
-            return _random.random()
-        if n is None:
-            return _random.randint(1, int(m))
-        return _random.randint(int(m), int(n))
-
-    @staticmethod
-    def randomseed(seed):
-        _random.seed(seed)
+    _generator = LuaJITRandom()                  # LuaJIT's own stream (compat.lua.luajit_random)
+    random = staticmethod(_generator.random)
+    randomseed = staticmethod(_generator.randomseed)
 
 
 os = _Os()

@@ -9,6 +9,7 @@ import torch
 
 import compat.lua.tensor_math as tensor_math
 from compat import cuda
+from compat.torch_random import TENSOR_METHODS as _RANDOM_METHODS
 
 __all__ = ["LUA_TENSOR_METHODS", "TORCH", "mul", "tensor_index", "tensor_setindex"]
 
@@ -159,8 +160,6 @@ LUA_TENSOR_METHODS = {
     "resize": lambda x, *sizes: x.resize_(*sizes),
     "resizeAs": lambda x, y: x.resize_as_(y),
     "fill": lambda x, v: x.fill_(v), "zero": lambda x: x.zero_(), "copy": _copy,
-    "uniform": lambda x, a=0, b=1: x.uniform_(a, b), "normal": lambda x, m=0, s=1: x.normal_(m, s),
-    "bernoulli": lambda x, p=0.5: x.bernoulli_(p),
     "transpose": lambda x, a, b: x.transpose(_dim(x, a), _dim(x, b)),
     "permute": lambda x, *dims: x.permute(*[_dim(x, d) for d in dims]),
     "squeeze": _squeeze,
@@ -176,6 +175,7 @@ LUA_TENSOR_METHODS = {
     "isSameSizeAs": lambda x, y: x.shape == y.shape,
 }
 LUA_TENSOR_METHODS.update(tensor_math.METHODS)
+LUA_TENSOR_METHODS.update(_RANDOM_METHODS)         # x:uniform(), x:normal(), ...: Torch7's stream
 LUA_TENSOR_METHODS["cuda"] = cuda.tensor          # float32 on the CUDA device (or TORCHAD_CUDA=cpu)
 
 # torch.<name>(...) with Torch7's meaning, where it differs from PyTorch's.

@@ -62,7 +62,7 @@ sort topk sum mean prod std var norm cumsum cumprod dot resize resizeAs apply ma
 cdiv pow fmod remainder fill zero copy uniform normal bernoulli clamp transpose permute squeeze unsqueeze
 split chunk cat repeatTensor expandAs viewAs maskedFill maskedSelect maskedCopy nonzero type isContiguous
 isSameSizeAs addmm addmv addr addcmul addcdiv abs exp log sqrt tanh sigmoid neg floor ceil round cos sin
-log1p sign trunc frac cuda""".split())
+log1p sign trunc frac cuda random exponential geometric cauchy logNormal multinomial""".split())
 # torch.<name> functions given Torch7's meaning by compat.lua.torch.
 LUA_TORCH_FUNCTIONS = frozenset("""
 max min sort topk sum mean prod std var norm cumsum cumprod dot narrow select sub index gather transpose

@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from compat.nn.batched import BatchedModule, lua_int
+from compat.torch_random import uniform_
 
 _bn_backward = torch.ops.aten.native_batch_norm_backward.default
 
@@ -56,7 +57,7 @@ class BatchNormalization(BatchedModule):
         is ignored, as in Lua)."""
         with torch.no_grad():
             if self.weight is not None:
-                self.weight.uniform_()
+                uniform_(self.weight)
             if self.bias is not None:
                 self.bias.zero_()
             self.running_mean.zero_()

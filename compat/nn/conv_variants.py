@@ -14,6 +14,7 @@ import torch.nn.functional as F
 
 from compat.nn.batched import BatchedModule, lua_int
 from compat.nn.conv import Conv2dShape, conv_tostring
+from compat.torch_random import uniform, uniform_
 
 _conv_backward = torch.ops.aten.convolution_backward.default
 
@@ -138,19 +139,22 @@ class SpatialConvolutionMap(Conv2dShape):
         return cached[1], cached[2]
 
     def reset(self, stdv=None):
-        """Lua: uniform in [-s, s] with s = 1/sqrt(kW*kH*fan_in of the connection's output plane),
-        or ``stdv*sqrt(3)`` for everything when given."""
+        """Lua: each connection's kernel uniform in [-s, s] with s = 1/sqrt(kW*kH*fan_in of its output
+        plane), then each bias one ``torch.uniform(-s, s)``; ``stdv*sqrt(3)`` for everything when given."""
+        if stdv is not None:
+            s = stdv * math.sqrt(3)
+            uniform_(self.weight, -s, s)
+            uniform_(self.bias, -s, s)
+            return self
+        _, to = self._pairs()
+        fan = torch.bincount(to, minlength=self.nOutputPlane).clamp_min(1).tolist()
+        bounds = [1 / math.sqrt(self.kW * self.kH * f) for f in fan]
         with torch.no_grad():
-            if stdv is not None:
-                s = stdv * math.sqrt(3)
-                self.weight.uniform_(-s, s)
-                self.bias.uniform_(-s, s)
-                return self
-            _, to = self._pairs()
-            fan = torch.bincount(to, minlength=self.nOutputPlane).clamp_min(1).to(self.weight.dtype)
-            bound = 1.0 / torch.sqrt(self.kW * self.kH * fan)
-            self.weight.uniform_(-1, 1).mul_(bound[to].view(-1, 1, 1))
-            self.bias.uniform_(-1, 1).mul_(bound)
+            for k, plane in enumerate(to.tolist()):         # Lua: each element torch.uniform(-s, s), in double
+                kernel = torch.empty(self.weight[k].shape, dtype=torch.float64)
+                self.weight[k] = uniform_(kernel, -bounds[plane], bounds[plane])
+            for k, s in enumerate(bounds):                  # Lua: bias[k] = torch.uniform(-s, s)
+                self.bias[k] = uniform(-s, s)
         return self
 
     def _dense(self, weight):

@@ -50,6 +50,7 @@ import torch
 from compat import cuda
 from compat.nn.nodes import graph_node, is_graph_call
 from compat.torch_extras import FLOAT_TYPES, type_name
+from compat.torch_random import uniform_
 
 logger = logging.getLogger(__name__)
 
@@ -502,9 +503,9 @@ class Module(torch.nn.Module):
         or ``stdv*sqrt(3)`` when given; returns self."""
         s = stdv * math.sqrt(3) if stdv is not None else 1.0 / math.sqrt(fan_in)
         with torch.no_grad():
-            self.weight.uniform_(-s, s)
+            uniform_(self.weight, -s, s)
             if self.bias is not None:
-                self.bias.uniform_(-s, s)
+                uniform_(self.bias, -s, s)
         return self
 
     def _drop_bias(self):

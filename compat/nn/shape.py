@@ -7,6 +7,7 @@ import torch
 
 from compat.nn._args import integral
 from compat.nn.module import Module, autograd_active, check_tensor, no_grad
+from compat.torch_random import bernoulli_
 
 
 class Identity(Module):
@@ -178,7 +179,7 @@ class Dropout(Module):
         train = bool(self.training)
         if self.p > 0 and (train or self.stochastic_inference):
             with no_grad():
-                self.noise = torch.empty_like(input).bernoulli_(1 - self.p)
+                self.noise = bernoulli_(torch.empty_like(input), 1 - self.p)
                 if self.v2:
                     self.noise.div_(1 - self.p)
             if autograd_active():

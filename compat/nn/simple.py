@@ -17,6 +17,7 @@ from compat.nn.containers import Sequential
 from compat.nn.linear import Linear
 from compat.nn.module import Module, autograd_active, check_tensor
 from compat.nn.shape import View, parse_sizes
+from compat.torch_random import normal_, uniform_
 
 _aten = torch.ops.aten
 
@@ -28,7 +29,7 @@ def _uniform(module, stdv, default, *names):
         for n in names:
             p = module._parameters.get(n)
             if p is not None:
-                p.uniform_(-s, s)
+                uniform_(p, -s, s)
     return module
 
 
@@ -376,7 +377,7 @@ class LookupTable(Module):
 
     def reset(self, stdv=None):
         with torch.no_grad():
-            self.weight.normal_(0, 1 if stdv is None else stdv)
+            normal_(self.weight, 0, 1 if stdv is None else stdv)
         return self
 
     def setPadding(self, paddingValue):

@@ -13,6 +13,7 @@ import torch
 
 from compat.nn.module import no_grad
 from compat.torch_extras import lua_tostring
+from compat.torch_random import randperm
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ class StochasticGradient:
         lr = self.learningRate
         module, criterion = self.module, self.criterion
         grad_mode = torch.is_grad_enabled()
-        shuffled = torch.randperm(n) + 1                # drawn once, as Lua (1-based indices)
+        shuffled = randperm(n, 'torch.LongTensor')      # drawn once from Torch7's stream, as Lua (1-based)
         order = shuffled.tolist() if self.shuffleIndices else list(range(1, n + 1))
         # printing IS the Lua behaviour mirrored here (StochasticGradient.lua uses print)
         print("# StochasticGradient: training")

@@ -5,6 +5,8 @@ A connection table is a ``K x 2`` tensor of the default type: row k connects inp
 """
 import torch
 
+from compat.torch_random import randperm
+
 __all__ = ['full', 'oneToOne', 'random']
 
 
@@ -32,19 +34,19 @@ def oneToOne(nfeat):
 def random(nin, nout, nto):
     """Each output plane j = 1..nout gets ``nto`` distinct input planes: consecutive chunks of
     ``torch.randperm(nin)`` (a fresh permutation once the ``nin // nto`` chunks are used up), drawn
-    from torch's random generator as Lua does."""
+    from Torch7's random generator as Lua does."""
     nin, nout, nto = _count('random', 'nin', nin), _count('random', 'nout', nout), _count('random', 'nto', nto)
     if nto > nin:
         raise ValueError(f"nn.tables.random: expecting nto <= nin (each output takes nto distinct inputs), "
                          f"got nto={nto}, nin={nin}")
     chunks = nin // nto
-    fi = torch.randperm(nin) + 1                      # the one 0-based -> 1-based shift
+    fi = randperm(nin, 'torch.LongTensor')            # Torch7's stream, values 1..nin
     rows, used = [], 0
     for _ in range(nout):
         rows.append(fi[used * nto:(used + 1) * nto])
         used += 1
         if used == chunks:
-            fi, used = torch.randperm(nin) + 1, 0
+            fi, used = randperm(nin, 'torch.LongTensor'), 0
     frm = torch.cat(rows)
     to = torch.arange(1, nout + 1).repeat_interleave(nto)
     return torch.stack([frm, to], 1).to(torch.get_default_dtype())

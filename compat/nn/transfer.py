@@ -19,6 +19,7 @@ from compat.nn.activations import (
     check_same_size,
 )
 from compat.nn.module import Module, autograd_active, check_tensor
+from compat.torch_random import uniform_
 
 _aten = torch.ops.aten
 
@@ -160,9 +161,11 @@ class RReLU(Pointwise):
     def _f(self, x):
         if not bool(self.training):
             return F.leaky_relu(x, (self.lower + self.upper) / 2)
-        with torch.no_grad():
-            r = torch.empty_like(x).uniform_(self.lower, self.upper)
-            self.noise = torch.where(x <= 0, r, torch.ones_like(x))
+        with torch.no_grad():            # one Torch7 uniform per element <= 0, in element order
+            negative = x <= 0
+            self.noise = torch.ones_like(x)
+            draws = uniform_(torch.empty(int(negative.sum()), dtype=x.dtype), self.lower, self.upper)
+            self.noise[negative] = draws.to(x.device)
         return x * self.noise
 
     def _df(self, x, y, dy):

@@ -11,6 +11,7 @@ from automatedparallelization import comm
 from automatedparallelization import datamodule as automation
 from automatedparallelization.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from compat import nn
+from compat import torch as ctorch
 from tests.mpi_cases import needs_ranks
 
 R, P = comm.rank(), comm.size()
@@ -28,7 +29,7 @@ def _cleanup(d):
 
 
 def _seed_everything(seed):
-    torch.manual_seed(seed)
+    ctorch.manualSeed(seed)                     # PyTorch's generator and Torch7's stream
     np.random.seed(seed)
     random.seed(seed)
 
@@ -162,7 +163,7 @@ DP_TOTAL, DP_AT, DP_EVERY = 17, 8, 3        # 8 % 3 != 0: the checkpoint falls b
 def _dp_model(init_seed, optimizer, sync):
     """A parallelized model over an uneven split (the last rank has one sample fewer), its optimizer
     (None for the Lua way: compat.nn, ``updateParameters``) and this rank's shard."""
-    torch.manual_seed(init_seed)
+    ctorch.manualSeed(init_seed)
     if optimizer == "lua":
         model = nn.Sequential().add(nn.Linear(6, 8)).add(nn.Tanh()).add(nn.Linear(8, 2))
     else:

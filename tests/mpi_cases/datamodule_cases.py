@@ -10,6 +10,7 @@ import torch
 from automatedparallelization import comm
 from automatedparallelization import datamodule as automation
 from compat import nn
+from compat import torch as ctorch
 from tests.mpi_cases import needs_ranks
 from tests.mpi_cases._union import check_autograd_path_equals_union, check_lua_path_equals_union, flat, union
 
@@ -22,7 +23,7 @@ def _native(seed, dtype=torch.float32):
 
 
 def _compat(seed, dtype=torch.float64):
-    torch.manual_seed(seed)
+    ctorch.manualSeed(seed)                     # compat.nn draws from Torch7's stream
     m = nn.Sequential()
     m.add(nn.Linear(5, 7))
     m.add(nn.Tanh())

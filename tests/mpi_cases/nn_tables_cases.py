@@ -8,13 +8,14 @@ import torch
 
 from automatedparallelization import comm
 from compat import nn
+from compat import torch as ctorch
 from tests.mpi_cases._union import check_autograd_path_equals_union, check_lua_path_equals_union
 
 R, P = comm.rank(), comm.size()
 
 
 def _model(seed):
-    torch.manual_seed(seed)
+    ctorch.manualSeed(seed)                    # compat.nn draws from Torch7's stream
     return (nn.Sequential()
             .add(nn.ConcatTable().add(nn.Linear(4, 4)).add(nn.Identity()))
             .add(nn.CAddTable())

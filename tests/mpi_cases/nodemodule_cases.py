@@ -33,9 +33,9 @@ def cols(t, n_in):
 
 
 def pair(mp_cls, dense_cls, *args, seed=7):
-    torch.manual_seed(seed)
+    ltorch.manualSeed(seed)                     # compat.nn and the MP layers draw from Torch7's stream
     mp = mp_cls(*args)
-    torch.manual_seed(seed)
+    ltorch.manualSeed(seed)
     return mp, dense_cls(*args)
 
 
@@ -98,7 +98,7 @@ def case_tanh_and_reshapes_equal_dense():
 
 def build(mp):
     """A 3-layer MLP; MP* names when ``mp``, the dense nn names otherwise (same random draws)."""
-    torch.manual_seed(42)
+    ltorch.manualSeed(42)
     L = (nn.MPInitialReshape, nn.MPInitialLinear, nn.MPTanh, nn.MPBaseLinear) if mp else \
         (nn.Reshape, nn.Linear, nn.Tanh, nn.Linear)
     return (nn.Sequential().add(L[0](IN)).add(L[1](IN, HID)).add(L[2]()).add(L[3](HID, IN))
@@ -150,7 +150,7 @@ def case_stochastic_gradient_trains_identically():
         model = build(mp)
         trainer = nn.StochasticGradient(model, nn.ClassNLLCriterion())
         trainer.maxIteration, trainer.learningRate, trainer.verbose = 3, 0.05, False
-        torch.manual_seed(5)                      # the shuffle, identical on every rank
+        ltorch.manualSeed(5)                      # the shuffle, identical on every rank
         err = trainer.train(ds)
         if mp:
             mp_model, mp_err = model, err

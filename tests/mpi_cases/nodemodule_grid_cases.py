@@ -10,6 +10,7 @@ import automatedparallelization  # noqa: F401
 from automatedparallelization import comm
 from automatedparallelization.mp_convert import gather_model
 from compat import nn, optim
+from compat import torch as ctorch
 from tests.mpi_cases import needs_ranks
 
 torch.set_default_dtype(torch.float64)
@@ -19,7 +20,7 @@ IN, HID, OUT, BATCH = 8, 12, 4, 10
 
 
 def build(mp, model_comm=None):
-    torch.manual_seed(42)
+    ctorch.manualSeed(42)                      # compat.nn and the MP layers draw from Torch7's stream
     if mp:
         return (nn.Sequential().add(nn.MPInitialLinear(IN, HID, comm=model_comm)).add(nn.MPTanh(comm=model_comm))
                 .add(nn.MPBaseLinear(HID, OUT, comm=model_comm)).add(nn.LogSoftMax()))
