@@ -116,7 +116,7 @@ class ExpressionMixin:
     def expr(self, node, minimum=0):
         """Python code of ``node`` in a single-value context, parenthesized to bind at ``minimum``."""
         code, prec = self._expr(node)
-        if self.is_multi(node):
+        if self.is_multi(node) or self.is_cut(node):
             code, prec = f"lua.first({code})", ATOM
         return code if prec >= minimum else f"({code})"
 
@@ -125,7 +125,9 @@ class ExpressionMixin:
         out = [self.expr(n) for n in nodes[:-1]]
         if nodes:
             last = nodes[-1]
-            if isinstance(last, (ast.Varargs, ast.Dots)):
+            if getattr(last, "wrapped", False):
+                out.append(self.expr(last))        # (f()) and (...) give one value
+            elif isinstance(last, (ast.Varargs, ast.Dots)):
                 out.append("*varargs")
             elif self.is_multi(last) or isinstance(last, (ast.Call, ast.Invoke)) and not self.single_valued(last):
                 out.append(f"*lua.expand({self._expr(last)[0]})")
@@ -141,6 +143,11 @@ class ExpressionMixin:
             return self.callee(node.func) in names.MULTI_RETURN
         return isinstance(node, ast.Invoke) and node.func.id in ("find", "match", "gsub") \
             and self.kind(node.source) == "str"
+
+    def is_cut(self, node):
+        """A parenthesized call that may give several values: Lua keeps the first one only."""
+        return getattr(node, "wrapped", False) and isinstance(node, (ast.Call, ast.Invoke)) \
+            and not self.single_valued(node)
 
     def single_valued(self, node):
         """A call known to give one value (a Lua call in last place passes on all its values)."""
@@ -200,6 +207,9 @@ class ExpressionMixin:
         if node.id in names.BASE_FUNCTIONS and not self.scope.is_local(node.id) \
                 and node.id not in self.defined_functions:
             return names.BASE_FUNCTIONS[node.id], ATOM
+        if node.id == "_G" and "_G" not in self.analysis.assigned and not self.scope.is_local("_G"):
+            self.imports.append("from compat.lua import scope as lua_scope")
+            return "lua_scope.Globals(globals())", ATOM
         if node.id not in self.analysis.assigned and not self.scope.is_local(node.id):
             # a global this file never sets: nil, unless another file (dofile/require) set it
             return f"globals().get({node.id!r})", ATOM

@@ -105,7 +105,7 @@ ConfusionMatrix Logger adadelta adagrad adam adamax asgd cg checkgrad cmaes de f
 polyinterp rmsprop rprop sgd""".split())
 
 # Lua names that are Python keywords or names the output itself uses.
-RESERVED = (set(keyword.kwlist) | set(keyword.softkwlist) - {"_"}) | {"lua", "range", "varargs", "luasys", "print"}
+RESERVED = (set(keyword.kwlist) | set(keyword.softkwlist) - {"_"}) | {"lua", "lua_scope", "range", "varargs", "luasys", "print"}
 
 
 def python_name(name):

@@ -19,6 +19,7 @@ from luaparser.parser.LuaParser import LuaParser
 from compat.migrate import names
 from compat.migrate.calls import CallMixin, string_value
 from compat.migrate.expressions import ATOM, ExpressionMixin
+from compat.migrate.resolve import rename_locals
 from compat.migrate.scope import (
     Analysis,
     Scope,
@@ -121,7 +122,7 @@ class Translator(ExpressionMixin, CallMixin):
                 self.code_lines.add(token.line)
 
     # ------------------------------------------------------------------ chunk
-    def translate(self, chunk):
+    def translate(self, chunk, unset_globals=()):
         self.analysis = Analysis(chunk, self.value_kind)
         self.multi_functions = self.analysis.multi_functions
         self.defined_functions = self.analysis.defined_functions
@@ -130,25 +131,12 @@ class Translator(ExpressionMixin, CallMixin):
                          and self.dotted(n.func) == "require" and n.args and isinstance(n.args[0], ast.String)}
         self.sets_default_type = any(self.dotted(n.func) == "torch.setdefaulttensortype"
                                      for n in luaast.walk(chunk) if isinstance(n, ast.Call))
-        for name in self.globals_set_in_functions(chunk):
+        for name in unset_globals:
             self.emit(f"{names.python_name(name)} = globals().get({name!r})", None,
-                      "# a Lua global set in a function: nil until then")
+                      "# a Lua global read before it is set: nil until then")
         self.block_body(chunk.body.body, top=True)
         self.flush_comments(float("inf"))
         return self.lines
-
-    def globals_set_in_functions(self, chunk):
-        """Globals that only functions assign: Python needs them to exist before the first read."""
-        functions = [n for n in luaast.walk(chunk) if isinstance(n, (ast.Function, ast.LocalFunction, ast.Method,
-                                                                        ast.AnonymousFunction))]
-        declared = set(self.scope.locals)
-        for f in functions:
-            declared |= function_locals(f.args, f.body)
-        top = set(assigned_names(chunk.body))
-        found = []
-        for f in functions:
-            found += [n for n in assigned_names(f.body) if n not in declared and n not in top]
-        return list(dict.fromkeys(found))
 
     def value_kind(self, node, name, analysis):
         if isinstance(node, ast.Table) and not node.fields:
@@ -357,14 +345,20 @@ class Translator(ExpressionMixin, CallMixin):
         iters = node.iter
         if len(iters) == 1 and isinstance(iters[0], ast.Call):
             mapped = self.callee(iters[0].func)
-            if mapped in ("lua.pairs", "lua.ipairs", "lua.string.gmatch"):
+            if mapped in ("lua.pairs", "lua.ipairs"):     # (key, value) pairs
                 iterator = self._expr(iters[0])[0]
+                targets += ", _" if len(node.targets) == 1 else ""
+                if len(node.targets) > 2:
+                    iterator = f"lua_scope.each({iterator}, {len(node.targets)})"
+            elif mapped == "lua.string.gmatch":
+                iterator = f"lua_scope.each({self._expr(iters[0])[0]}, {len(node.targets)})"
             else:
-                iterator = f"lua.iterate({self._expr(iters[0])[0]})"
+                iterator = f"lua_scope.each(lua.iterate({self._expr(iters[0])[0]}), {len(node.targets)})"
         elif len(iters) == 1 and isinstance(iters[0], ast.Invoke) and iters[0].func.id in ("lines", "gmatch"):
-            iterator = self._expr(iters[0])[0]
+            iterator = f"lua_scope.each({self._expr(iters[0])[0]}, {len(node.targets)})"
         else:
-            iterator = f"lua.iterate({', '.join(self.expr(n) for n in iters)})"
+            iterator = f"lua_scope.each(lua.iterate({', '.join(self.expr(n) for n in iters)}), {len(node.targets)})"
+        self.imports.append("from compat.lua import scope as lua_scope")
         self.emit(f"for {targets} in {iterator}:", node.line)
         with self.block(), self.loop(node.body, [t.id for t in node.targets]):
             self.block_body(node.body.body)
@@ -388,7 +382,8 @@ class Translator(ExpressionMixin, CallMixin):
         pass
 
     def stmt_Return(self, node, last=False):
-        if len(node.values) == 1 and not isinstance(node.values[0], (ast.Varargs, ast.Dots)):
+        if len(node.values) == 1 and not isinstance(node.values[0], (ast.Varargs, ast.Dots)) \
+                and not node.values[0].wrapped:
             values = self._expr(node.values[0])[0]        # a call's several values pass on as its tuple
         else:
             values = ", ".join(self.exprs(node.values))
@@ -459,10 +454,11 @@ def translate(source, filename="<lua>"):
     """Translate Lua source to Python source. Raises :class:`LuaSyntaxError` (``file:line: ...``)
     on invalid Lua; what cannot be translated is listed in ``Translation.todos``."""
     chunk, tokens = parse(source, filename)
+    unset_globals = rename_locals(chunk)
     translator = Translator(tokens, filename)
     translator.current_line = 1
     translator.pending_todo = []
-    body = translator.translate(chunk)
+    body = translator.translate(chunk, unset_globals)
     head = [HEADER.format(source=filename), "from compat import lua, torch"]
     head += [line for line in dict.fromkeys(translator.imports) if line != "from compat import torch"]
     for lua_name in sorted(translator.packages - translator.required):
