@@ -1,13 +1,12 @@
-"""Lua's variables in translated code: the loop variables of a generic ``for`` and the table of
-globals ``_G``.
+"""Lua's loop variables in translated code: a generic ``for`` gives each of its names a value.
 
     for k in pairs(t)          ->  for k, _ in lua.pairs(t)
     for a, b in f, s, c        ->  for a, b in lua_scope.each(lua.iterate(f, s, c), 2)
-    _G.x = 1; _G['y']          ->  G = lua_scope.Globals(globals()); G.x = 1; lua.index(G, 'y')
+    for w in s:gmatch('%a+')   ->  for w in lua_scope.each(lua.string.gmatch(s, '%a+'), 1)
 """
 import torch
 
-__all__ = ["Globals", "each"]
+__all__ = ["each"]
 
 
 def _several(item):
@@ -24,41 +23,3 @@ def each(iterable, count):
             yield items[0] if items else None
         else:
             yield tuple(items[:count]) + (None,) * (count - len(items))
-
-
-class Globals:
-    """Lua's ``_G`` over a module's globals: ``G.x`` and ``G['x']`` read the global ``x`` (nil when it
-    does not exist) and assigning them sets it (nil removes it)."""
-
-    __slots__ = ("_names",)
-
-    def __init__(self, names):
-        if not isinstance(names, dict):
-            raise TypeError(f"Globals(names): expected the dict of a module's globals, got {type(names).__name__}")
-        object.__setattr__(self, "_names", names)
-
-    def __getattr__(self, name):
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return self._names.get(name)
-
-    def __setattr__(self, name, value):
-        self[name] = value
-
-    def __getitem__(self, name):
-        return self._names.get(name)
-
-    def __setitem__(self, name, value):
-        if value is None:
-            self._names.pop(name, None)
-        else:
-            self._names[name] = value
-
-    def __iter__(self):
-        return iter([name for name in self._names if not name.startswith("__")])
-
-    def __len__(self):
-        return 0        # Lua's # of _G: the globals have no sequence part
-
-    def items(self):
-        return [(k, v) for k, v in self._names.items() if not k.startswith("__") and v is not None]

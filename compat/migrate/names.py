@@ -43,6 +43,8 @@ MULTI_RETURN = {
     "lua.io.open", "lua.math.modf", "lua.os.remove", "lua.os.rename",
 }
 
+# String methods that give several values (s:find(p) gives the start, the end and the captures).
+STRING_MULTI_METHODS = ("find", "match", "gsub", "byte")
 # Torch7 tensor methods whose PyTorch namesake differs (1-based, numbers, in place).
 LUA_TENSOR_METHODS = frozenset("""
 size nElement nDimension stride narrow select sub index indexFill indexCopy indexAdd gather scatter max min
@@ -55,7 +57,8 @@ log1p sign trunc frac""".split())
 LUA_TORCH_FUNCTIONS = frozenset("""
 max min sort topk sum mean prod std var norm cumsum cumprod dot narrow select sub index gather transpose
 permute squeeze split chunk nonzero type maskedSelect cmul cdiv clamp abs exp log sqrt tanh sigmoid floor
-ceil round sign pow cat range typename isTensor numel LongStorage add mul div""".split())
+ceil round sign pow cat range typename isTensor numel LongStorage add mul div isTypeOf
+getmetatable""".split())
 # torch.<name> calls that give a tensor.
 TENSOR_CONSTRUCTORS = frozenset("""
 Tensor FloatTensor DoubleTensor LongTensor ByteTensor IntTensor CharTensor ShortTensor HalfTensor
@@ -105,7 +108,8 @@ ConfusionMatrix Logger adadelta adagrad adam adamax asgd cg checkgrad cmaes de f
 polyinterp rmsprop rprop sgd""".split())
 
 # Lua names that are Python keywords or names the output itself uses.
-RESERVED = (set(keyword.kwlist) | set(keyword.softkwlist) - {"_"}) | {"lua", "lua_scope", "range", "varargs", "luasys", "print"}
+RESERVED = (set(keyword.kwlist) | set(keyword.softkwlist) - {"_"}) | {"lua", "lua_scope", "range", "varargs", "luasys",
+                                                                     "print"}
 
 
 def python_name(name):
