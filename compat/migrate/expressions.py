@@ -172,7 +172,7 @@ class ExpressionMixin:
             return method(node)
         if type(node) in _BINARY:
             return self.binary(node)
-        return self.todo(node, f"the expression {type(node).__name__} is not translated"), ATOM
+        return self.todo(node, f"the expression {type(node).__name__} is not translated", "untranslated"), ATOM
 
     # ------------------------------------------------------------------ atoms
     def expr_Nil(self, node):
@@ -209,6 +209,9 @@ class ExpressionMixin:
         if node.id in names.BASE_FUNCTIONS and not self.scope.is_local(node.id) \
                 and node.id not in self.defined_functions:
             return names.BASE_FUNCTIONS[node.id], ATOM
+        if node.id == "package" and "package" not in self.analysis.assigned and not self.scope.is_local("package"):
+            self.imports.append(names.MODULES_IMPORT)
+            return "lua_modules.package", ATOM
         if node.id == "_G" and "_G" not in self.analysis.assigned and not self.scope.is_local("_G"):
             return "lua.Globals(globals())", ATOM
         if node.id not in self.analysis.assigned and not self.scope.is_local(node.id):

@@ -24,6 +24,11 @@ REQUIRES = {
     "cutorch": None, "cunn": None, "cudnn": None, "trepl": None, "env": None,
 }
 
+# Imports of the compat.lua modules that translated code may use besides compat.lua itself.
+MODULES_IMPORT = "from compat.lua import modules as lua_modules"
+SCOPE_IMPORT = "from compat.lua import scope as lua_scope"
+# Lua's standard modules: require gives the library compat.lua has (nothing to import).
+LUA_STANDARD_MODULES = frozenset({"math", "io", "os", "string", "table"})
 # Lua globals that are libraries of compat.lua, and globals standing for Python packages.
 LUA_LIBRARIES = {"string", "table", "math", "os", "io"}
 PACKAGE_GLOBALS = {"sys": "luasys", "paths": "paths", "xlua": "xlua", "image": "image",
@@ -57,8 +62,10 @@ log1p sign trunc frac""".split())
 LUA_TORCH_FUNCTIONS = frozenset("""
 max min sort topk sum mean prod std var norm cumsum cumprod dot narrow select sub index gather transpose
 permute squeeze split chunk nonzero type maskedSelect cmul cdiv clamp abs exp log sqrt tanh sigmoid floor
-ceil round sign pow cat range typename isTensor numel LongStorage add mul div isTypeOf
-getmetatable""".split())
+ceil round sign pow cat range typename isTensor numel LongStorage add mul div
+isTypeOf getmetatable""".split())
+# Those of them that are Torch7's class functions (compat.lua.classes), not tensor functions.
+LUA_TORCH_CLASS_FUNCTIONS = frozenset({"isTypeOf", "getmetatable"})
 # torch.<name> calls that give a tensor.
 TENSOR_CONSTRUCTORS = frozenset("""
 Tensor FloatTensor DoubleTensor LongTensor ByteTensor IntTensor CharTensor ShortTensor HalfTensor
@@ -108,8 +115,8 @@ ConfusionMatrix Logger adadelta adagrad adam adamax asgd cg checkgrad cmaes de f
 polyinterp rmsprop rprop sgd""".split())
 
 # Lua names that are Python keywords or names the output itself uses.
-RESERVED = (set(keyword.kwlist) | set(keyword.softkwlist) - {"_"}) | {"lua", "lua_scope", "range", "varargs", "luasys",
-                                                                     "print"}
+RESERVED = (set(keyword.kwlist) | set(keyword.softkwlist) - {"_"}) | {
+    "lua", "lua_scope", "lua_modules", "range", "varargs", "luasys", "print"}
 
 
 def python_name(name):

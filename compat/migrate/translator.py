@@ -8,8 +8,7 @@ import contextlib
 import dataclasses
 
 from antlr4 import CommonTokenStream, InputStream
-from antlr4.error.Errors import ParseCancellationException
-from antlr4.error.ErrorStrategy import BailErrorStrategy
+from antlr4.error.ErrorListener import ErrorListener
 from luaparser import ast as luaast
 from luaparser import astnodes as ast
 from luaparser.builder import BuilderVisitor
@@ -34,13 +33,18 @@ DEFAULT_TYPE = "torch.setdefaulttensortype('torch.DoubleTensor')  # Lua's defaul
 
 
 class LuaSyntaxError(ValueError):
-    """Invalid Lua: the message starts with ``file:line:``."""
+    """Invalid Lua: the message starts with ``file:line:column:``."""
+
+
+class TranslatorError(RuntimeError):
+    """The translator itself failed on valid Lua (raised instead of a TODO item when ``strict``)."""
 
 
 @dataclasses.dataclass
 class Todo:
     line: int
     message: str
+    kind: str = "other"     # 'goto', 'require', 'unknown name', 'untranslated', 'internal error', ...
 
 
 @dataclasses.dataclass
@@ -51,8 +55,9 @@ class Translation:
 
 class Translator(ExpressionMixin, CallMixin):
 
-    def __init__(self, tokens, filename):
+    def __init__(self, tokens, filename, strict=False):
         self.filename = filename
+        self.strict = strict
         self.lines = []
         self.depth = 0
         self.imports = []
@@ -83,14 +88,16 @@ class Translator(ExpressionMixin, CallMixin):
             for text in self.comments.pop(line).split("\n"):
                 self.lines.append("    " * self.depth + ("# " + text if text else "#"))
 
-    def note(self, node, message):
+    def note(self, node, message, kind="other"):
         line = getattr(node, "line", None) or self.current_line
-        if Todo(line, message) not in self.todos:
-            self.todos.append(Todo(line, message))
+        if self.strict and kind == "untranslated":
+            raise TranslatorError(f"{self.filename}:{line}: {message}")
+        if Todo(line, message, kind) not in self.todos:
+            self.todos.append(Todo(line, message, kind))
         self.pending_todo.append(message)
 
-    def todo(self, node, message):
-        self.note(node, message)
+    def todo(self, node, message, kind="other"):
+        self.note(node, message, kind)
         return "None"
 
     def use_package(self, lua_name):
@@ -152,9 +159,15 @@ class Translator(ExpressionMixin, CallMixin):
             start = len(self.lines)
             try:
                 self.statement(node, last=top and i == len(statements) - 1)
+            except (LuaSyntaxError, TranslatorError):
+                raise
             except Exception as error:  # noqa: BLE001 (never crash on valid Lua: the statement is left to do by hand)
+                if self.strict:
+                    raise TranslatorError(f"{self.filename}:{node.line}: the translator failed on this statement "
+                                          f"({type(error).__name__}: {error})") from error
                 del self.lines[start:]
-                self.note(node, f"could not translate this statement ({type(error).__name__}: {error})")
+                self.note(node, f"could not translate this statement ({type(error).__name__}: {error})",
+                          "internal error")
             pending, self.pending_todo = self.pending_todo, outer
             if pending:
                 todo = "# TODO(migrate): " + "; ".join(dict.fromkeys(pending))
@@ -166,7 +179,7 @@ class Translator(ExpressionMixin, CallMixin):
     def statement(self, node, last=False):
         method = getattr(self, "stmt_" + type(node).__name__, None)
         if method is None:
-            self.note(node, f"the statement {type(node).__name__} is not translated")
+            self.note(node, f"the statement {type(node).__name__} is not translated", "untranslated")
             self.emit("pass", node.line)
             return
         method(node) if not isinstance(node, ast.Return) else method(node, last)
@@ -279,6 +292,9 @@ class Translator(ExpressionMixin, CallMixin):
         if dotted == "require" and node.args and isinstance(node.args[0], ast.String) \
                 and not self.scope.is_local("require"):
             module = string_value(node.args[0])
+            if module in names.LUA_STANDARD_MODULES:
+                self.emit("pass", node.line, f"(require '{module}': Lua's standard library, in compat.lua)")
+                return
             if module in names.REQUIRES:
                 spec = names.REQUIRES[module]
                 if spec is None:
@@ -358,7 +374,7 @@ class Translator(ExpressionMixin, CallMixin):
             iterator = f"lua_scope.each({self._expr(iters[0])[0]}, {len(node.targets)})"
         else:
             iterator = f"lua_scope.each(lua.iterate({', '.join(self.expr(n) for n in iters)}), {len(node.targets)})"
-        self.imports.append("from compat.lua import scope as lua_scope")
+        self.imports.append(names.SCOPE_IMPORT)
         self.emit(f"for {targets} in {iterator}:", node.line)
         with self.block(), self.loop(node.body, [t.id for t in node.targets]):
             self.block_body(node.body.body)
@@ -370,12 +386,12 @@ class Translator(ExpressionMixin, CallMixin):
         if node.label.id == "continue":
             self.emit("continue", node.line)
         else:
-            self.note(node, f"goto {node.label.id} has no Python equivalent")
+            self.note(node, f"goto {node.label.id} has no Python equivalent", "goto")
             self.emit("pass", node.line)
 
     def stmt_Label(self, node):
         if node.id.id != "continue":
-            self.note(node, f"label ::{node.id.id}:: (goto) has no Python equivalent")
+            self.note(node, f"label ::{node.id.id}:: (goto) has no Python equivalent", "goto")
         self.emit("pass", node.line, f"(::{node.id.id}::)")
 
     def stmt_SemiColon(self, node):
@@ -389,7 +405,7 @@ class Translator(ExpressionMixin, CallMixin):
             values = ", ".join(self.exprs(node.values))
         if self.scope.is_chunk:
             if not last:
-                self.note(node, "return from the middle of the main chunk")
+                self.note(node, "return from the middle of the main chunk", "return")
             self.emit(f"lua_return = {values or 'None'}", node.line, "(the module's value for require)")
             return
         self.emit(f"return {values}".rstrip(), node.line)
@@ -450,12 +466,13 @@ class Translator(ExpressionMixin, CallMixin):
             self.loop_names = saved
 
 
-def translate(source, filename="<lua>"):
-    """Translate Lua source to Python source. Raises :class:`LuaSyntaxError` (``file:line: ...``)
-    on invalid Lua; what cannot be translated is listed in ``Translation.todos``."""
+def translate(source, filename="<lua>", strict=False):
+    """Translate Lua source to Python source. Raises :class:`LuaSyntaxError` (``file:line:col: ...``)
+    on invalid Lua; what cannot be translated is listed in ``Translation.todos``. With ``strict``, a
+    failure of the translator itself raises :class:`TranslatorError` instead of becoming a TODO item."""
     chunk, tokens = parse(source, filename)
     unset_globals = rename_locals(chunk)
-    translator = Translator(tokens, filename)
+    translator = Translator(tokens, filename, strict)
     translator.current_line = 1
     translator.pending_todo = []
     body = translator.translate(chunk, unset_globals)
@@ -470,33 +487,30 @@ def translate(source, filename="<lua>"):
     return Translation("\n".join(head + [""] + body) + "\n", translator.todos)
 
 
+class _FirstError(ErrorListener):
+    """Stops the lexer or the parser at the first error, as ``file:line:col: syntax error: ...``."""
+
+    def __init__(self, filename):
+        self.filename = filename
+
+    def syntaxError(self, recognizer, offending, line, column, message, error):  # noqa: N802 (antlr's name)
+        near = getattr(offending, "text", None)
+        where = f" near {near!r}" if near and near != "<EOF>" else (" at the end of the file" if near else "")
+        raise LuaSyntaxError(f"{self.filename}:{line}:{column + 1}: syntax error: {message}{where}")
+
+
 def parse(source, filename):
     """luaparser's parse (its Lua grammar and AST builder) on one token stream, which also gives the
-    comments: ``(chunk, tokens)``."""
+    comments: ``(chunk, tokens)``. The first syntax error raises :class:`LuaSyntaxError` naming its
+    line and column (1-based)."""
+    listener = _FirstError(filename)
     lexer = LuaLexer(InputStream(source))
     lexer.removeErrorListeners()
-    lexer.addErrorListener(luaast.BailErrorListener())
+    lexer.addErrorListener(listener)
     stream = CommonTokenStream(lexer)
     parser = LuaParser(stream)
     parser.removeErrorListeners()
-    parser.addErrorListener(luaast.BailErrorListener())
-    parser._errHandler = BailErrorStrategy()
-    try:
-        tree = parser.start_()
-    except ParseCancellationException as error:
-        raise LuaSyntaxError(_syntax_message(filename, f"syntax errors: {error}")) from None
-    except luaast.SyntaxException as error:
-        raise LuaSyntaxError(_syntax_message(filename, str(error))) from None
+    parser.addErrorListener(listener)
+    tree = parser.start_()
     stream.fill()
     return BuilderVisitor(stream).visit(tree), stream.tokens
-
-
-def _syntax_message(filename, text):
-    # luaparser: "syntax errors: line 3:4: mismatched input ..."
-    detail = text.split("syntax errors:", 1)[-1].strip()
-    if detail.startswith("line "):
-        where, _, rest = detail[5:].partition(":")
-        column, _, message = rest.partition(":")
-        if where.isdigit():
-            return f"{filename}:{where}: syntax error: {message.strip() or detail} (column {column.strip()})"
-    return f"{filename}: syntax error: {detail or text}"
