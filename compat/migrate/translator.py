@@ -134,6 +134,10 @@ class Translator(ExpressionMixin, CallMixin):
         self.multi_functions = self.analysis.multi_functions
         self.defined_functions = self.analysis.defined_functions
         self.scope = Scope(None, self.analysis.kinds, function_locals([], chunk.body), is_chunk=True)
+        self.search_templates = [t for n in luaast.walk(chunk) if isinstance(n, ast.Assign)
+                                 and any(self.dotted(target) == "package.path" for target in n.targets)
+                                 for s in luaast.walk(n) if isinstance(s, ast.String)
+                                 for t in string_value(s).split(";") if "?" in t]
         self.required = {string_value(n.args[0]) for n in luaast.walk(chunk) if isinstance(n, ast.Call)
                          and self.dotted(n.func) == "require" and n.args and isinstance(n.args[0], ast.String)}
         self.sets_default_type = any(self.dotted(n.func) == "torch.setdefaulttensortype"
@@ -402,7 +406,9 @@ class Translator(ExpressionMixin, CallMixin):
                 and not node.values[0].wrapped:
             values = self._expr(node.values[0])[0]        # a call's several values pass on as its tuple
         else:
-            values = ", ".join(self.exprs(node.values))
+            codes = self.exprs(node.values)
+            # return ...: the tuple of values itself (a lone starred value is no Python expression)
+            values = codes[0][1:] if len(codes) == 1 and codes[0].startswith("*") else ", ".join(codes)
         if self.scope.is_chunk:
             if not last:
                 self.note(node, "return from the middle of the main chunk", "return")
