@@ -130,3 +130,13 @@ def test_renamed_locals_keep_the_lua_name_where_python_cannot_confuse_them():
     code = translate("local a = 1\ndo local b = a end\ndo local b = 2 end\nfor i = 1, 2 do end\n").code
     assert "a = 1" in code and "b = a" in code and "b = 2" in code and "for i in" in code
     assert "_2" not in code
+
+
+def test_varargs_of_the_main_chunk_are_the_script_arguments(tmp_path):
+    source = "local first, second = ...\nprint(select('#', ...), first, second, (...))\n"
+    path = tmp_path / "args.py"
+    path.write_text(translate(source, "args.lua", strict=True).code)
+    proc = subprocess.run([sys.executable, str(path), "-lr", "0.5"], cwd=tmp_path, env=ENV, capture_output=True,
+                          text=True, check=False, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "2\t-lr\t0.5\t-lr\n"

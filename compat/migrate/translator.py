@@ -25,6 +25,7 @@ from compat.migrate.scope import (
     assigned_names,
     function_locals,
     nested,
+    own_nodes,
 )
 
 HEADER = ("# Translated from {source} by torchad-migrate: '# lua N' names the Lua line each Python line "
@@ -145,6 +146,8 @@ class Translator(ExpressionMixin, CallMixin):
         for name in unset_globals:
             self.emit(f"{names.python_name(name)} = globals().get({name!r})", None,
                       "# a Lua global read before it is set: nil until then")
+        if any(isinstance(n, (ast.Varargs, ast.Dots)) for n in own_nodes(chunk.body)):
+            self.emit("varargs = tuple(lua.arg)", None, "# Lua's ... in the main chunk: the script's arguments")
         self.block_body(chunk.body.body, top=True)
         self.flush_comments(float("inf"))
         return self.lines
