@@ -140,3 +140,8 @@ def test_varargs_of_the_main_chunk_are_the_script_arguments(tmp_path):
                           text=True, check=False, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "2\t-lr\t0.5\t-lr\n"
+
+
+def test_redeclaring_a_parameter_keeps_its_name():
+    code = translate("local function f(x)\n  local x = x or 1\n  local x = x + 1\n  return x\nend\nprint(f())\n").code
+    assert "_2" not in code
