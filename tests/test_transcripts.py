@@ -48,7 +48,7 @@ def _family_results(family, tmp_dir):
     """Run the checker on one family (all its files), once per session -> {case: result}."""
     if family not in _results:
         out = tmp_dir / f"{family}.json"
-        migrate = f"{sys.executable} -m compat.migrate"
+        migrate = f"{sys.executable} -m compat.migrate --strict"   # a translator failure is an error
         proc = subprocess.run(
             [sys.executable, str(CHECKER), str(CASES), "-k", f"{family}/", "-j", "2", "--timeout", "300",
              "--migrate", migrate, "--json", str(out)],

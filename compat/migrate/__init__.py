@@ -6,4 +6,4 @@
                    # depends on a value only known when running
     result.todos   # what needs a hand (also '# TODO(migrate): ...' at that line)
 """
-from compat.migrate.translator import LuaSyntaxError, Translation, translate  # noqa: F401
+from compat.migrate.translator import LuaSyntaxError, Translation, TranslatorError, translate  # noqa: F401

@@ -1,8 +1,12 @@
 """Lua calls, method calls and function values -> Python (a mixin of the Translator)."""
+import os
+
 from luaparser import astnodes as ast
+from luaparser.ast import walk
 
 from compat.migrate import names
 from compat.migrate.expressions import ATOM, LAMBDA
+from compat.migrate.scope import assigned_names
 
 
 class CallMixin:
@@ -40,7 +44,8 @@ class CallMixin:
         func = node.func
         dotted = self.dotted(func)
         args = self.exprs(node.args)
-        if dotted in ("require", "dofile") and not self.scope.is_local(dotted):
+        if dotted in ("require", "dofile") and not self.scope.is_local(dotted) \
+                or dotted == "paths.dofile" and not self.scope.is_local("paths"):
             return self.require_expr(node, dotted), ATOM
         mapped = self.callee(func)
         if mapped == "lua.print" and len(node.args) == 1 and self.kind(node.args[0]) in ("str", "object"):
@@ -59,7 +64,7 @@ class CallMixin:
             return
         known = {"nn": names.NN_NAMES, "optim": names.OPTIM_NAMES}.get(head)
         if known is not None and "." not in last and last not in known and dotted not in self.analysis.classes:
-            self.note(node, f"{dotted} is not a torch/{head} name")
+            self.note(node, f"{dotted} is not a torch/{head} name", "unknown name")
 
     def expr_Invoke(self, node):
         name = node.func.id
@@ -97,17 +102,18 @@ class CallMixin:
     def require_expr(self, node, which, target=None):
         """Code for ``require 'x'`` / ``dofile 'x.lua'`` used as a value (import lines go on top)."""
         arg = node.args[0] if node.args else None
+        helper = {"require": "require", "dofile": "dofile", "paths.dofile": "paths_dofile"}[which]
+        self.imports.append(names.MODULES_IMPORT)
         if not isinstance(arg, ast.String):
-            self.note(node, f"{which} of a computed name")
-            return f"lua.require_file({self.expr(arg) if arg is not None else 'None'}, globals())"
+            return f"lua_modules.{helper}({self.expr(arg) if arg is not None else 'None'}, globals())"
         module = string_value(arg)
-        if which == "dofile" or module not in names.REQUIRES:
-            path = self.local_module(module, which)
+        if which == "require" and module in names.LUA_STANDARD_MODULES:
+            return f"lua.{module}"
+        if which != "require" or module not in names.REQUIRES:
             if not self.local_source_exists(module, which):
-                self.note(node, f"{which} '{module}': neither a package compat provides nor a Lua file next to "
-                                "the script (translate it too, or replace it)")
-            return f"lua.require_file({path!r}, globals())" if which == "require" \
-                else f"lua.dofile({path!r}, globals())"
+                self.note(node, f"{which} '{module}': neither a package compat provides nor a Lua file of the "
+                                "project (translate it too, or replace it)", "require")
+            return f"lua_modules.{helper}({module!r}, globals())"
         spec = names.REQUIRES[module]
         if spec is None:
             return "None"
@@ -116,18 +122,15 @@ class CallMixin:
         return bound
 
     def local_source_exists(self, module, which):
-        """Whether the Lua file that ``require``/``dofile`` names is next to the script translated."""
-        import os
+        """Whether the Lua file that ``require``/``dofile`` names is in the project: next to the
+        script, in a folder above it (the folder Lua may run from) or in the working folder."""
         if self.filename.startswith("<"):
             return False
         here = os.path.dirname(os.path.abspath(self.filename))
-        relative = module if which == "dofile" else module.replace(".", os.sep) + ".lua"
-        return any(os.path.isfile(os.path.join(base, relative)) for base in (here, os.getcwd()))
-
-    def local_module(self, module, which):
-        """The translated file of a local Lua module ('models.lua' -> 'models.py')."""
-        from compat.migrate.project import module_path
-        return module_path(module, which)
+        templates = ["?.lua", "?/init.lua"] + self.search_templates       # package.path edits of this file
+        relatives = [module] if which != "require" else [t.replace("?", module.replace(".", "/")) for t in templates]
+        bases = [os.getcwd()] + [here] + [os.path.dirname(here)] + [os.path.dirname(os.path.dirname(here))]
+        return any(os.path.isfile(os.path.join(base, relative)) for base in bases for relative in relatives)
 
     # ------------------------------------------------------------------ functions
     def function_value(self, node, name):
@@ -155,9 +158,6 @@ class CallMixin:
         if not any(isinstance(a, (ast.Varargs, ast.Dots)) for a in args):
             out.append("*_extra")  # Lua drops extra arguments
         if function is not None and self.loop_names:
-            from luaparser.ast import walk
-
-            from compat.migrate.scope import assigned_names
             in_loop = set().union(*self.loop_names) - {a.id for a in args if isinstance(a, ast.Name)}
             used = {n.id for n in walk(function.body) if isinstance(n, ast.Name)} & in_loop
             for name in sorted(used - set(assigned_names(function.body))):
@@ -166,7 +166,6 @@ class CallMixin:
 
     @staticmethod
     def has_functions(node):
-        from luaparser.ast import walk
         return any(isinstance(n, ast.AnonymousFunction) for n in walk(node))
 
 

@@ -19,6 +19,8 @@ _BINARY = {
     ast.BAndOp: ("&", 9), ast.BOrOp: ("|", 8), ast.BXorOp: ("^", 8), ast.BShiftLOp: ("<<", 10),
     ast.BShiftROp: (">>", 10),
 }
+# Lua's arithmetic where the operands' kinds do not make Python's operator right (compat.lua helpers).
+_ARITHMETIC = {"+": "add", "-": "sub", "*": "mul", "/": "div", "%": "mod", "**": "pow"}
 _PURE = (ast.Name, ast.Number, ast.String, ast.Nil, ast.TrueExpr, ast.FalseExpr)
 
 
@@ -116,7 +118,7 @@ class ExpressionMixin:
     def expr(self, node, minimum=0):
         """Python code of ``node`` in a single-value context, parenthesized to bind at ``minimum``."""
         code, prec = self._expr(node)
-        if self.is_multi(node):
+        if self.is_multi(node) or self.is_cut(node):
             code, prec = f"lua.first({code})", ATOM
         return code if prec >= minimum else f"({code})"
 
@@ -125,7 +127,9 @@ class ExpressionMixin:
         out = [self.expr(n) for n in nodes[:-1]]
         if nodes:
             last = nodes[-1]
-            if isinstance(last, (ast.Varargs, ast.Dots)):
+            if getattr(last, "wrapped", False):
+                out.append(self.expr(last))        # (f()) and (...) give one value
+            elif isinstance(last, (ast.Varargs, ast.Dots)):
                 out.append("*varargs")
             elif self.is_multi(last) or isinstance(last, (ast.Call, ast.Invoke)) and not self.single_valued(last):
                 out.append(f"*lua.expand({self._expr(last)[0]})")
@@ -139,8 +143,13 @@ class ExpressionMixin:
             if isinstance(node.func, ast.Name) and node.func.id in self.multi_functions:
                 return True
             return self.callee(node.func) in names.MULTI_RETURN or self.dotted(node.func) in names.MULTI_RETURN
-        return isinstance(node, ast.Invoke) and node.func.id in ("find", "match", "gsub") \
+        return isinstance(node, ast.Invoke) and node.func.id in names.STRING_MULTI_METHODS \
             and self.kind(node.source) == "str"
+
+    def is_cut(self, node):
+        """A parenthesized call that may give several values: Lua keeps the first one only."""
+        return getattr(node, "wrapped", False) and isinstance(node, (ast.Call, ast.Invoke)) \
+            and not self.single_valued(node)
 
     def single_valued(self, node):
         """A call known to give one value (a Lua call in last place passes on all its values)."""
@@ -154,7 +163,7 @@ class ExpressionMixin:
             return dotted is not None and dotted.split(".")[0] in names.PACKAGE_GLOBALS \
                 and not self.scope.is_local(dotted.split(".")[0]) and dotted not in names.MULTI_RETURN
         kind = self.kind(node.source)
-        several = {"str": ("find", "match", "gsub"), "tensor": ("max", "min", "sort", "topk")}
+        several = {"str": names.STRING_MULTI_METHODS, "tensor": ("max", "min", "sort", "topk")}
         return kind in ("object", "str", "tensor") and node.func.id not in several.get(kind, ())
 
     def _expr(self, node):
@@ -163,7 +172,7 @@ class ExpressionMixin:
             return method(node)
         if type(node) in _BINARY:
             return self.binary(node)
-        return self.todo(node, f"the expression {type(node).__name__} is not translated"), ATOM
+        return self.todo(node, f"the expression {type(node).__name__} is not translated", "untranslated"), ATOM
 
     # ------------------------------------------------------------------ atoms
     def expr_Nil(self, node):
@@ -200,6 +209,11 @@ class ExpressionMixin:
         if node.id in names.BASE_FUNCTIONS and not self.scope.is_local(node.id) \
                 and node.id not in self.defined_functions:
             return names.BASE_FUNCTIONS[node.id], ATOM
+        if node.id == "package" and "package" not in self.analysis.assigned and not self.scope.is_local("package"):
+            self.imports.append(names.MODULES_IMPORT)
+            return "lua_modules.package", ATOM
+        if node.id == "_G" and "_G" not in self.analysis.assigned and not self.scope.is_local("_G"):
+            return "lua.Globals(globals())", ATOM
         if node.id not in self.analysis.assigned and not self.scope.is_local(node.id):
             # a global this file never sets: nil, unless another file (dofile/require) set it
             return f"globals().get({node.id!r})", ATOM
@@ -309,18 +323,36 @@ class ExpressionMixin:
             return (test, ATOM) if op == "==" else ("not " + test, NOT)
         if prec == CMP:
             return f"{self.expr(node.left, prec + 1)} {op} {self.expr(node.right, prec + 1)}", prec
-        if op == "*" and "number" not in (self.kind(node.left), self.kind(node.right)):
-            # Torch7's tensor * tensor is a matrix/dot product, PyTorch's is elementwise
-            return f"lua.mul({self.expr(node.left)}, {self.expr(node.right)})", ATOM
-        if op == "/" and "tensor" not in (self.kind(node.left), self.kind(node.right)):
-            # Lua has one number type: 6 / 2 is 3 for the APIs that want an int; 1 / 0 is inf
-            return f"lua.div({self.expr(node.left)}, {self.expr(node.right)})", ATOM
+        kinds = (self.kind(node.left), self.kind(node.right))
+        helper = _ARITHMETIC.get(op)
+        literals = isinstance(node.left, ast.Number) and isinstance(node.right, ast.Number) or \
+            isinstance(node.left, ast.UMinusOp) and isinstance(node.right, ast.Number) or \
+            isinstance(node.left, ast.Number) and isinstance(node.right, ast.UMinusOp)
+        if helper is not None and not self.plain_arithmetic(op, kinds, literals):
+            # Lua's meaning depends on the values: numeric strings convert, tables have metamethods,
+            # Torch7's tensor * tensor is a matrix/dot product, 6 / 2 is 3 and 1 / 0 is inf
+            return f"lua.{helper}({self.expr(node.left)}, {self.expr(node.right)})", ATOM
         if op == "**":
             return f"{self.expr(node.left, prec + 1)} ** {self.expr(node.right, UNARY)}", prec
         return f"{self.expr(node.left, prec)} {op} {self.expr(node.right, prec + 1)}", prec
 
+    @staticmethod
+    def plain_arithmetic(op, kinds, literals=False):
+        """Whether Python's operator means Lua's for operands of these kinds: numbers (not two
+        literals: Lua's doubles give -0 where Python's ints give 0), a tensor with a number, or (but
+        for ``*`` and ``/``) two tensors."""
+        if kinds == ("number", "number"):
+            return op != "/" and not literals    # 0 * -43 is -0 in Lua
+        if "tensor" not in kinds:
+            return False
+        return op not in ("*", "/") or "number" in kinds
+
     def expr_UMinusOp(self, node):
-        return "-" + self.expr(node.operand, UNARY), UNARY
+        if isinstance(node.operand, ast.Number) and node.operand.n == 0:
+            return "-0.0", UNARY                          # Lua's numbers are doubles: -0 prints -0
+        if isinstance(node.operand, ast.Number) or self.kind(node.operand) in ("number", "tensor"):
+            return "-" + self.expr(node.operand, UNARY), UNARY
+        return f"lua.unm({self.expr(node.operand)})", ATOM
 
     def expr_UBNotOp(self, node):
         return "~" + self.expr(node.operand, UNARY), UNARY

@@ -31,6 +31,11 @@ REQUIRES = {
     "trepl": None, "env": None,
 }
 
+# Imports of the compat.lua modules that translated code may use besides compat.lua itself.
+MODULES_IMPORT = "from compat.lua import modules as lua_modules"
+SCOPE_IMPORT = "from compat.lua import scope as lua_scope"
+# Lua's standard modules: require gives the library compat.lua has (nothing to import).
+LUA_STANDARD_MODULES = frozenset({"math", "io", "os", "string", "table"})
 # Lua globals that are libraries of compat.lua, and globals standing for Python packages.
 LUA_LIBRARIES = {"string", "table", "math", "os", "io"}
 PACKAGE_GLOBALS = {"sys": "luasys", "paths": "paths", "xlua": "xlua", "image": "image",
@@ -55,6 +60,8 @@ MULTI_RETURN = {
 MULTI_RETURN |= {"lua.torch." + name for name in (
     "kthvalue", "median", "mode", "gesv", "gels", "symeig", "eig", "svd", "qr", "trtrs")}
 
+# String methods that give several values (s:find(p) gives the start, the end and the captures).
+STRING_MULTI_METHODS = ("find", "match", "gsub", "byte")
 # Torch7 tensor methods whose PyTorch namesake differs (1-based, numbers, in place).
 LUA_TENSOR_METHODS = frozenset("""
 size nElement nDimension stride narrow select sub index indexFill indexCopy indexAdd gather scatter max min
@@ -67,7 +74,10 @@ log1p sign trunc frac cuda random exponential geometric cauchy logNormal multino
 LUA_TORCH_FUNCTIONS = frozenset("""
 max min sort topk sum mean prod std var norm cumsum cumprod dot narrow select sub index gather transpose
 permute squeeze split chunk nonzero type maskedSelect cmul cdiv clamp abs exp log sqrt tanh sigmoid floor
-ceil round sign pow cat range typename isTensor numel LongStorage add mul div""".split())
+ceil round sign pow cat range typename isTensor numel LongStorage add mul div
+isTypeOf getmetatable""".split())
+# Those of them that are Torch7's class functions (compat.lua.classes), not tensor functions.
+LUA_TORCH_CLASS_FUNCTIONS = frozenset({"isTypeOf", "getmetatable"})
 # Torch7's TensorMath names (compat.lua.tensor_math): arithmetic, comparisons, reductions, linear algebra.
 LUA_TENSOR_METHODS |= frozenset("""
 acos addbmm all any asin atan atan2 baddbmm bitand bitor bitxor bmm cbitand cbitor cbitxor cfmod cinv clshift
@@ -129,7 +139,8 @@ ConfusionMatrix Logger adadelta adagrad adam adamax asgd cg checkgrad cmaes de f
 polyinterp rmsprop rprop sgd""".split())
 
 # Lua names that are Python keywords or names the output itself uses.
-RESERVED = (set(keyword.kwlist) | set(keyword.softkwlist) - {"_"}) | {"lua", "range", "varargs", "luasys", "print"}
+RESERVED = (set(keyword.kwlist) | set(keyword.softkwlist) - {"_"}) | {
+    "lua", "lua_scope", "lua_modules", "range", "varargs", "luasys", "print"}
 
 
 def python_name(name):

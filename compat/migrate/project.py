@@ -1,57 +1,47 @@
-"""Translating a file or a project folder: output names (``my-model.lua`` -> ``my_model.py``), the
-files a ``require``/``dofile`` of a local module points to, and the per-file summary on stderr."""
+"""Translating a file or a project folder: where each output goes (``lib/my-model.lua`` ->
+``lib/my_model.py``, see :mod:`compat.luanames`), refusing to overwrite the input or an existing
+output (unless forced), and the TODO items per file."""
 import os
-import sys
 
-from compat.migrate.translator import LuaSyntaxError, translate
+from compat.luanames import python_path
+from compat.migrate.translator import translate
 
-
-def python_module_name(stem):
-    """A valid Python module name for a Lua file name (``sgd-cifar`` -> ``sgd_cifar``)."""
-    name = "".join(c if c.isalnum() or c == "_" else "_" for c in stem)
-    return "_" + name if not name or name[0].isdigit() else name
+__all__ = ["OutputExists", "check_output", "plan_tree", "translate_file"]
 
 
-def module_path(module, which):
-    """The translated file, relative to the translated script, of ``require 'a.b'`` (``a/b.py``) or
-    ``dofile('x-y.lua')`` (``x_y.py``)."""
-    if which == "dofile":
-        head, tail = os.path.split(module)
-        stem = tail.removesuffix(".lua")
-        return os.path.join(head, python_module_name(stem) + ".py")
-    parts = module.split(".")
-    return os.path.join(*[python_module_name(p) for p in parts]) + ".py"
+class OutputExists(FileExistsError):
+    """The output file exists (or is the input): translating would overwrite it."""
 
 
-def translate_file(src, out, stderr=sys.stderr):
-    """Translate one file; returns the number of TODO items (summarised one per line on stderr)."""
+def check_output(src, out, force):
+    """Raise :class:`OutputExists` when writing ``out`` would overwrite ``src`` (never allowed) or an
+    existing file (allowed with ``force``)."""
+    if os.path.exists(out) and os.path.samefile(src, out) or os.path.abspath(src) == os.path.abspath(out):
+        raise OutputExists(f"{out}: is the input {src}; name another output with -o")
+    if os.path.exists(out) and not force:
+        raise OutputExists(f"{out}: exists (a translation edited by hand?); pass --force to overwrite it")
+
+
+def translate_file(src, out, force=False, strict=False):
+    """Translate one Lua file into ``out``; returns its TODO items (``Todo``: line, message, kind)."""
+    check_output(src, out, force)
     with open(src, encoding="utf-8", errors="replace") as f:
         source = f.read()
-    result = translate(source, src)
+    result = translate(source, src, strict=strict)
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     with open(out, "w", encoding="utf-8") as f:
         f.write(result.code)
-    for todo in result.todos:
-        print(f"{src}:{todo.line}: TODO(migrate): {todo.message}", file=stderr)
-    return len(result.todos)
+    return result.todos
 
 
-def translate_tree(src_dir, out_dir, stderr=sys.stderr):
-    """Translate every ``.lua`` file under ``src_dir`` into ``out_dir`` (same layout, Python names).
-    Returns (files translated, TODO items, files with syntax errors)."""
-    files = todos = failed = 0
+def plan_tree(src_dir, out_dir):
+    """``(lua file, python file)`` for every ``.lua`` file under ``src_dir``, in the same layout under
+    ``out_dir`` with every folder and file name mapped to a Python name."""
+    plan = []
     for root, dirs, filenames in os.walk(src_dir):
         dirs.sort()
         for filename in sorted(filenames):
-            if not filename.endswith(".lua"):
-                continue
-            rel = os.path.relpath(root, src_dir)
-            target_dir = os.path.join(out_dir, *[python_module_name(p) for p in rel.split(os.sep) if p != "."])
-            out = os.path.join(target_dir, python_module_name(filename[:-4]) + ".py")
-            try:
-                todos += translate_file(os.path.join(root, filename), out, stderr)
-                files += 1
-            except LuaSyntaxError as error:
-                print(error, file=stderr)
-                failed += 1
-    return files, todos, failed
+            if filename.endswith(".lua"):
+                rel = os.path.relpath(os.path.join(root, filename), src_dir)
+                plan.append((os.path.join(root, filename), os.path.join(out_dir, python_path(rel))))
+    return plan

@@ -8,8 +8,7 @@ import contextlib
 import dataclasses
 
 from antlr4 import CommonTokenStream, InputStream
-from antlr4.error.Errors import ParseCancellationException
-from antlr4.error.ErrorStrategy import BailErrorStrategy
+from antlr4.error.ErrorListener import ErrorListener
 from luaparser import ast as luaast
 from luaparser import astnodes as ast
 from luaparser.builder import BuilderVisitor
@@ -19,12 +18,14 @@ from luaparser.parser.LuaParser import LuaParser
 from compat.migrate import names
 from compat.migrate.calls import CallMixin, string_value
 from compat.migrate.expressions import ATOM, ExpressionMixin
+from compat.migrate.resolve import rename_locals
 from compat.migrate.scope import (
     Analysis,
     Scope,
     assigned_names,
     function_locals,
     nested,
+    own_nodes,
 )
 
 HEADER = ("# Translated from {source} by torchad-migrate: '# lua N' names the Lua line each Python line "
@@ -33,13 +34,18 @@ DEFAULT_TYPE = "torch.setdefaulttensortype('torch.DoubleTensor')  # Lua's defaul
 
 
 class LuaSyntaxError(ValueError):
-    """Invalid Lua: the message starts with ``file:line:``."""
+    """Invalid Lua: the message starts with ``file:line:column:``."""
+
+
+class TranslatorError(RuntimeError):
+    """The translator itself failed on valid Lua (raised instead of a TODO item when ``strict``)."""
 
 
 @dataclasses.dataclass
 class Todo:
     line: int
     message: str
+    kind: str = "other"     # 'goto', 'require', 'unknown name', 'untranslated', 'internal error', ...
 
 
 @dataclasses.dataclass
@@ -50,8 +56,9 @@ class Translation:
 
 class Translator(ExpressionMixin, CallMixin):
 
-    def __init__(self, tokens, filename):
+    def __init__(self, tokens, filename, strict=False):
         self.filename = filename
+        self.strict = strict
         self.lines = []
         self.depth = 0
         self.imports = []
@@ -81,14 +88,16 @@ class Translator(ExpressionMixin, CallMixin):
             for text in self.comments.pop(line).split("\n"):
                 self.lines.append("    " * self.depth + ("# " + text if text else "#"))
 
-    def note(self, node, message):
+    def note(self, node, message, kind="other"):
         line = getattr(node, "line", None) or self.current_line
-        if Todo(line, message) not in self.todos:
-            self.todos.append(Todo(line, message))
+        if self.strict and kind == "untranslated":
+            raise TranslatorError(f"{self.filename}:{line}: {message}")
+        if Todo(line, message, kind) not in self.todos:
+            self.todos.append(Todo(line, message, kind))
         self.pending_todo.append(message)
 
-    def todo(self, node, message):
-        self.note(node, message)
+    def todo(self, node, message, kind="other"):
+        self.note(node, message, kind)
         return "None"
 
     def use_package(self, lua_name):
@@ -120,32 +129,25 @@ class Translator(ExpressionMixin, CallMixin):
                 self.code_lines.add(token.line)
 
     # ------------------------------------------------------------------ chunk
-    def translate(self, chunk):
+    def translate(self, chunk, unset_globals=()):
         self.analysis = Analysis(chunk, self.value_kind)
         self.multi_functions = self.analysis.multi_functions
         self.defined_functions = self.analysis.defined_functions
         self.scope = Scope(None, self.analysis.kinds, function_locals([], chunk.body), is_chunk=True)
+        self.search_templates = [t for n in luaast.walk(chunk) if isinstance(n, ast.Assign)
+                                 and any(self.dotted(target) == "package.path" for target in n.targets)
+                                 for s in luaast.walk(n) if isinstance(s, ast.String)
+                                 for t in string_value(s).split(";") if "?" in t]
         self.required = {string_value(n.args[0]) for n in luaast.walk(chunk) if isinstance(n, ast.Call)
                          and self.dotted(n.func) == "require" and n.args and isinstance(n.args[0], ast.String)}
-        for name in self.globals_set_in_functions(chunk):
+        for name in unset_globals:
             self.emit(f"{names.python_name(name)} = globals().get({name!r})", None,
-                      "# a Lua global set in a function: nil until then")
+                      "# a Lua global read before it is set: nil until then")
+        if any(isinstance(n, (ast.Varargs, ast.Dots)) for n in own_nodes(chunk.body)):
+            self.emit("varargs = tuple(lua.arg)", None, "# Lua's ... in the main chunk: the script's arguments")
         self.block_body(chunk.body.body, top=True)
         self.flush_comments(float("inf"))
         return self.lines
-
-    def globals_set_in_functions(self, chunk):
-        """Globals that only functions assign: Python needs them to exist before the first read."""
-        functions = [n for n in luaast.walk(chunk) if isinstance(n, (ast.Function, ast.LocalFunction, ast.Method,
-                                                                        ast.AnonymousFunction))]
-        declared = set(self.scope.locals)
-        for f in functions:
-            declared |= function_locals(f.args, f.body)
-        top = set(assigned_names(chunk.body))
-        found = []
-        for f in functions:
-            found += [n for n in assigned_names(f.body) if n not in declared and n not in top]
-        return list(dict.fromkeys(found))
 
     def value_kind(self, node, name, analysis):
         if isinstance(node, ast.Table) and not node.fields:
@@ -161,9 +163,15 @@ class Translator(ExpressionMixin, CallMixin):
             start = len(self.lines)
             try:
                 self.statement(node, last=top and i == len(statements) - 1)
+            except (LuaSyntaxError, TranslatorError):
+                raise
             except Exception as error:  # noqa: BLE001 (never crash on valid Lua: the statement is left to do by hand)
+                if self.strict:
+                    raise TranslatorError(f"{self.filename}:{node.line}: the translator failed on this statement "
+                                          f"({type(error).__name__}: {error})") from error
                 del self.lines[start:]
-                self.note(node, f"could not translate this statement ({type(error).__name__}: {error})")
+                self.note(node, f"could not translate this statement ({type(error).__name__}: {error})",
+                          "internal error")
             pending, self.pending_todo = self.pending_todo, outer
             if pending:
                 todo = "# TODO(migrate): " + "; ".join(dict.fromkeys(pending))
@@ -175,7 +183,7 @@ class Translator(ExpressionMixin, CallMixin):
     def statement(self, node, last=False):
         method = getattr(self, "stmt_" + type(node).__name__, None)
         if method is None:
-            self.note(node, f"the statement {type(node).__name__} is not translated")
+            self.note(node, f"the statement {type(node).__name__} is not translated", "untranslated")
             self.emit("pass", node.line)
             return
         method(node) if not isinstance(node, ast.Return) else method(node, last)
@@ -288,6 +296,9 @@ class Translator(ExpressionMixin, CallMixin):
         if dotted == "require" and node.args and isinstance(node.args[0], ast.String) \
                 and not self.scope.is_local("require"):
             module = string_value(node.args[0])
+            if module in names.LUA_STANDARD_MODULES:
+                self.emit("pass", node.line, f"(require '{module}': Lua's standard library, in compat.lua)")
+                return
             if module in names.REQUIRES:
                 spec = names.REQUIRES[module]
                 if spec is None:
@@ -354,14 +365,20 @@ class Translator(ExpressionMixin, CallMixin):
         iters = node.iter
         if len(iters) == 1 and isinstance(iters[0], ast.Call):
             mapped = self.callee(iters[0].func)
-            if mapped in ("lua.pairs", "lua.ipairs", "lua.string.gmatch"):
+            if mapped in ("lua.pairs", "lua.ipairs"):     # (key, value) pairs
                 iterator = self._expr(iters[0])[0]
+                targets += ", _" if len(node.targets) == 1 else ""
+                if len(node.targets) > 2:
+                    iterator = f"lua_scope.each({iterator}, {len(node.targets)})"
+            elif mapped == "lua.string.gmatch":
+                iterator = f"lua_scope.each({self._expr(iters[0])[0]}, {len(node.targets)})"
             else:
-                iterator = f"lua.iterate({self._expr(iters[0])[0]})"
+                iterator = f"lua_scope.each(lua.iterate({self._expr(iters[0])[0]}), {len(node.targets)})"
         elif len(iters) == 1 and isinstance(iters[0], ast.Invoke) and iters[0].func.id in ("lines", "gmatch"):
-            iterator = self._expr(iters[0])[0]
+            iterator = f"lua_scope.each({self._expr(iters[0])[0]}, {len(node.targets)})"
         else:
-            iterator = f"lua.iterate({', '.join(self.expr(n) for n in iters)})"
+            iterator = f"lua_scope.each(lua.iterate({', '.join(self.expr(n) for n in iters)}), {len(node.targets)})"
+        self.imports.append(names.SCOPE_IMPORT)
         self.emit(f"for {targets} in {iterator}:", node.line)
         with self.block(), self.loop(node.body, [t.id for t in node.targets]):
             self.block_body(node.body.body)
@@ -373,25 +390,28 @@ class Translator(ExpressionMixin, CallMixin):
         if node.label.id == "continue":
             self.emit("continue", node.line)
         else:
-            self.note(node, f"goto {node.label.id} has no Python equivalent")
+            self.note(node, f"goto {node.label.id} has no Python equivalent", "goto")
             self.emit("pass", node.line)
 
     def stmt_Label(self, node):
         if node.id.id != "continue":
-            self.note(node, f"label ::{node.id.id}:: (goto) has no Python equivalent")
+            self.note(node, f"label ::{node.id.id}:: (goto) has no Python equivalent", "goto")
         self.emit("pass", node.line, f"(::{node.id.id}::)")
 
     def stmt_SemiColon(self, node):
         pass
 
     def stmt_Return(self, node, last=False):
-        if len(node.values) == 1 and not isinstance(node.values[0], (ast.Varargs, ast.Dots)):
+        if len(node.values) == 1 and not isinstance(node.values[0], (ast.Varargs, ast.Dots)) \
+                and not node.values[0].wrapped:
             values = self._expr(node.values[0])[0]        # a call's several values pass on as its tuple
         else:
-            values = ", ".join(self.exprs(node.values))
+            codes = self.exprs(node.values)
+            # return ...: the tuple of values itself (a lone starred value is no Python expression)
+            values = codes[0][1:] if len(codes) == 1 and codes[0].startswith("*") else ", ".join(codes)
         if self.scope.is_chunk:
             if not last:
-                self.note(node, "return from the middle of the main chunk")
+                self.note(node, "return from the middle of the main chunk", "return")
             self.emit(f"lua_return = {values or 'None'}", node.line, "(the module's value for require)")
             return
         self.emit(f"return {values}".rstrip(), node.line)
@@ -452,14 +472,16 @@ class Translator(ExpressionMixin, CallMixin):
             self.loop_names = saved
 
 
-def translate(source, filename="<lua>"):
-    """Translate Lua source to Python source. Raises :class:`LuaSyntaxError` (``file:line: ...``)
-    on invalid Lua; what cannot be translated is listed in ``Translation.todos``."""
+def translate(source, filename="<lua>", strict=False):
+    """Translate Lua source to Python source. Raises :class:`LuaSyntaxError` (``file:line:col: ...``)
+    on invalid Lua; what cannot be translated is listed in ``Translation.todos``. With ``strict``, a
+    failure of the translator itself raises :class:`TranslatorError` instead of becoming a TODO item."""
     chunk, tokens = parse(source, filename)
-    translator = Translator(tokens, filename)
+    unset_globals = rename_locals(chunk)
+    translator = Translator(tokens, filename, strict)
     translator.current_line = 1
     translator.pending_todo = []
-    body = translator.translate(chunk)
+    body = translator.translate(chunk, unset_globals)
     head = [HEADER.format(source=filename), "from compat import lua, torch"]
     head += [line for line in dict.fromkeys(translator.imports) if line != "from compat import torch"]
     for lua_name in sorted(translator.packages - translator.required):
@@ -470,33 +492,30 @@ def translate(source, filename="<lua>"):
     return Translation("\n".join(head + [""] + body) + "\n", translator.todos)
 
 
+class _FirstError(ErrorListener):
+    """Stops the lexer or the parser at the first error, as ``file:line:col: syntax error: ...``."""
+
+    def __init__(self, filename):
+        self.filename = filename
+
+    def syntaxError(self, recognizer, offending, line, column, message, error):  # noqa: N802 (antlr's name)
+        near = getattr(offending, "text", None)
+        where = f" near {near!r}" if near and near != "<EOF>" else (" at the end of the file" if near else "")
+        raise LuaSyntaxError(f"{self.filename}:{line}:{column + 1}: syntax error: {message}{where}")
+
+
 def parse(source, filename):
     """luaparser's parse (its Lua grammar and AST builder) on one token stream, which also gives the
-    comments: ``(chunk, tokens)``."""
+    comments: ``(chunk, tokens)``. The first syntax error raises :class:`LuaSyntaxError` naming its
+    line and column (1-based)."""
+    listener = _FirstError(filename)
     lexer = LuaLexer(InputStream(source))
     lexer.removeErrorListeners()
-    lexer.addErrorListener(luaast.BailErrorListener())
+    lexer.addErrorListener(listener)
     stream = CommonTokenStream(lexer)
     parser = LuaParser(stream)
     parser.removeErrorListeners()
-    parser.addErrorListener(luaast.BailErrorListener())
-    parser._errHandler = BailErrorStrategy()
-    try:
-        tree = parser.start_()
-    except ParseCancellationException as error:
-        raise LuaSyntaxError(_syntax_message(filename, f"syntax errors: {error}")) from None
-    except luaast.SyntaxException as error:
-        raise LuaSyntaxError(_syntax_message(filename, str(error))) from None
+    parser.addErrorListener(listener)
+    tree = parser.start_()
     stream.fill()
     return BuilderVisitor(stream).visit(tree), stream.tokens
-
-
-def _syntax_message(filename, text):
-    # luaparser: "syntax errors: line 3:4: mismatched input ..."
-    detail = text.split("syntax errors:", 1)[-1].strip()
-    if detail.startswith("line "):
-        where, _, rest = detail[5:].partition(":")
-        column, _, message = rest.partition(":")
-        if where.isdigit():
-            return f"{filename}:{where}: syntax error: {message.strip() or detail} (column {column.strip()})"
-    return f"{filename}: syntax error: {detail or text}"
