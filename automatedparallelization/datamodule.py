@@ -3,7 +3,8 @@ when to synchronize, what is averaged). The mechanism (flat buffers, one collect
 :mod:`automatedparallelization.sync`; the per-model wiring is :class:`DataParallel`.
 
     from automatedparallelization import datamodule as automation
-    data, labels, size = automation.parallelize(data, labels, model, size, None, None, batchSize)
+    data, labels, size = automation.parallelize(model, data, labels, backward_passes_per_step=1)
+    data, labels, size = automation.parallelize(data, labels, model, size, None, None, batchSize)  # Lua's order
     ...train as on one process (model.backward / StochasticGradient.train / loss.backward())...
     automation.unparallelize(model)                    # back to single-process behaviour
 
@@ -36,6 +37,8 @@ the ``accUpdateGradParameters`` path (``StochasticGradient``), either mode
     ``defaultAccUpdateGradParameters``), so the parameters alone are averaged. From equal weights,
     with ``batchSize=1`` this is the average of the ranks' updates, i.e. synchronous SGD.
 """
+import contextlib
+import functools
 import logging
 import math
 import time
@@ -210,13 +213,16 @@ def _bucket_bytes(bucket_bytes, overlap):
     return bucket_bytes
 
 
-def _validate(model, size, batchSize, sync, samples_per_backward, bucket_bytes, nonfinite=None):
+EVERY = "backward_passes_per_step (Lua: batchSize)"    # how errors name the interval, in both forms
+
+
+def _validate(model, size, every, sync, samples_per_backward, bucket_bytes, nonfinite=None):
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model: expected a compat.nn module or a torch.nn.Module, got {type(model).__name__}")
-    if batchSize is not None and (isinstance(batchSize, bool) or not isinstance(batchSize, int)
-                                  or not (batchSize >= 1 or batchSize == -1)):
-        raise ValueError(f"batchSize: expected None (heuristic), -1 (manual synchronizeModel) or an "
-                         f"int >= 1, got {batchSize!r}")
+    if every is not None and (isinstance(every, bool) or not isinstance(every, int)
+                              or not (every >= 1 or every == -1)):
+        raise ValueError(f"{EVERY}: expected None (heuristic), -1 (manual synchronizeModel) or an "
+                         f"int >= 1, got {every!r}")
     if sync not in SYNC_MODES:
         raise ValueError(f"sync: expected one of {SYNC_MODES}, got {sync!r}")
     if nonfinite not in NONFINITE_POLICIES:
@@ -263,86 +269,104 @@ def _compare_architectures(archs):
                                  f"the same architecture")
 
 
-def parallelize(data, targets, model, size, mpi=None, mpinn=None, batchSize=None, *, sync="model",
-                comm=None, samples_per_backward=1, overlap=True, bucket_bytes=None, nonfinite=None):
-    """Shard ``data``/``targets`` over the ranks, give every rank rank 0's parameters and attach
-    automatic synchronization to ``model``; returns ``(data_shard, targets_shard, shard_size)``.
+def _lua_order(lua_form, positional):
+    """Let the decorated Python form also take Lua's positional order: a call with more than
+    ``positional`` positional arguments is a Lua one and goes to ``lua_form``."""
+    def decorate(python_form):
+        @functools.wraps(python_form)
+        def either(*args, **kwargs):
+            return (lua_form if len(args) > positional else python_form)(*args, **kwargs)
+        either.lua_form = lua_form
+        return either
+    return decorate
 
-    Collective: every rank must call it with the same ``size``, ``batchSize``, ``sync`` and
-    architecture -- parameter names, shapes, dtypes and ``requires_grad`` (checked; a difference
-    raises ValueError on every rank). ``data``/``targets``: tensors with samples along dim 0, or
-    sliceable sequences of samples (a dict, a string, a number or a 0-d tensor is refused). ``mpi``: a compat.torchmpi
-    handle or None (its communicator is used; ``comm`` overrides it). ``mpinn`` is accepted for Lua
-    compatibility; parameters are always synchronized (the Lua code skipped it when ``mpinn`` was
-    given). ``batchSize``: see :func:`optimize_sync`. ``samples_per_backward``: samples per backward
-    call (1 for Lua per-sample training; your mini-batch size for mini-batch training), used to
-    count the steps of an epoch. ``overlap``: on the MPI path, start each bucket's allreduce as soon
-    as autograd has filled it (autograd ``loss.backward()`` path). It does not apply when the
-    gradients are averaged in shared memory (every rank on one machine, the default there) nor to
-    compat.nn models; ``handle(model).path`` says which path runs (``'shared-memory'``,
-    ``'mpi-overlap'`` or ``'mpi'``; the policy and its benchmark figures: docs/design.md, "Which path
-    runs"). ``bucket_bytes``: None -> 1 MiB buckets with overlap, 25 MiB (one collective for most
-    models) without.
-    ``nonfinite`` (opt-in guard, the same decision on every rank): ``'raise'`` -- a synchronization
-    that finds NaN/Inf raises FloatingPointError on every rank; ``'skip'`` (gradients mode) -- the
-    averaged gradients are zeroed on every rank, so the following optimizer step applies no
-    gradient (momentum and weight decay still act, as with any zero gradient). Gradients mode
-    checks the already-averaged buffer (no extra communication); model mode adds one tiny allreduce.
-    """
-    c = _communicator(mpi, comm)
+
+def lua_parallelize(data, targets, model, size, mpi=None, mpinn=None, batchSize=None, **options):
+    """Lua's ``parallelize(data, targets, model, size, mpi, mpinn, batchSize)``, also reached by
+    calling :func:`parallelize` in that order; ``mpi``: a compat.torchmpi handle or None (its
+    communicator, unless ``comm=`` is given); ``mpinn`` is accepted and unused (parameters are
+    always synchronized; the Lua code skipped that when it was given). ``options``: the keywords of
+    :func:`parallelize`."""
+    comm = _communicator(mpi, options.pop("comm", None))
+    return parallelize(model, data, targets, size=size, backward_passes_per_step=batchSize, comm=comm, **options)
+
+
+@_lua_order(lua_parallelize, 3)
+def parallelize(model, data, targets, *, size=None, backward_passes_per_step=None, comm=None, sync="model",
+                samples_per_backward=1, overlap=True, bucket_bytes=None, nonfinite=None):
+    """Shard the first ``size`` samples (default: all) of ``data``/``targets`` over the ranks of
+    ``comm``, give every rank rank 0's parameters and attach automatic synchronization to
+    ``model``; returns ``(data_shard, targets_shard, shard_size)``. Collective: every rank passes the
+    same arguments and architecture (checked; a difference raises ValueError on every rank).
+    ``backward_passes_per_step``: synchronize every that many backward calls and at the end of the
+    shard (None: the Lua heuristic; -1: only by :func:`synchronizeModel`). The other keywords:
+    :func:`optimize_sync` and docs/api.md. Lua's positional order is :func:`lua_parallelize`."""
+    c = _comm.resolve(comm)
     bucket_bytes = _bucket_bytes(bucket_bytes, overlap)
     error = None
     try:
-        _validate(model, size, batchSize, sync, samples_per_backward, bucket_bytes, nonfinite)
+        size = _length(data) if size is None else size
+        _validate(model, size, backward_passes_per_step, sync, samples_per_backward, bucket_bytes, nonfinite)
         for value, name in ((data, "data"), (targets, "targets")):
             _check_samples(value, name)
             _check_size(size, _length(value), name)
     except (TypeError, ValueError) as exc:
         error = exc
-    what = {"size": size, "batchSize": batchSize, "sync": sync, "samples_per_backward": samples_per_backward,
-            "overlap": overlap, "nonfinite": nonfinite,
-            "architecture": _architecture(model) if error is None else None}
+    what = {"size": size, EVERY: backward_passes_per_step, "sync": sync, "samples_per_backward": samples_per_backward,
+            "overlap": overlap, "nonfinite": nonfinite, "architecture": _architecture(model) if error is None else None}
     _agree(c, what, error)
     newdata, data_size = data_parallel(data, size, comm=c)
     newtargets, _ = data_parallel(targets, size, comm=c)
-    optimize_sync(None, data_size, model, mpinn, None, batchSize, sync=sync, comm=c,
-                  samples_per_backward=samples_per_backward, overlap=overlap, bucket_bytes=bucket_bytes,
-                  nonfinite=nonfinite, _checked=True)
+    _attach(model, c, data_size, backward_passes_per_step, dict(
+        sync=sync, overlap=overlap, bucket_bytes=bucket_bytes, nonfinite=nonfinite), samples_per_backward)
     _comm.barrier(c)
     return newdata, newtargets, data_size
 
 
-def optimize_sync(speed, size, model, mpinn=None, mpi=None, batchSize=None, *, sync="model", comm=None,
-                  samples_per_backward=1, overlap=True, bucket_bytes=None,
-                  nonfinite=None, _checked=False):
+def lua_optimize_sync(speed, size, model, mpinn=None, mpi=None, batchSize=None, **options):
+    """Lua's ``optimize_sync(speed, size, model, mpinn, mpi, batchSize)`` (its order: ``mpinn``
+    before ``mpi``), also reached by calling :func:`optimize_sync` in that order; ``speed`` and
+    ``mpinn`` are accepted and unused, as in the Lua code."""
+    comm = _communicator(mpi, options.pop("comm", None))
+    return optimize_sync(model, shard_size=size, backward_passes_per_step=batchSize, comm=comm, **options)
+
+
+@_lua_order(lua_optimize_sync, 1)
+def optimize_sync(model, *, shard_size, backward_passes_per_step=None, comm=None, sync="model",
+                  samples_per_backward=1, overlap=True, bucket_bytes=None, nonfinite=None):
     """Choose the synchronization interval and attach automatic synchronization to ``model``
     (Lua: redefined ``nn.Sequential:backward`` and ``nn.StochasticGradient:train`` for the whole
     process; here only this instance is wired). Returns the interval.
 
-    ``size``: this rank's shard size. ``batchSize``: synchronize every ``batchSize``-th backward
-    call and at the end of the shard; ``None`` picks the Lua heuristic on the largest shard (so all
-    ranks agree); ``-1`` attaches the flat buffers only (call :func:`synchronizeModel` yourself).
-    ``speed`` is accepted and unused, as in the Lua code. Collective; broadcasts rank 0's parameters.
-    """
-    c = _communicator(mpi, comm)
+    ``shard_size``: this rank's number of samples. ``backward_passes_per_step``: synchronize every
+    that many backward calls and at the end of the shard; ``None`` picks the Lua heuristic on the
+    largest shard (so all ranks agree); ``-1`` attaches the flat buffers only (call
+    :func:`synchronizeModel` yourself). ``sync``, ``samples_per_backward``, ``overlap``,
+    ``bucket_bytes``, ``nonfinite``: docs/api.md. Collective; broadcasts rank 0's parameters."""
+    c = _comm.resolve(comm)
     bucket_bytes = _bucket_bytes(bucket_bytes, overlap)
-    if not _checked:
-        _validate(model, size, batchSize, sync, samples_per_backward, bucket_bytes, nonfinite)
-    sizes = _comm.allgather_object(size, c)
-    if batchSize is None:
-        batchSize = default_batch_size(max(sizes))
+    _validate(model, shard_size, backward_passes_per_step, sync, samples_per_backward, bucket_bytes, nonfinite)
+    return _attach(model, c, shard_size, backward_passes_per_step, dict(
+        sync=sync, overlap=overlap, bucket_bytes=bucket_bytes, nonfinite=nonfinite), samples_per_backward)
+
+
+def _attach(model, c, shard_size, every, options, samples_per_backward):
+    """:func:`optimize_sync` on validated arguments: the schedule from every rank's shard size, a
+    :class:`DataParallel` (``options``: its keywords), rank 0's parameters. Returns the interval."""
+    sizes = _comm.allgather_object(shard_size, c)
+    if every is None:
+        every = default_batch_size(max(sizes))
     lengths = [math.ceil(s / samples_per_backward) for s in sizes]
-    if batchSize != -1 and min(lengths) == 0:
+    if every != -1 and min(lengths) == 0:
         raise ValueError(f"parallelize: every rank needs at least one sample for automatic "
                          f"synchronization; shard sizes are {sizes} (size {sum(sizes)} < {len(sizes)} "
-                         f"ranks); use fewer ranks or batchSize=-1 with synchronizeModel")
+                         f"ranks); use fewer ranks, or {EVERY} -1 and synchronizeModel")
     unparallelize(model)
-    schedule = None if batchSize == -1 else Schedule(batchSize, lengths, c.Get_rank())
-    handle = DataParallel(model, c, schedule=schedule, sync=sync, overlap=overlap,
-                          bucket_bytes=bucket_bytes, nonfinite=nonfinite)
+    schedule = None if every == -1 else Schedule(every, lengths, c.Get_rank())
+    handle = DataParallel(model, c, schedule=schedule, **options)
     handle.broadcast_parameters(0)
     _handles[model] = handle
-    return batchSize
+    return every
 
 
 def handle(model):
@@ -407,7 +431,8 @@ def comm_speed(data, targets, model, mpi=None, mpinn=None, *, criterion=None, st
     """Seconds per step of forward + backward + gradient synchronization, averaged over ``steps``
     samples ``data[i]`` (Lua ``comm_speed``, which ran 10; its ``criterion`` was an undefined global:
     here it is an argument, and without one the gradient of ``output.sum()`` is used). Collective.
-    Gradients are restored afterwards and the schedule of a parallelized model is not advanced."""
+    Gradients are restored afterwards and the schedule of a parallelized model is not advanced
+    (the steps run inside its ``no_sync()``)."""
     c = _communicator(mpi, comm)
     n = _length(data)
     if not n:
@@ -416,30 +441,30 @@ def comm_speed(data, targets, model, mpi=None, mpinn=None, *, criterion=None, st
         raise ValueError(f"steps: expected an int >= 1, got {steps!r}")
     saved = _save_grads(model)
     h = _handles.get(model)
-    lua = getattr(type(model), "getParameters", None) is not None
-    if h is not None:
-        h.suspended = True
     try:
-        _comm.barrier(c)
-        start = time.perf_counter()
-        for i in range(steps):
-            x, t = data[i % n], targets[i % n]
-            if lua:
-                out = model.forward(x)
-                if criterion is not None:
-                    criterion.forward(out, t)
-                    df = criterion.backward(out, t)
-                else:
-                    df = torch.ones_like(out)
-                model.backward(x, df)
-            else:
-                out = model(x)
-                (criterion(out, t) if criterion is not None else out.sum()).backward()
-            _sync.average_copy(_weights_and_grads(model)[1], c, 1)   # TorchMPI synchronizeGradients: a sum
-        speed = (time.perf_counter() - start) / steps
+        with h.no_sync() if h is not None else contextlib.nullcontext():
+            _comm.barrier(c)
+            start = time.perf_counter()
+            for i in range(steps):
+                _forward_backward(model, data[i % n], targets[i % n], criterion)
+                _sync.average_copy(_weights_and_grads(model)[1], c, 1)   # TorchMPI synchronizeGradients: a sum
+            speed = (time.perf_counter() - start) / steps
     finally:
-        if h is not None:
-            h.suspended = False
         restore_gradients(saved)
     logger.info("rank %d: comm speed %.6f s per step", c.Get_rank(), speed)
     return speed
+
+
+def _forward_backward(model, x, t, criterion):
+    """One sample through ``model`` and back (Lua's ``forward``/``backward`` for a compat.nn model)."""
+    if getattr(type(model), "getParameters", None) is None:
+        out = model(x)
+        (criterion(out, t) if criterion is not None else out.sum()).backward()
+        return
+    out = model.forward(x)
+    if criterion is not None:
+        criterion.forward(out, t)
+        df = criterion.backward(out, t)
+    else:
+        df = torch.ones_like(out)
+    model.backward(x, df)

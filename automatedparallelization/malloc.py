@@ -18,9 +18,9 @@ import ctypes
 import ctypes.util
 import logging
 
-# the launcher sets the variables: it owns the values and env(), and imports nothing of this package
-from torchad_run import MMAP_THRESHOLD, TRIM_THRESHOLD
-from torchad_run import malloc_env as env  # noqa: F401
+# torchad-run sets the variables; the values and env() live in torchad_job, which it shares with the ranks
+from torchad_job import MMAP_THRESHOLD, TRIM_THRESHOLD
+from torchad_job import malloc_env as env  # noqa: F401
 
 logger = logging.getLogger(__name__)
 

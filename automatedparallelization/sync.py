@@ -19,18 +19,9 @@ How the tensors come to be views of one buffer:
   fresh tensor), :meth:`GradFlat.claim` copies it into the view and re-attaches the view: one copy
   per step instead of the two (flatten, unflatten) of a copy-in/copy-out scheme.
 
-Shared memory: when every rank runs on one machine, a :class:`GradFlat`'s buffer is the rank's slot
-of a shared mapping (``comm.shared_reducer``) and averaging is done there: each rank sums 1/P of
-the buffer over all slots and writes the result into every slot, between two barriers (buckets
-and overlap do not apply then). There a fresh gradient is not claimed when it arrives: it stays
-``p.grad`` (autograd accumulates into it in place over the backward calls of one interval) until
-the average, which copies into the slot only the part the other ranks read and reads the rest
-where it is; then ``p.grad`` is the view again.
-
-Overlap: :meth:`Flat.start_bucket` starts a non-blocking allreduce of one bucket (``comm.iallreduce_``)
-and :meth:`Flat.finish` waits for all of them; ``parallelize`` uses it on the MPI path with 1 MiB
-buckets. Which path runs, and the benchmark figures behind the choice: docs/design.md, "Which path
-runs".
+The three ways of reducing a model's gradient buffers (shared memory, MPI with overlap, MPI
+blocking) are the reduction objects of :mod:`automatedparallelization.reduction`; :meth:`Flat.start_bucket`
+and :meth:`Flat.finish` are the non-blocking pair the overlap one uses.
 """
 import logging
 
@@ -42,8 +33,6 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_BUCKET_BYTES = 25 * 2 ** 20
 OVERLAP_BUCKET_BYTES = 2 ** 20
-# Gradients of at least this many elements are averaged where autograd put them (GradFlat.deferred)
-DEFER_MIN_NUMEL = 2 ** 16
 
 
 def unique(tensors):
@@ -143,27 +132,25 @@ class GradFlat(Flat):
     """A flat buffer for the gradients of native parameters (``params`` share one dtype/device).
 
     ``views[i]`` is the slot of ``params[i].grad``; :meth:`claim` (called by a post-accumulate-grad
-    hook, or before a synchronization) makes sure ``p.grad`` is that view.
+    hook, or before a synchronization) makes sure ``p.grad`` is that view. ``flat``: the memory to
+    use (zeroed here; e.g. a shared-memory slot), else a new buffer. ``deferred[i]``: whether a
+    fresh gradient of ``params[i]`` is left where autograd put it until the reduction takes it
+    (set by the shared-memory reduction; never here).
     """
 
-    def __init__(self, params, bucket_bytes=DEFAULT_BUCKET_BYTES, reducer=None):
+    def __init__(self, params, bucket_bytes=DEFAULT_BUCKET_BYTES, flat=None):
         first = params[0]
         numel = sum(p.numel() for p in params)
-        if reducer is not None:                   # the buffer is this rank's shared-memory slot
-            if reducer.numel != numel or reducer.dtype != first.dtype:
-                raise ValueError(f"reducer: expected one for {numel} {first.dtype} elements, got one for "
-                                 f"{reducer.numel} {reducer.dtype}")
-            flat = reducer.mine
-            flat.zero_()
-        else:
+        if flat is None:
             flat = torch.zeros(numel, dtype=first.dtype, device=first.device)
+        elif flat.numel() != numel or flat.dtype != first.dtype:
+            raise ValueError(f"flat: expected a buffer of {numel} {first.dtype} elements, got {flat.numel()} "
+                             f"{flat.dtype}")
+        else:
+            flat.zero_()
         super().__init__(flat, bucket_bytes)
-        self.reducer = reducer
         self.params = params
-        # deferred[i]: a fresh gradient of params[i] stays where autograd put it until average(): on
-        # the shared-memory path, for DEFER_MIN_NUMEL elements or more (a smaller one is claimed as
-        # it arrives, so that the average sums long runs of the slot, not one piece per parameter)
-        self.deferred = [reducer is not None and p.numel() >= DEFER_MIN_NUMEL for p in params]
+        self.deferred = [False] * len(params)
         self.views, self.buckets_of, offset = [], [], 0
         per = self.buckets[0].numel()
         for p in params:
@@ -191,30 +178,10 @@ class GradFlat(Flat):
         p.grad = view
 
     def claim_all(self, include_deferred=True):
-        """Claim every gradient (``include_deferred=False``: all but those :meth:`average` takes itself)."""
+        """Claim every gradient (``include_deferred=False``: all but the deferred ones)."""
         for i, p in enumerate(self.params):
             if p.grad is not self.views[i] and (include_deferred or not self.deferred[i]):
                 self.claim(i)
-
-    def average(self, comm, divisor):
-        """Through the shared-memory reducer when there is one (all ranks on one machine), else
-        one MPI allreduce per bucket, then one division. Every ``p.grad`` is its view afterwards."""
-        if self.reducer is None:
-            return super().average(comm, divisor)
-        private, left, offset = [], [], 0         # left: the parameters whose .grad is still private
-        for i, p in enumerate(self.params):
-            g, view = p.grad, self.views[i]
-            if g is not view:
-                if (not self.deferred[i] or g is None or g.layout != torch.strided or not g.is_contiguous()
-                        or g.dtype != view.dtype or g.shape != view.shape or g.data_ptr() == view.data_ptr()):
-                    self.claim(i)
-                else:
-                    private.append((offset, g.detach().view(-1)))
-                    left.append(i)
-            offset += view.numel()
-        self.reducer.average_(divisor, private)
-        for i in left:
-            self.params[i].grad = self.views[i]
 
 
 def group_by_dtype(tensors):

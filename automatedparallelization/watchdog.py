@@ -17,7 +17,7 @@ second (more often for limits under 4 s) and
   that a rank finishing the last collective a moment after its partner left is not mistaken for
   a stalled one.
 
-Exit records are files in the job directory ``$TORCHAD_JOB_DIR`` (format: :mod:`torchad_run`).
+Exit records are files in the job directory ``$TORCHAD_JOB_DIR`` (format: :mod:`torchad_job`).
 ``torchad-run`` creates that directory and every rank it starts writes its record when its program
 ends; under a bare ``mpiexec``, point ``TORCHAD_JOB_DIR`` at a directory every rank sees to get the
 same (each rank then writes its record at exit, with the status unknown); it must be a fresh,
@@ -34,7 +34,7 @@ import sys
 import threading
 import time
 
-import torchad_run
+import torchad_job
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ GRACE = 2.0
 
 def job_dir():
     """The job directory of exit records, or None (read when used: the launcher sets it per job)."""
-    return os.environ.get(torchad_run.JOB_DIR_ENV) or None
+    return os.environ.get(torchad_job.JOB_DIR_ENV) or None
 
 
 class Watchdog:
@@ -99,7 +99,7 @@ class Watchdog:
             return
         now, me = time.monotonic(), self.world.Get_rank()
         gone = []
-        for r, status in sorted(torchad_run.read_records(folder).items()):
+        for r, status in sorted(torchad_job.read_records(folder).items()):
             if r == me:
                 continue
             first = self._seen.setdefault(r, now)

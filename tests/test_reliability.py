@@ -48,7 +48,7 @@ def test_import_rebinds_nothing_but_the_excepthook():
         import automatedparallelization
         from automatedparallelization import comm
         assert sys.exit is exit_before and builtins.exit is not None
-        assert sys.excepthook is comm._abort_on_unhandled and hook_before is sys.__excepthook__
+        assert sys.excepthook is comm.lifecycle.abort_on_unhandled and hook_before is sys.__excepthook__
         print("ok")
     """)
     assert code == 0 and "ok" in out, out
@@ -68,7 +68,7 @@ def test_settings_are_read_when_first_used():
         import os
         from automatedparallelization import comm
         os.environ["TORCHAD_STALL_WARNING"] = "7"          # set after the import: still honoured
-        s = comm._settings()
+        s = comm.settings.current()
         print("settings", s.stall_warning, s.stall_abort)
     """)
     assert code == 0 and f"settings 7.0 {600.0}" in out, out

@@ -184,7 +184,7 @@ def case_shared_reducer_private_contributions():
     tensors (whatever their offsets relative to the ranks' regions) give, to the bit, the average
     of the same contributions copied into the slots first; the private tensors are only read.
     A tiny chunk size makes every region many chunks."""
-    import automatedparallelization.comm as comm_module
+    import automatedparallelization.comm.shared_memory as comm_module
     saved = comm_module.CHUNK_BYTES
     try:
         for chunk_bytes in (saved, 24):
@@ -232,3 +232,84 @@ def case_shared_reducer_refusals():
     finally:
         comm.configure(shared_memory=True)
     assert (comm.shared_reducer(10, torch.float32, "cpu") is None) == (P == 1)
+
+
+# ------------------------------------------------------------------ every collective under the watch
+# Each public function of the collectives module (and of the shared-memory module) is either called
+# below or named as one that never waits for another rank; a function added without being listed
+# here fails the case, so none can go unwatched unnoticed.
+def _watch_calls():
+    from automatedparallelization.comm import collectives as C
+    return {
+        "allreduce_": lambda c: C.allreduce_(torch.ones(3), "sum", c),
+        "iallreduce_": lambda c: C.iallreduce_(torch.ones(3), "sum", c).wait(),
+        "broadcast_": lambda c: C.broadcast_(torch.ones(3), 0, c),
+        "allgather": lambda c: C.allgather(torch.ones(2), c),
+        "barrier": lambda c: C.barrier(c),
+        "bcast_object": lambda c: C.bcast_object("x", 0, c),
+        "gather_object": lambda c: C.gather_object(R, 0, c),
+        "allgather_object": lambda c: C.allgather_object(R, c),
+        "split": lambda c: C.split(0, 0, c).Free(),
+    }
+
+
+_NEVER_WAITS = {"resolve", "rank", "size", "divide_", "watched", "abort"}   # abort ends the job
+
+
+def _spy_class(log):
+    """An mpi4py communicator that logs, for each MPI call that waits for other ranks, whether the
+    watch had an operation pending at that moment (non-blocking starts log their request's Wait)."""
+    from mpi4py import MPI
+
+    from automatedparallelization.comm import collectives as C
+
+    def logged(name):
+        def method(self, *args, **kwargs):
+            log.append((name, C._watchdog.pending is not None))
+            return getattr(MPI.Intracomm, name)(self, *args, **kwargs)
+        return method
+
+    class Request:
+        def __init__(self, request):
+            self.request = request
+
+        def Wait(self):
+            log.append(("Wait", C._watchdog.pending is not None))
+            return self.request.Wait()
+
+    waiting = ("Allreduce", "Bcast", "Allgather", "Allgatherv", "Barrier", "bcast", "gather", "allgather",
+               "Split", "Split_type")
+    body = {name: logged(name) for name in waiting}
+    body["Iallreduce"] = lambda self, *a, **k: Request(MPI.Intracomm.Iallreduce(self, *a, **k))
+    return type("Spy", (MPI.Intracomm,), body)
+
+
+def case_every_collective_runs_under_the_watch():
+    import inspect
+
+    from automatedparallelization.comm import collectives, shared_memory
+    public = {n for module in (collectives, shared_memory) for n, f in vars(module).items()
+              if inspect.isfunction(f) and f.__module__ == module.__name__ and not n.startswith("_")}
+    calls = _watch_calls()
+    calls["shared_reducer"] = lambda c: (shared_memory.shared_reducer(10, torch.float32, "cpu", c)
+                                         or _NoReducer()).average_()
+    assert public == set(calls) | _NEVER_WAITS, sorted(public ^ (set(calls) | _NEVER_WAITS))
+    log = []
+    spy = _spy_class(log)(comm.resolve(None))
+    for check in (False, True):                    # check mode adds its own collective before each one
+        comm.configure(check=check)
+        try:
+            for name, call in calls.items():
+                log.clear()
+                call(spy)
+                assert log or (name == "shared_reducer" and P == 1), f"{name}: made no MPI call through the communicator it was given"
+                assert all(watched for _, watched in log), f"{name}: unwatched MPI calls {log}"
+        finally:
+            comm.configure(check=False)
+
+
+class _NoReducer:
+    """One rank: shared_reducer returns None without communicating; nothing to average."""
+
+    def average_(self):
+        pass

@@ -109,13 +109,13 @@ def case_gradients_accumulate_between_synchronizations():
     unused layer contributes zeros. Equals one process accumulating the union's two mini-batches,
     and afterwards every .grad is its view of the reduction buffer. Run with every gradient
     deferred (DEFER_MIN_NUMEL 1) and with the small ones claimed as they arrive (threshold 8)."""
-    from automatedparallelization import sync
-    saved = sync.DEFER_MIN_NUMEL
+    from automatedparallelization import reduction
+    saved = reduction.DEFER_MIN_NUMEL
     try:
-        for sync.DEFER_MIN_NUMEL in (1, 8):
+        for reduction.DEFER_MIN_NUMEL in (1, 8):
             _accumulate_between_synchronizations()
     finally:
-        sync.DEFER_MIN_NUMEL = saved
+        reduction.DEFER_MIN_NUMEL = saved
 
 
 def _accumulate_between_synchronizations():
@@ -143,7 +143,7 @@ def _accumulate_between_synchronizations():
                     idx = union(n, k, B)
                     torch.nn.functional.mse_loss(ref(X[idx]), Y[idx]).backward()
                 assert handle.syncs == s + 1
-                views = {id(p): v for f in handle.gradflats for p, v in zip(f.params, f.views)}
+                views = {id(p): v for f in handle.grads for p, v in zip(f.params, f.views)}
                 assert all(p.grad is views[id(p)] for p in model.parameters())
                 assert not model.spare.weight.grad.any()
                 opt.step()
@@ -151,11 +151,11 @@ def _accumulate_between_synchronizations():
                 assert torch.allclose(flat(model), flat(ref), atol=tol, rtol=0), (path, s)
 
 
-def case_gradflat_average_takes_any_gradient():
-    """GradFlat.average on the shared-memory path: a fresh contiguous gradient, a non-contiguous one,
-    a missing one (zeros) and one already in the buffer all count, to the bit, as the mean of the
-    ranks' values in rank order; afterwards each .grad is its view."""
-    from automatedparallelization import sync
+def case_shared_memory_reduction_takes_any_gradient():
+    """SharedMemoryReduction.reduce: a fresh contiguous gradient, a non-contiguous one, a missing
+    one (zeros) and one already in the buffer all count, to the bit, as the mean of the ranks'
+    values in rank order; afterwards each .grad is its view."""
+    from automatedparallelization import reduction
     shapes = [(3, 4), (5,), (2, 3), (4,)]
     dtype = torch.float64
     red = comm.shared_reducer(sum(torch.Size(s).numel() for s in shapes), dtype, "cpu")
@@ -163,13 +163,15 @@ def case_gradflat_average_takes_any_gradient():
         assert red is None
         return
     params = [torch.nn.Parameter(torch.zeros(s, dtype=dtype)) for s in shapes]
-    saved = sync.DEFER_MIN_NUMEL
-    sync.DEFER_MIN_NUMEL = 5                                     # params 0-2 (12, 5, 6 elements) are deferred
+    saved = reduction.DEFER_MIN_NUMEL
+    reduction.DEFER_MIN_NUMEL = 5                                # params 0-2 (12, 5, 6 elements) are deferred
     try:
-        f = sync.GradFlat(params, reducer=red)
+        buffers = reduction.gradient_buffers([params[::-1]], 1 << 20, [red])   # (laid out reversed)
+        r = reduction.SharedMemoryReduction(comm.resolve(None), buffers, None, [red])
     finally:
-        sync.DEFER_MIN_NUMEL = saved
-    assert f.deferred == [True, True, True, False]
+        reduction.DEFER_MIN_NUMEL = saved
+    f = r.grads[0]
+    assert all(a is b for a, b in zip(f.params, params)) and f.deferred == [True, True, True, False]
     g = torch.Generator().manual_seed(R)
     values = [torch.randn(s, generator=g, dtype=dtype) for s in shapes]
     values[2] = torch.zeros(shapes[2], dtype=dtype)
@@ -177,10 +179,10 @@ def case_gradflat_average_takes_any_gradient():
     params[1].grad = torch.stack([values[1], values[1]], 1)[:, 0]  # not contiguous
     params[2].grad = None                                        # no gradient: zeros
     params[3].grad = values[3].clone()                           # fresh but small: claimed ...
-    f.claim_all(include_deferred=False)
+    r.claim(include_deferred=False)
     assert params[3].grad is f.views[3] and params[0].grad is not f.views[0]
     assert torch.equal(f.views[3], values[3])                    # ... so already in the buffer
-    f.average(comm.resolve(None), P)
+    r.reduce(P)
     mine = torch.cat([v.reshape(-1) for v in values])
     everyone = comm.allgather(mine.reshape(1, -1))
     expected = everyone[0].reshape(-1).clone()
@@ -327,9 +329,53 @@ def case_bad_arguments():
         try:
             automation.parallelize(X, Y, m, 6, batchSize=1 + R)
         except ValueError as exc:
-            assert "same batchSize" in str(exc), str(exc)
+            assert "same backward_passes_per_step (Lua: batchSize)" in str(exc), str(exc)
         else:
             raise AssertionError("no error for different batchSize on the ranks")
+
+
+def case_python_and_lua_forms_agree():
+    """parallelize / optimize_sync in the keyword form and in Lua's positional order: the same
+    shards, interval, schedule and path; and bad keywords of the Python form are refused."""
+    X, Y = _data(5 * P + 1, torch.float64)
+    a, b = _native(3, torch.float64), _native(3, torch.float64)
+    got_a = automation.parallelize(a, X, Y, size=5 * P, backward_passes_per_step=2, sync="gradients")
+    got_b = automation.parallelize(X, Y, b, 5 * P, None, None, 2, sync="gradients")
+    assert got_a[2] == got_b[2] == 5 and torch.equal(got_a[0], got_b[0]) and torch.equal(got_a[1], got_b[1])
+    ha, hb = automation.handle(a), automation.handle(b)
+    assert ha.schedule.state_dict() == hb.schedule.state_dict() and ha.path == hb.path
+    whole = automation.parallelize(a, X, Y)                       # size: every sample
+    assert whole[2] == sum(automation.shard_sizes(5 * P + 1, P)[R:R + 1])
+    assert automation.optimize_sync(a, shard_size=4, backward_passes_per_step=None) == 1
+    assert automation.optimize_sync(None, 4, b, None, None, 3) == 3     # Lua: speed, size, model, mpinn, mpi, batchSize
+    assert automation.handle(b).schedule.every == 3
+    for call in (lambda: automation.parallelize(a, X, Y, batchSize=1),
+                 lambda: automation.optimize_sync(a, 4)):
+        try:
+            call()
+        except TypeError:
+            pass
+        else:
+            raise AssertionError("the Python form took a Lua argument")
+
+
+def case_no_sync_backward_calls_do_not_count():
+    """Inside handle(model).no_sync() a backward call is no step of the schedule and touches no
+    buffer; the next one outside is step 1 again and synchronizes (batchSize 1)."""
+    X, Y = _data(2 * P, torch.float64)
+    model = _native(4, torch.float64)
+    x, y, _ = automation.parallelize(model, X, Y, backward_passes_per_step=1, sync="gradients")
+    h = automation.handle(model)
+    with h.no_sync():
+        torch.nn.functional.mse_loss(model(x[:1]), y[:1]).backward()
+    assert h.syncs == 0 and h.schedule.position == 0
+    local = [p.grad.clone() for p in model.parameters()]
+    mean = [comm.allgather(g.reshape(1, -1)).mean(0).reshape(g.shape) for g in local]
+    model.zero_grad(set_to_none=False)
+    torch.nn.functional.mse_loss(model(x[:1]), y[:1]).backward()      # the same sample: the same gradients
+    assert h.syncs == 1
+    for p, m in zip(model.parameters(), mean):
+        assert torch.allclose(p.grad, m, atol=1e-12, rtol=0)
 
 
 def case_manual_synchronize_model_and_unparallelize():
@@ -450,7 +496,11 @@ def case_path_policy_is_reported():
             comm.configure(shared_memory=True)
         got = automation.handle(model).path
         assert got == expected, (build.__name__, kwargs, shared, got, expected)
-        reducers = [f.reducer for f in automation.handle(model).gradflats]
+        reduction = automation.handle(model).reduction
+        kinds = {"shared-memory": "SharedMemoryReduction", "mpi-overlap": "OverlapReduction",
+                 "mpi": "BlockingReduction"}
+        assert type(reduction).__name__ == kinds[got], (got, reduction)
+        reducers = getattr(reduction, "reducers", [None])
         assert all((r is not None) == (got == "shared-memory") for r in reducers), (got, reducers)
 
 
