@@ -1,12 +1,15 @@
 """The Torch7 ``torch`` namespace: ``.t7`` I/O and Lua-only helpers; every other name is PyTorch's.
 
 ``compat.torch.load``/``save`` read and write Torch7 files (see :mod:`compat.t7`);
-``manualSeed``, ``Timer``, ``CmdLine``, ... mirror their Lua namesakes (see :mod:`compat.torch_extras`).
+``manualSeed``, ``Timer``, ``CmdLine``, ... mirror their Lua namesakes (see :mod:`compat.torch_extras`);
+``Tensor``/``DoubleTensor``/..., the Storages, ``view``, ``reshape``, ``repeatTensor``, ``totable``,
+``serialize``... are Torch7's (see :mod:`compat.lua.tensor_shape`).
 Any name not defined here (``compat.torch.zeros``, ``compat.torch.Tensor``, ...) falls through to
 PyTorch, so a migrated script needs a single ``from compat import torch``.
 """
 import torch as _pytorch
 
+from compat.lua import tensor_shape as _shape
 from compat.t7 import T7FormatError, load, save  # noqa: F401
 from compat.torch_extras import (  # noqa: F401
     CmdLine,
@@ -18,6 +21,15 @@ from compat.torch_extras import (  # noqa: F401
     setdefaulttensortype,
     setnumthreads,
 )
+
+# Torch7's constructors (torch.Tensor, torch.DoubleTensor, ..., torch.Storage, torch.LongStorage, ...) and
+# the torch.<name> functions whose PyTorch namesakes are missing or differ (see compat.lua.tensor_shape).
+globals().update(_shape.tensor_types())
+globals().update(_shape.storage_types())
+for _name in ("view", "viewAs", "expand", "expandAs", "repeatTensor", "reshape", "unfold", "totable", "isTensor",
+              "typename"):
+    globals()[_name] = _shape.TORCH[_name]
+isStorage, serialize, deserialize = _shape.is_storage, _shape.serialize, _shape.deserialize
 
 
 def __getattr__(name):

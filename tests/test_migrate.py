@@ -39,8 +39,9 @@ def test_header_imports_and_default_tensor_type():
     assert code.splitlines()[1:3] == ["from compat import lua, torch",
                                       "torch.setdefaulttensortype('torch.DoubleTensor')  # Lua's default tensor type"]
     assert "from compat import nn  # lua 1" in code
-    own = translate("torch.setdefaulttensortype('torch.FloatTensor')\n", "x.lua").code
-    assert own.count("setdefaulttensortype") == 1
+    own = translate("print(torch.Tensor(1):type())\ntorch.setdefaulttensortype('torch.FloatTensor')\n", "x.lua").code
+    # Lua's tensors are Double until the script's own call switches the type
+    assert own.index("'torch.DoubleTensor'") < own.index("type')") < own.index("'torch.FloatTensor'")
 
 
 def test_lua_packages_get_their_python_names():

@@ -9,8 +9,9 @@ import functools
 
 import torch
 
+from compat.lua.storages import LongStorage, storage_index, storage_setindex
 from compat.lua.values import truth
-from compat.t7.objects import T7Table
+from compat.t7.objects import T7Storage, T7Table
 
 __all__ = ["LuaDataset", "Table", "getmetatable", "index", "insert", "ipairs", "length", "pairs", "remove",
            "setindex", "setmetatable", "table"]
@@ -98,11 +99,14 @@ def index(obj, key):
       (a list of per-dimension entries: ``i``, ``{}``, ``{i}``, ``{a, b}`` inclusive, negative from the
       end), a ByteTensor/bool mask or a LongTensor of 1-based indices;
     - string: the string library (``s:len()`` style, ``("x").len``);
+    - a Torch7 storage: its ``key``-th element (1-based);
     - anything else: its attribute ``key``.
     """
     if isinstance(obj, torch.Tensor):
         from compat.lua.tensors import tensor_index
         return tensor_index(obj, key)
+    if isinstance(obj, T7Storage):
+        return storage_index(obj, key)
     if isinstance(obj, (list, tuple)):
         i = _position(key, "index")
         return obj[i - 1] if 1 <= i <= len(obj) else None
@@ -124,6 +128,8 @@ def setindex(obj, key, value):
     if isinstance(obj, torch.Tensor):
         from compat.lua.tensors import tensor_setindex
         tensor_setindex(obj, key, value)
+    elif isinstance(obj, T7Storage):
+        storage_setindex(obj, key, value)
     elif isinstance(obj, list):
         i = _position(key, "setindex")
         if 1 <= i <= len(obj):
@@ -152,9 +158,9 @@ def setindex(obj, key, value):
 
 def length(obj):
     """Lua ``#obj``: string/list length, the border of a table (``t[1] .. t[n]`` non-nil), and for a
-    tensor its size (a ``torch.Size``: ``(#x)[1]`` is ``x:size(1)``)."""
+    tensor its sizes (a LongStorage: ``(#x)[1]`` is ``x:size(1)``)."""
     if isinstance(obj, torch.Tensor):
-        return obj.size()
+        return LongStorage(obj.shape) if obj.numel() else LongStorage()
     if isinstance(obj, (str, list, tuple)):
         return len(obj)
     if isinstance(obj, dict):

@@ -9,6 +9,7 @@ import math
 
 import torch
 
+from compat.lua.storages import LongStorage
 from compat.torch_extras import lua_tostring
 
 __all__ = [
@@ -62,7 +63,10 @@ def or_(a, b):
 def div(a, b):
     """Lua ``a / b``: float division, but an exact quotient of two integers stays an int (Lua has one
     number type, and Python APIs such as tensor sizes want ints); division by zero gives inf or nan
-    as in Lua; tensors divide as PyTorch does."""
+    as in Lua; an integer tensor divided by a number truncates as Torch7 does (``IntTensor{7}/2`` is
+    3); other tensors divide as PyTorch does."""
+    if isinstance(a, torch.Tensor) and not a.is_floating_point() and isinstance(b, (int, float)):
+        return torch.div(a, int(b), rounding_mode="trunc")  # Torch7: C division on integer tensors
     both_ints = isinstance(a, int) and isinstance(b, int) and not isinstance(a, bool) and not isinstance(b, bool)
     if both_ints and b != 0 and a % b == 0:
         return a // b
@@ -89,7 +93,7 @@ def tostring(value):
         from compat.lua.printing import size_tostring
         return size_tostring(value)
     if isinstance(value, torch.Tensor):
-        if value.dim() == 0:
+        if value.ndim == 0:
             return lua_tostring(value.item())
         from compat.lua.printing import tensor_tostring
         return tensor_tostring(value)
@@ -143,7 +147,7 @@ def type(value):
         return "number"
     if isinstance(value, str):
         return "string"
-    if isinstance(value, (dict, list, tuple)):
+    if isinstance(value, (dict, list, tuple)) and not isinstance(value, (LongStorage, torch.Size)):
         return "table"
     if callable(value) and not isinstance(value, torch.nn.Module):
         return "function"

@@ -312,8 +312,9 @@ class ExpressionMixin:
         if op == "*" and "number" not in (self.kind(node.left), self.kind(node.right)):
             # Torch7's tensor * tensor is a matrix/dot product, PyTorch's is elementwise
             return f"lua.mul({self.expr(node.left)}, {self.expr(node.right)})", ATOM
-        if op == "/" and "tensor" not in (self.kind(node.left), self.kind(node.right)):
-            # Lua has one number type: 6 / 2 is 3 for the APIs that want an int; 1 / 0 is inf
+        if op == "/":
+            # Lua has one number type: 6 / 2 is 3 for the APIs that want an int; 1 / 0 is inf;
+            # Torch7 divides integer tensors as C does (IntTensor{7} / 2 is 3)
             return f"lua.div({self.expr(node.left)}, {self.expr(node.right)})", ATOM
         if op == "**":
             return f"{self.expr(node.left, prec + 1)} ** {self.expr(node.right, UNARY)}", prec

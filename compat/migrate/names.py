@@ -50,12 +50,14 @@ sort topk sum mean prod std var norm cumsum cumprod dot resize resizeAs apply ma
 cdiv pow fmod remainder fill zero copy uniform normal bernoulli clamp transpose permute squeeze unsqueeze
 split chunk cat repeatTensor expandAs viewAs maskedFill maskedSelect maskedCopy nonzero type isContiguous
 isSameSizeAs addmm addmv addr addcmul addcdiv abs exp log sqrt tanh sigmoid neg floor ceil round cos sin
-log1p sign trunc frac""".split())
+log1p sign trunc frac
+storage storageOffset set isSetTo isSize reshape unfold totable elementSize typeAs""".split())
 # torch.<name> functions given Torch7's meaning by compat.lua.torch.
 LUA_TORCH_FUNCTIONS = frozenset("""
 max min sort topk sum mean prod std var norm cumsum cumprod dot narrow select sub index gather transpose
 permute squeeze split chunk nonzero type maskedSelect cmul cdiv clamp abs exp log sqrt tanh sigmoid floor
-ceil round sign pow cat range typename isTensor numel LongStorage add mul div""".split())
+ceil round sign pow cat range typename isTensor numel LongStorage add mul div
+view viewAs expand expandAs repeatTensor reshape unfold totable""".split())
 # torch.<name> calls that give a tensor.
 TENSOR_CONSTRUCTORS = frozenset("""
 Tensor FloatTensor DoubleTensor LongTensor ByteTensor IntTensor CharTensor ShortTensor HalfTensor

@@ -60,7 +60,6 @@ class Translator(ExpressionMixin, CallMixin):
         self.counter = 0
         self.empty_as_list = False
         self.loop_names = []
-        self.sets_default_type = False
         self.comments = {}
         self.code_lines = set()
         self._read_comments(tokens)
@@ -128,8 +127,6 @@ class Translator(ExpressionMixin, CallMixin):
         self.scope = Scope(None, self.analysis.kinds, function_locals([], chunk.body), is_chunk=True)
         self.required = {string_value(n.args[0]) for n in luaast.walk(chunk) if isinstance(n, ast.Call)
                          and self.dotted(n.func) == "require" and n.args and isinstance(n.args[0], ast.String)}
-        self.sets_default_type = any(self.dotted(n.func) == "torch.setdefaulttensortype"
-                                     for n in luaast.walk(chunk) if isinstance(n, ast.Call))
         for name in self.globals_set_in_functions(chunk):
             self.emit(f"{names.python_name(name)} = globals().get({name!r})", None,
                       "# a Lua global set in a function: nil until then")
@@ -469,8 +466,7 @@ def translate(source, filename="<lua>"):
         spec = names.REQUIRES.get(lua_name)
         if spec and spec[0] not in head and spec[0] != "from compat import torch":
             head.append(spec[0])
-    if not translator.sets_default_type:
-        head.append(DEFAULT_TYPE)
+    head.append(DEFAULT_TYPE)          # Lua starts in Double even where the script switches later
     return Translation("\n".join(head + [""] + body) + "\n", translator.todos)
 
 
