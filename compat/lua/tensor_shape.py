@@ -84,14 +84,21 @@ def _contiguous_strides(sizes, strides=None):
     return out
 
 
+def _kept(sizes):
+    """THTensor_(resizeNd): the dimensions before the first size that is not positive."""
+    for i, s in enumerate(sizes):
+        if s <= 0:
+            return sizes[:i]
+    return sizes
+
+
 def _over(dtype, data, offset, sizes, strides):
     """A tensor of ``dtype`` over the memory of the 1-D tensor ``data``, from its ``offset``-th element."""
-    if any(s <= 0 for s in sizes):                 # Torch7 stops at the first empty dimension
-        sizes = sizes[:next(i for i, s in enumerate(sizes) if s <= 0)]
-        if not sizes:
-            out = _empty(dtype)
-            out.set_(data.untyped_storage(), data.storage_offset() + offset, (0,), (1,))
-            return out
+    sizes = _kept(sizes)
+    if not sizes:
+        out = _empty(dtype)
+        out.set_(data.untyped_storage(), data.storage_offset() + offset, (0,), (1,))
+        return out
     out = torch.empty(0, dtype=dtype)
     out.set_(data.untyped_storage(), data.storage_offset() + offset, sizes, _contiguous_strides(sizes, strides))
     return out
@@ -156,6 +163,8 @@ def new_tensor(dtype, *args):
             raise TypeError(f"torch.{DTYPE_KIND[dtype]}Tensor(t) shares the memory of a tensor of the same type, "
                             f"got a {typename(first)}{' and more arguments' if len(args) > 1 else ''}; "
                             f"convert with t:type(...) instead")
+        if first.numel() == 0:
+            return _empty(dtype).set_(first)
         return first.as_strided(first.size(), first.stride(), first.storage_offset())
     if isinstance(first, Storage):
         if first.dtype != dtype:
@@ -173,11 +182,10 @@ def new_tensor(dtype, *args):
 
 
 def _fresh(dtype, sizes, strides):
-    for i, s in enumerate(sizes, 1):
-        if s < 0:
-            raise ValueError(f"size {i} must be >= 0, got {s}")
-    if not sizes or 0 in sizes:
+    sizes = _kept(sizes)
+    if not sizes:
         return _empty(dtype)
+    strides = strides[:len(sizes)] if strides is not None else None
     if strides is None:
         return torch.zeros(sizes, dtype=dtype)
     strides = _contiguous_strides(sizes, strides)
@@ -381,10 +389,8 @@ def _unfold(x, d, size, step):
 
 
 def _resize(x, *args):
-    sizes = _sizes(args, "resize")
-    if 0 in sizes or not sizes:
-        return x.resize_(0)
-    return x.resize_(sizes)
+    sizes = _kept(_sizes(args, "resize"))
+    return x.resize_(sizes or [0])
 
 
 def _is_size(x, sizes):
