@@ -72,7 +72,10 @@ class Storage(T7Storage):
                 raise IndexError(f"storage view: size {count} is out of bounds 1..{n - first + 1}")
             data = source.tensor.narrow(0, first - 1, count)  # 1-based
         elif isinstance(source, (int, float)) and not isinstance(source, bool):
-            data = torch.empty(_count(source, "storage size"), dtype=dtype)
+            if offset is not None:
+                raise TypeError(f"storage: a storage over a memory address (size {source!r}, pointer {offset!r}) "
+                                "is not provided; give a size, a table of numbers or a storage to view")
+            data = torch.zeros(_count(source, "storage size"), dtype=dtype)
         else:
             data = torch.tensor(_values_of(source, "storage"), dtype=torch.float64).to(dtype)
         super().__init__(data)
