@@ -6,6 +6,7 @@ One number format for the whole tensor, chosen from its largest and smallest mag
 ``%N.4e`` when they span more than 4 decades; matrices wrap at 80 columns ("Columns a to b"); higher
 dimensions print one ``(i,j,.,.)`` matrix at a time; a ``[torch.DoubleTensor of size 2x3]`` line ends.
 """
+import functools
 import math
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -55,29 +56,32 @@ def _print_format(values):
     return f"%{size}.4f", None, size
 
 
-def _fmt(fmt, v):
-    """``string.format(fmt, v)`` as LuaJIT 2.1.0-beta3 writes it: ``%Nd``, ``%N.Pf``, ``%N.Pe``, ``%f``.
+@functools.lru_cache(maxsize=64)
+def _formatter(fmt):
+    """``string.format(fmt, v)`` as LuaJIT 2.1.0-beta3 writes it, for ``%Nd``, ``%N.Pf``, ``%N.Pe``, ``%f``.
 
     LuaJIT rounds the exact binary value half away from zero (``%.4e`` of 10000.5 is ``1.0001e+04``),
     where C and Python round half to even; NaN prints as ``nan`` whatever its sign.
     """
     kind = fmt[-1]
-    spec = fmt[1:-1]
-    width, _, precision = spec.partition(".")
+    width, _, precision = fmt[1:-1].partition(".")
     width = int(width) if width else 0
     if kind == "d":
-        return "%*d" % (width, int(v))
+        return lambda v: "%*d" % (width, int(v))
     precision = int(precision) if precision else 6
-    v = float(v)
-    if v != v:
-        text = "nan"
-    elif math.isinf(v):
-        text = "inf" if v > 0 else "-inf"
-    elif kind == "f":
-        text = format(Decimal(v).quantize(Decimal(1).scaleb(-precision), rounding=ROUND_HALF_UP), f".{precision}f")
-    else:
-        text = _exp_text(Decimal(v), precision)
-    return text.rjust(width)
+    plain, longer = f"%{width}.{precision}{kind}", f"%.{precision + 3}{kind}"
+
+    def write(v):
+        v = float(v)
+        if v != v:
+            return "nan".rjust(width)
+        if math.isinf(v) or (longer % v).partition("e")[0][-3:] not in ("499", "500", "501"):
+            return plain % v                     # off a tie, C rounds as LuaJIT does
+        if kind == "f":
+            d = Decimal(v).quantize(Decimal(1).scaleb(-precision), rounding=ROUND_HALF_UP)
+            return format(d, f".{precision}f").rjust(width)
+        return _exp_text(Decimal(v), precision).rjust(width)
+    return write
 
 
 def _exp_text(d, precision):
@@ -93,6 +97,7 @@ def _exp_text(d, precision):
 
 def _matrix(m, fmt, scale, size, indent=""):
     scale = scale or 1
+    write = _formatter(fmt)
     rows = m.tolist()
     ncols = len(rows[0])
     per_line = ncols if size is None else (80 - len(indent)) // (size + 1)
@@ -108,7 +113,7 @@ def _matrix(m, fmt, scale, size, indent=""):
             out.append(f"{scale:g} *\n {indent}")
         for r, row in enumerate(rows, 1):
             for c in range(first, last + 1):
-                out.append(_fmt(fmt, row[c - 1] / scale))
+                out.append(write(row[c - 1] / scale))
                 if c == last:
                     out.append("\n")
                     if r != len(rows):
@@ -129,7 +134,8 @@ def tensor_tostring(t):
     sizes = "x".join(str(s) for s in x.shape)
     if x.dim() == 1:
         lines = [f"{scale:g} *\n"] if scale else []
-        lines += [_fmt(fmt, v / (scale or 1)) + "\n" for v in x.tolist()]
+        write = _formatter(fmt)
+        lines += [write(v / (scale or 1)) + "\n" for v in x.tolist()]
         return "".join(lines) + f"[{name} of size {sizes}]\n"
     if x.dim() == 2:
         return _matrix(x, fmt, scale, size) + f"[{name} of size {sizes}]\n"
@@ -161,7 +167,8 @@ def storage_tostring(values, typename):
     values = list(values)
     fmt, scale, _ = _print_format([float(v) for v in values])
     lines = [f"{scale:g} *\n"] if scale else []
-    lines += [_fmt(fmt, v / (scale or 1)) + "\n" for v in values]
+    write = _formatter(fmt) if values else None
+    lines += [write(v / (scale or 1)) + "\n" for v in values]
     return "".join(lines) + f"[{typename} of size {len(values)}]\n"
 
 
