@@ -30,6 +30,7 @@ for _name in ("view", "viewAs", "expand", "expandAs", "repeatTensor", "reshape",
               "typename"):
     globals()[_name] = _shape.TORCH[_name]
 isStorage, serialize, deserialize = _shape.is_storage, _shape.serialize, _shape.deserialize
+linspace, logspace = _shape.linspace, _shape.logspace
 
 
 def __getattr__(name):

@@ -185,3 +185,7 @@ def test_serialize_round_trip():
     x = torch.Tensor([[1, -2], [3.5, 4]])
     s = torch.serialize(x)
     assert isinstance(s, str) and torch.deserialize(s).tolist() == x.tolist()
+
+
+def test_linspace_and_logspace_default_to_100_points():
+    assert torch.linspace(0, 1).shape == (100,) and torch.logspace(0, 2, 3).tolist() == [1, 10, 100]

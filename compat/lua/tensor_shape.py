@@ -24,8 +24,8 @@ from compat.lua.values import type as lua_type
 from compat.t7.objects import DTYPE_KIND, tensor_class
 from compat.torch_extras import TENSOR_TYPES
 
-__all__ = ["METHODS", "TORCH", "EmptyTensor", "deserialize", "integer_division", "is_storage", "new_tensor",
-           "serialize", "storage_types", "tensor_types", "torch_type", "typename"]
+__all__ = ["METHODS", "TORCH", "EmptyTensor", "deserialize", "integer_division", "is_storage", "linspace",
+           "logspace", "new_tensor", "serialize", "storage_types", "tensor_types", "torch_type", "typename"]
 
 
 class EmptyTensor(torch.Tensor):
@@ -402,6 +402,16 @@ def _totable(x):
     if x.numel() == 0:
         return []
     return (x.to(torch.uint8) if x.dtype == torch.bool else x).tolist()
+
+
+def linspace(a, b, n=100):
+    """Lua ``torch.linspace(a, b [, n])``: ``n`` (default 100) points from ``a`` to ``b``."""
+    return torch.linspace(a, b, int(n))
+
+
+def logspace(a, b, n=100):
+    """Lua ``torch.logspace(a, b [, n])``: ``n`` (default 100) points from ``10^a`` to ``10^b``."""
+    return torch.logspace(a, b, int(n))
 
 
 # ------------------------------------------------------------------------------ serialization
