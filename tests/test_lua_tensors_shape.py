@@ -189,3 +189,14 @@ def test_serialize_round_trip():
 
 def test_linspace_and_logspace_default_to_100_points():
     assert torch.linspace(0, 1).shape == (100,) and torch.logspace(0, 2, 3).tolist() == [1, 10, 100]
+
+
+def test_a_storage_read_from_a_t7_file_prints_and_answers_methods():
+    back = torch.deserialize(torch.serialize(torch.DoubleStorage([1, 2, 3])))
+    assert text(back) == " 1\n 2\n 3\n[torch.DoubleStorage of size 3]\n"
+    lua.invoke(back, "fill", 4)
+    assert lua.index(back, 3) == 4 and lua.invoke(back, "size") == 3
+
+
+def test_clone_of_an_empty_tensor_has_no_dimension():
+    assert torch.Tensor().clone().dim() == 0

@@ -21,6 +21,7 @@ import torch as _torch
 
 from compat.lua.classes import torch_class  # noqa: F401
 from compat.lua.stdlib import File, io, math, os  # noqa: F401
+from compat.lua.storages import Storage as _Storage
 from compat.lua.strings import string
 from compat.lua.tables import (  # noqa: F401
     LuaDataset,
@@ -65,6 +66,7 @@ from compat.lua.values import (  # noqa: F401
     unpack,
     values,
 )
+from compat.t7.objects import T7Storage as _T7Storage
 
 torch = _types.SimpleNamespace(**_TORCH)
 torch.__doc__ = "Torch7 functions whose PyTorch namesakes differ (1-based dims and indices, numbers)."
@@ -91,6 +93,8 @@ def invoke(obj, name, *args):
         return call()
     if isinstance(obj, str):
         return getattr(string, name)(obj, *args)
+    if isinstance(obj, _T7Storage) and not isinstance(obj, _Storage):   # a storage read from a .t7 file
+        obj = _Storage(obj.dtype, obj.tensor)
     if isinstance(obj, dict):
         function = obj[name] if isinstance(obj, Table) else obj.get(name)
         if function is None:

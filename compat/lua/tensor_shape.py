@@ -39,6 +39,9 @@ class EmptyTensor(torch.Tensor):
 
     ndimension = dim
 
+    def clone(self, *args, **kwargs):
+        return super().clone(*args, **kwargs).as_subclass(EmptyTensor)
+
 
 def _empty(dtype):
     return torch.empty(0, dtype=dtype).as_subclass(EmptyTensor)

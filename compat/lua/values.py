@@ -10,6 +10,7 @@ import math
 import torch
 
 from compat.lua.storages import LongStorage
+from compat.t7.objects import T7Storage
 from compat.torch_extras import lua_tostring
 
 __all__ = [
@@ -92,6 +93,9 @@ def tostring(value):
     if isinstance(value, torch.Size):
         from compat.lua.printing import size_tostring
         return size_tostring(value)
+    if isinstance(value, T7Storage):                # also a storage read from a .t7 file
+        from compat.lua.printing import storage_tostring
+        return storage_tostring(value.tensor.tolist(), value.torch_typename)
     if isinstance(value, torch.Tensor):
         if value.ndim == 0:
             return lua_tostring(value.item())
