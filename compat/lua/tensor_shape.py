@@ -39,8 +39,20 @@ class EmptyTensor(torch.Tensor):
 
     ndimension = dim
 
-    def clone(self, *args, **kwargs):
-        return super().clone(*args, **kwargs).as_subclass(EmptyTensor)
+
+
+def _keeps_no_dimension(name):
+    method = getattr(torch.Tensor, name)
+
+    def keep(self, *args, **kwargs):
+        return method(self, *args, **kwargs).as_subclass(EmptyTensor)
+    keep.__name__ = name
+    return keep
+
+
+# a copy or a conversion of an empty tensor has no dimension either
+for _name in ("clone", "double", "float", "half", "long", "int", "short", "char", "byte"):
+    setattr(EmptyTensor, _name, _keeps_no_dimension(_name))
 
 
 def _empty(dtype):
@@ -207,6 +219,9 @@ class _TensorType(type):
     def __instancecheck__(cls, obj):
         return isinstance(obj, torch.Tensor) and (cls.dtype is None or obj.dtype == cls.dtype)
 
+    def __subclasscheck__(cls, sub):
+        return cls.dtype is None and issubclass(sub, torch.Tensor)
+
     def __getattr__(cls, name):
         return getattr(torch.Tensor, name)
 
@@ -259,6 +274,8 @@ def _type(x, name=None):
         raise ValueError(f"type: expected a Torch7 tensor type name such as 'torch.FloatTensor', got {name!r}")
     if dtype == x.dtype:
         return x
+    if x.numel() == 0:
+        return _empty(dtype)
     return _converted(x, dtype) if x.is_floating_point() and not dtype.is_floating_point else x.to(dtype)
 
 
