@@ -30,7 +30,8 @@ __all__ = ["METHODS", "TORCH", "EmptyTensor", "deserialize", "integer_division",
 
 class EmptyTensor(torch.Tensor):
     """A Torch7 tensor made without elements (``torch.Tensor()``): ``dim()`` is 0 while it has no
-    element, PyTorch's dim once it is resized. Every operation on it gives plain tensors."""
+    element, PyTorch's dim once it is resized. Its copies and type conversions are empty tensors too;
+    every other operation gives plain tensors."""
 
     __torch_function__ = torch._C._disabled_torch_function_impl
 
@@ -38,7 +39,6 @@ class EmptyTensor(torch.Tensor):
         return 0 if self.numel() == 0 else super().dim()
 
     ndimension = dim
-
 
 
 def _keeps_no_dimension(name):
