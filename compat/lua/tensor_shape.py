@@ -20,7 +20,6 @@ import io
 import torch
 
 from compat.lua.storages import LongStorage, Storage, is_storage, storage_class, storage_typename
-from compat.lua.values import type as lua_type
 from compat.t7.objects import DTYPE_KIND, tensor_class
 from compat.torch_extras import TENSOR_TYPES
 
@@ -259,9 +258,20 @@ def typename(value):
     return getattr(value, "torch_typename", None) if not isinstance(value, dict) else None
 
 
+# Lua's type() of the values that have no Torch7 class, checked in this order
+_LUA_TYPES = ((type(None), "nil"), (bool, "boolean"), ((int, float), "number"), (str, "string"),
+              ((dict, list, tuple), "table"))
+
+
 def torch_type(value):
     """Lua ``torch.type(v)``: the Torch7 class name, else Lua's ``type(v)``."""
-    return typename(value) or lua_type(value)
+    name = typename(value)
+    if name is not None:
+        return name
+    for kinds, lua_name in _LUA_TYPES:
+        if isinstance(value, kinds):
+            return lua_name
+    return "function" if callable(value) and not isinstance(value, torch.nn.Module) else "userdata"
 
 
 def _type(x, name=None):
