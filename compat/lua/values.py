@@ -90,7 +90,7 @@ def eq(a, b):
 def tostring(value):
     """Lua ``tostring``: numbers as ``%.14g`` (``3.0`` -> ``'3'``), ``true``/``false``/``nil``, tensors
     as Torch7 prints them."""
-    if isinstance(value, torch.Size):
+    if isinstance(value, (torch.Size, LongStorage)):
         from compat.lua.printing import size_tostring
         return size_tostring(value)
     if isinstance(value, T7Storage):                # also a storage read from a .t7 file
