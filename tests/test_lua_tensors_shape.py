@@ -200,3 +200,11 @@ def test_a_storage_read_from_a_t7_file_prints_and_answers_methods():
 
 def test_clone_of_an_empty_tensor_has_no_dimension():
     assert torch.Tensor().clone().dim() == 0
+
+
+def test_translated_integer_division_and_sizes_run_as_in_torch7(capsys):
+    from compat.migrate import translate
+    source = ("local x = torch.IntTensor({7, -7})\nprint(x / 2)\nx:div(3)\nprint(x[1], x[2])\n"
+              "local e = torch.Tensor()\nprint(e:dim(), #x:size(), x:size():size())\n")
+    exec(compile(translate(source, "case.lua").code, "case.py", "exec"), {"__name__": "case"})  # noqa: S102
+    assert capsys.readouterr().out == " 3\n-3\n[torch.IntTensor of size 2]\n\n2\t-2\n0\t1\t1\n"
