@@ -202,6 +202,10 @@ def _accumulate(name):
 
 
 # ------------------------------------------------------------------------------ everything else
+def _size(x, d=None):
+    return x.size() if d is None else x.size(_dim(x, d))
+
+
 def _sub(x, *bounds):
     """Torch7 ``x:sub(a1, b1 [, a2, b2 ...])``: inclusive ranges per dimension, negative from the end."""
     view = x
@@ -251,6 +255,14 @@ def _range(start, stop, step=1):
     return start + step * torch.arange(n, dtype=torch.get_default_dtype())
 
 
+def _typename(x, name=None):
+    from compat.t7.objects import tensor_class
+    if name is None:
+        return tensor_class(x.dtype)
+    from compat.torch_extras import _TENSOR_TYPES
+    return x.to(_TENSOR_TYPES[name])
+
+
 def _squeeze(x, d=None):
     """Torch7 ``squeeze([dim])``: like PyTorch's, but a tensor of one element keeps one dimension."""
     out = x.squeeze() if d is None else x.squeeze(_dim(x, d))
@@ -258,7 +270,10 @@ def _squeeze(x, d=None):
 
 
 LUA_TENSOR_METHODS = {
+    "size": _size,
     "nElement": lambda x: x.numel(),
+    "nDimension": lambda x: x.dim(),
+    "stride": lambda x, d=None: x.stride() if d is None else x.stride(_dim(x, d)),
     "narrow": lambda x, d, i, n: x.narrow(_dim(x, d), int(i) - 1, int(n)),  # 1-based
     "select": lambda x, d, i: x.select(_dim(x, d), int(i) - 1),  # 1-based
     "sub": _sub,
@@ -273,6 +288,8 @@ LUA_TENSOR_METHODS = {
     "std": _spread("std"), "var": _spread("var"), "norm": _norm,
     "cumsum": lambda x, d=1: x.cumsum(_dim(x, d)), "cumprod": lambda x, d=1: x.cumprod(_dim(x, d)),
     "dot": lambda x, y: _number(x.reshape(-1).dot(y.reshape(-1))),
+    "resize": lambda x, *sizes: x.resize_(*sizes),
+    "resizeAs": lambda x, y: x.resize_as_(y),
     "apply": _apply, "map": _map,
     "add": _inplace_binary("add"), "csub": _inplace_binary("sub"), "mul": _inplace_binary("mul"),
     "div": _inplace_binary("div"), "cmul": _inplace_binary("mul"), "cdiv": _inplace_binary("div"),
@@ -288,10 +305,14 @@ LUA_TENSOR_METHODS = {
     "split": lambda x, n, d=1: list(x.split(int(n), _dim(x, d))),
     "chunk": lambda x, n, d=1: list(x.chunk(int(n), _dim(x, d))),
     "cat": lambda x, y, d=None: _cat(x, y, *(() if d is None else (d,))),
+    "repeatTensor": lambda x, *sizes: x.repeat(*sizes),
+    "expandAs": lambda x, y: x.expand_as(y),
+    "viewAs": lambda x, y: x.view_as(y),
     "maskedFill": lambda x, mask, v: x.masked_fill_(mask.bool(), v),
     "maskedSelect": lambda x, mask: x.masked_select(mask.bool()),
     "maskedCopy": lambda x, mask, src: x.masked_scatter_(mask.bool(), src),
     "nonzero": lambda x: x.nonzero() + 1,  # 1-based
+    "type": _typename,
     "isContiguous": lambda x: x.is_contiguous(),
     "isSameSizeAs": lambda x, y: x.shape == y.shape,
     "addmm": _accumulate("addmm"), "addmv": _accumulate("addmv"), "addr": _accumulate("addr"),
@@ -312,15 +333,18 @@ def _function(name):
 TORCH = {name: LUA_TENSOR_METHODS[name] for name in (
     "max", "min", "sort", "topk", "sum", "mean", "prod", "std", "var", "norm", "cumsum", "cumprod", "dot",
     "narrow", "select", "sub", "index", "gather", "transpose", "permute", "squeeze", "split", "chunk",
-    "nonzero", "maskedSelect")}
+    "nonzero", "type", "maskedSelect")}
 TORCH.update({name: _function(name) for name in ("cmul", "cdiv", "clamp", "abs", "exp", "log", "sqrt", "tanh",
                                                   "sigmoid", "floor", "ceil", "round", "sign", "pow")})
-TORCH.update(cat=_cat, range=_range, numel=lambda x: x.numel(),
+TORCH.update(cat=_cat, range=_range, typename=lambda x: _typename(x) if isinstance(x, torch.Tensor) else None,
+             isTensor=lambda x: isinstance(x, torch.Tensor), numel=lambda x: x.numel(),
+             LongStorage=lambda *s: torch.Size(int(v) for v in (s[0] if s and isinstance(s[0], (list, tuple)) else s)),
              add=lambda x, *a: LUA_TENSOR_METHODS["add"](x.clone(), *a),
              mul=lambda x, *a: LUA_TENSOR_METHODS["mul"](x.clone(), *a),
              div=lambda x, *a: LUA_TENSOR_METHODS["div"](x.clone(), *a))
 
-# Torch7's construction, geometry, types and storages (compat.lua.tensor_shape).
+# Torch7's construction, geometry, types and storages (compat.lua.tensor_shape); they replace the
+# simpler entries above of the same names (size, stride, nDimension, resize, type, LongStorage...).
 LUA_TENSOR_METHODS.update(_shape.METHODS)
 LUA_TENSOR_METHODS["div"] = _shape.integer_division(LUA_TENSOR_METHODS["div"])
 TORCH.update(_shape.TORCH)

@@ -50,14 +50,12 @@ sort topk sum mean prod std var norm cumsum cumprod dot resize resizeAs apply ma
 cdiv pow fmod remainder fill zero copy uniform normal bernoulli clamp transpose permute squeeze unsqueeze
 split chunk cat repeatTensor expandAs viewAs maskedFill maskedSelect maskedCopy nonzero type isContiguous
 isSameSizeAs addmm addmv addr addcmul addcdiv abs exp log sqrt tanh sigmoid neg floor ceil round cos sin
-log1p sign trunc frac
-storage storageOffset set isSetTo isSize reshape unfold totable elementSize typeAs""".split())
+log1p sign trunc frac""".split())
 # torch.<name> functions given Torch7's meaning by compat.lua.torch.
 LUA_TORCH_FUNCTIONS = frozenset("""
 max min sort topk sum mean prod std var norm cumsum cumprod dot narrow select sub index gather transpose
 permute squeeze split chunk nonzero type maskedSelect cmul cdiv clamp abs exp log sqrt tanh sigmoid floor
-ceil round sign pow cat range typename isTensor numel LongStorage add mul div
-view viewAs expand expandAs repeatTensor reshape unfold totable""".split())
+ceil round sign pow cat range typename isTensor numel LongStorage add mul div""".split())
 # torch.<name> calls that give a tensor.
 TENSOR_CONSTRUCTORS = frozenset("""
 Tensor FloatTensor DoubleTensor LongTensor ByteTensor IntTensor CharTensor ShortTensor HalfTensor
@@ -69,6 +67,11 @@ resizeAs zero fill copy add mul div cmul cdiv typeAs viewAs expand expandAs sque
 repeatTensor""".split())
 # Calls of a Torch object's methods whose several results are tensors.
 TENSOR_PAIR_METHODS = frozenset({"getParameters"})
+
+# Torch7's construction, geometry and type names (compat.lua.tensor_shape).
+LUA_TENSOR_METHODS |= frozenset("storage storageOffset set isSetTo isSize reshape unfold totable elementSize "
+                                "typeAs".split())
+LUA_TORCH_FUNCTIONS |= frozenset("view viewAs expand expandAs repeatTensor reshape unfold totable".split())
 
 # Every class of torch/nn and every function of torch/optim (torch/nn and torch/optim on GitHub).
 NN_NAMES = frozenset("""
