@@ -5,7 +5,9 @@
 functions (``manualSeed``, ``rand``, ``randn``, ``uniform``, ``normal``, ``random``, ``randperm``, ...)
 draw from Torch7's generator and give Torch7's numbers (see :mod:`compat.torch_random`). Note that
 ``compat.torch.random`` is Torch7's function, not PyTorch's ``torch.random`` module.
-Any name not defined here (``compat.torch.zeros``, ``compat.torch.Tensor``, ...) falls through to
+``Tensor``/``DoubleTensor``/..., the Storages, ``view``, ``reshape``, ``repeatTensor``, ``totable``,
+``serialize``... are Torch7's (see :mod:`compat.lua.tensor_shape`).
+Any name not defined here (``compat.torch.zeros``, ``compat.torch.cat``, ...) falls through to
 PyTorch, so a migrated script needs a single ``from compat import torch``.
 """
 import sys
@@ -13,6 +15,7 @@ import sys
 import torch as _pytorch
 
 from compat import cuda
+from compat.lua import tensor_shape as _shape
 from compat.t7 import T7FormatError, load, save  # noqa: F401
 from compat.torch_extras import (  # noqa: F401
     CmdLine,
@@ -47,6 +50,16 @@ def CudaTensor(*args):
     """Torch7's ``torch.CudaTensor(...)``: ``torch.Tensor(...)``'s forms, float32 on the CUDA device
     (where there is none, see :mod:`compat.cuda`)."""
     return cuda.tensor(sys.modules[__name__].Tensor(*args), "torch.CudaTensor()")
+
+# Torch7's constructors (torch.Tensor, torch.DoubleTensor, ..., torch.Storage, torch.LongStorage, ...) and
+# the torch.<name> functions whose PyTorch namesakes are missing or differ (see compat.lua.tensor_shape).
+globals().update(_shape.tensor_types())
+globals().update(_shape.storage_types())
+for _name in ("view", "viewAs", "expand", "expandAs", "repeatTensor", "reshape", "unfold", "totable", "isTensor",
+              "typename"):
+    globals()[_name] = _shape.TORCH[_name]
+isStorage, serialize, deserialize = _shape.is_storage, _shape.serialize, _shape.deserialize
+linspace, logspace = _shape.linspace, _shape.logspace
 
 
 def __getattr__(name):

@@ -26,6 +26,7 @@ from compat.lua.classes import torch_class  # noqa: F401
 from compat.lua.classes import torch_type as _torch_type
 from compat.lua.classes import typename as _typename
 from compat.lua.stdlib import File, io, math, os  # noqa: F401
+from compat.lua.storages import Storage as _Storage
 from compat.lua.strings import string
 from compat.lua.tables import (  # noqa: F401
     Globals,
@@ -81,6 +82,7 @@ from compat.lua.values import (  # noqa: F401
     unm,
     values,
 )
+from compat.t7.objects import T7Storage as _T7Storage
 
 
 def _torch_type_of(x, *args):
@@ -123,6 +125,8 @@ def invoke(obj, name, *args):
         return getattr(obj, name)(*args)
     if isinstance(obj, str):
         return getattr(string, name)(obj, *args)
+    if isinstance(obj, _T7Storage) and not isinstance(obj, _Storage):   # a storage read from a .t7 file
+        obj = _Storage(obj.dtype, obj.tensor)
     if isinstance(obj, dict):
         function = index(obj, name)
         if function is None:

@@ -10,11 +10,12 @@ in place. :func:`index`, :func:`setindex`, :func:`length` and the iterators disp
 import torch
 
 from compat.lua.meta import get_metatable, lookup, metamethod, set_metatable
+from compat.lua.storages import LongStorage, storage_index, storage_setindex
 from compat.lua.strings import string
 from compat.lua.tensors import tensor_index, tensor_setindex
 from compat.lua.values import LuaError, LuaOperators, LuaTypeError, coerce_number, first, lt, truth
 from compat.lua.values import type as lua_type
-from compat.t7.objects import T7Object, T7Table
+from compat.t7.objects import T7Object, T7Storage, T7Table
 from compat.torch_extras import lua_tostring
 
 __all__ = ["Globals", "LuaDataset", "Table", "getmetatable", "index", "insert", "ipairs", "length", "next",
@@ -169,10 +170,13 @@ def index(obj, key):
       (a list of per-dimension entries: ``i``, ``{}``, ``{i}``, ``{a, b}`` inclusive, negative from the
       end), a ByteTensor/bool mask or a LongTensor of 1-based indices;
     - string: the string library (``s:len()`` style, ``("x").len``);
+    - a Torch7 storage: its ``key``-th element (1-based);
     - anything else (an ``nn`` module, a ``torch.class`` object): its attribute ``key``, nil when absent.
     """
     if isinstance(obj, torch.Tensor):
         return tensor_index(obj, key)
+    if isinstance(obj, T7Storage):
+        return storage_index(obj, key)
     if isinstance(obj, (list, tuple)):
         if isinstance(key, str):
             return None
@@ -207,6 +211,8 @@ def setindex(obj, key, value):
                 raise LuaError(f"bad argument #3 to '__newindex' (number expected, got string {value!r})")
             value = number
         tensor_setindex(obj, key, value)
+    elif isinstance(obj, T7Storage):
+        storage_setindex(obj, key, value)
     elif isinstance(obj, list):
         i = _position(key, "setindex")
         if 1 <= i <= len(obj):
@@ -245,10 +251,10 @@ def _border(t):
 
 def length(obj):
     """Lua ``#obj``: string/list length, the border of a table (``t[1] .. t[n]`` non-nil; as in
-    LuaJIT, a table's ``__len`` is not consulted), and for a tensor its size (a ``torch.Size``:
+    LuaJIT, a table's ``__len`` is not consulted), and for a tensor its sizes (a LongStorage:
     ``(#x)[1]`` is ``x:size(1)``)."""
     if isinstance(obj, torch.Tensor):
-        return obj.size()
+        return LongStorage(obj.shape) if obj.numel() else LongStorage()
     if isinstance(obj, (str, list, tuple)):
         return len(obj)
     if isinstance(obj, dict):

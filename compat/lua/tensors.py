@@ -9,6 +9,7 @@ import torch
 
 import compat.lua.tensor_math as tensor_math
 from compat import cuda
+from compat.lua import tensor_shape as _shape
 from compat.torch_random import TENSOR_METHODS as _RANDOM_METHODS
 
 __all__ = ["LUA_TENSOR_METHODS", "TORCH", "mul", "tensor_index", "tensor_setindex"]
@@ -185,3 +186,8 @@ TORCH.update(tensor_math.FUNCTIONS)
 TORCH.update(cat=_cat, range=_range, typename=lambda x: _typename(x) if isinstance(x, torch.Tensor) else None,
              isTensor=lambda x: isinstance(x, torch.Tensor), numel=lambda x: x.numel(),
              LongStorage=lambda *s: torch.Size(int(v) for v in (s[0] if s and isinstance(s[0], (list, tuple)) else s)))
+
+# Torch7's construction, geometry, types and storages (compat.lua.tensor_shape); they replace the
+# simpler entries above of the same names (size, stride, nDimension, resize, type, LongStorage...).
+LUA_TENSOR_METHODS.update(_shape.METHODS)
+TORCH.update(_shape.TORCH)

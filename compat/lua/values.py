@@ -18,9 +18,10 @@ import torch
 
 from compat.lua.meta import metamethod
 from compat.lua.printing import size_tostring, tensor_tostring
+from compat.lua.storages import LongStorage
 from compat.lua.tensor_math import tensor_div
 from compat.lua.tensors import mul as _tensor_mul
-from compat.t7.objects import T7Table, lua_number
+from compat.t7.objects import T7Storage, T7Table, lua_number
 from compat.torch_extras import lua_tostring
 
 __all__ = [
@@ -104,10 +105,10 @@ def type(value, *_extra):
         return "number"
     if isinstance(value, str):
         return "string"
+    if isinstance(value, (torch.Tensor, LongStorage, torch.Size)):     # tensors and storages
+        return "userdata"
     if isinstance(value, (dict, list, tuple, torch.nn.Module)) or getattr(builtins.type(value), "lua_class", False):
         return "table"
-    if isinstance(value, torch.Tensor):
-        return "userdata"
     if callable(value) and not isinstance(value, builtins.type):
         return "function"
     return "userdata"
@@ -490,8 +491,11 @@ def tostring(value, *_extra):
         return first(handler(value))
     if isinstance(value, torch.Size):
         return size_tostring(value)
+    if isinstance(value, T7Storage):                # also a storage read from a .t7 file
+        from compat.lua.printing import storage_tostring
+        return storage_tostring(value.tensor.tolist(), value.torch_typename)
     if isinstance(value, torch.Tensor):
-        if value.dim() == 0:
+        if value.ndim == 0:
             return lua_tostring(value.item())
         return tensor_tostring(value)
     if isinstance(value, (dict, list, tuple)):

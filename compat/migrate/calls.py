@@ -90,7 +90,7 @@ class CallMixin:
             return f"{obj}.size({int(nodes[0].n) - 1})"
         if name == "nElement" and not nodes:
             return f"{obj}.numel()"
-        if name in ("add", "mul", "div", "fill", "copy") and len(nodes) == 1 and name != "copy":
+        if name in ("add", "mul", "fill") and len(nodes) == 1:   # (div: Torch7 truncates on integer tensors)
             return f"{obj}.{name}_({args[0]})"
         if name in ("sum", "mean", "prod", "std", "var", "norm", "max", "min") and not nodes:
             return f"{obj}.{name}().item()"           # Torch7 gives a number

@@ -340,12 +340,15 @@ class ExpressionMixin:
     def plain_arithmetic(op, kinds, literals=False):
         """Whether Python's operator means Lua's for operands of these kinds: numbers (not two
         literals: Lua's doubles give -0 where Python's ints give 0), a tensor with a number, or (but
-        for ``*`` and ``/``) two tensors."""
+        for ``*``) two tensors. ``/`` never: Lua's 6 / 2 is 3 for APIs that want an int, and Torch7
+        divides integer tensors as C does (``IntTensor{7} / 2`` is 3)."""
+        if op == "/":
+            return False
         if kinds == ("number", "number"):
-            return op != "/" and not literals    # 0 * -43 is -0 in Lua
+            return not literals                  # 0 * -43 is -0 in Lua
         if "tensor" not in kinds:
             return False
-        return op not in ("*", "/") or "number" in kinds
+        return op != "*" or "number" in kinds
 
     def expr_UMinusOp(self, node):
         if isinstance(node.operand, ast.Number) and node.operand.n == 0:

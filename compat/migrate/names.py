@@ -102,6 +102,11 @@ repeatTensor""".split())
 # Calls of a Torch object's methods whose several results are tensors.
 TENSOR_PAIR_METHODS = frozenset({"getParameters"})
 
+# Torch7's construction, geometry and type names (compat.lua.tensor_shape).
+LUA_TENSOR_METHODS |= frozenset("storage storageOffset set isSetTo isSize reshape unfold totable elementSize "
+                                "typeAs".split())
+LUA_TORCH_FUNCTIONS |= frozenset("view viewAs expand expandAs repeatTensor reshape unfold totable".split())
+
 # Every class of torch/nn and every function of torch/optim (torch/nn and torch/optim on GitHub).
 NN_NAMES = frozenset("""
 Abs AbsCriterion gModule Add AddConstant BCECriterion BatchNormalization Bilinear Bottle CAdd CAddTable
