@@ -62,6 +62,13 @@ isStorage, serialize, deserialize = _shape.is_storage, _shape.serialize, _shape.
 linspace, logspace = _shape.linspace, _shape.logspace
 
 
+def pointer(obj):
+    """Torch7's ``torch.pointer(x)``: the address of a tensor's or storage's data (equal for views of
+    one memory), else an identity number of the object."""
+    tensor = obj if isinstance(obj, _pytorch.Tensor) else getattr(obj, "tensor", None)   # a storage's memory
+    return tensor.data_ptr() if isinstance(tensor, _pytorch.Tensor) else id(obj)
+
+
 def __getattr__(name):
     try:
         return getattr(_pytorch, name)

@@ -17,7 +17,7 @@ import sys
 import torch
 
 from compat.lua.meta import metamethod
-from compat.lua.printing import size_tostring, tensor_tostring
+from compat.lua.printing import size_tostring, storage_tostring, tensor_tostring
 from compat.lua.storages import LongStorage
 from compat.lua.tensor_math import tensor_div
 from compat.lua.tensors import mul as _tensor_mul
@@ -489,10 +489,9 @@ def tostring(value, *_extra):
         handler = getattr(builtins.type(value), "__tostring__", None)    # Torch7's class convention
     if handler is not None:
         return first(handler(value))
-    if isinstance(value, torch.Size):
+    if isinstance(value, (torch.Size, LongStorage)):
         return size_tostring(value)
     if isinstance(value, T7Storage):                # also a storage read from a .t7 file
-        from compat.lua.printing import storage_tostring
         return storage_tostring(value.tensor.tolist(), value.torch_typename)
     if isinstance(value, torch.Tensor):
         if value.ndim == 0:

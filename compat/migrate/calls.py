@@ -90,10 +90,10 @@ class CallMixin:
             return f"{obj}.size({int(nodes[0].n) - 1})"
         if name == "nElement" and not nodes:
             return f"{obj}.numel()"
-        if name in ("add", "mul", "fill") and len(nodes) == 1:   # (div: Torch7 truncates on integer tensors)
+        # (not div or mul: Torch7 truncates the number for integer tensors; not the reductions: Torch7
+        # sums a FloatTensor in double and gives a number)
+        if name in ("add", "fill") and len(nodes) == 1:
             return f"{obj}.{name}_({args[0]})"
-        if name in ("sum", "mean", "prod", "std", "var", "norm", "max", "min") and not nodes:
-            return f"{obj}.{name}().item()"           # Torch7 gives a number
         if name == "zero" and not nodes:
             return f"{obj}.zero_()"
         return None

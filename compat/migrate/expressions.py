@@ -143,6 +143,8 @@ class ExpressionMixin:
             if isinstance(node.func, ast.Name) and node.func.id in self.multi_functions:
                 return True
             return self.callee(node.func) in names.MULTI_RETURN or self.dotted(node.func) in names.MULTI_RETURN
+        if isinstance(node, ast.Invoke) and node.func.id in names.TENSOR_PAIR_METHODS:
+            return True                                   # params, gradParams = m:getParameters()
         return isinstance(node, ast.Invoke) and node.func.id in names.STRING_MULTI_METHODS \
             and self.kind(node.source) == "str"
 
