@@ -1,7 +1,6 @@
-"""The shape of automatedparallelization's code: short functions, no import circle (function-level
-imports included), and reduction objects whose attributes all come into being in ``__init__``."""
+"""The shape of automatedparallelization's code: short functions, and reduction objects whose
+attributes all come into being in ``__init__`` (import circles: tests/test_import_graph.py)."""
 import ast
-from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
 import torch
@@ -23,58 +22,6 @@ def test_every_function_is_under_40_lines():
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
             and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES]
     assert long == []
-
-
-def _module_name(path):
-    parts = list(path.relative_to(REPO).with_suffix("").parts)
-    if parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
-
-
-def _imported(node, name, is_package, known):
-    """The package modules one import statement (at any depth) of module ``name`` names."""
-    if isinstance(node, ast.Import):
-        targets = [alias.name for alias in node.names]
-    elif isinstance(node, ast.ImportFrom):
-        base = node.module or ""
-        if node.level:
-            anchor = name.split(".") if is_package else name.split(".")[:-1]
-            anchor = anchor[:len(anchor) - node.level + 1]
-            base = ".".join(anchor + ([base] if base else []))
-        targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in known else base for a in node.names]
-    else:
-        return set()
-    return {t for t in targets if t in known}
-
-
-def _graph():
-    sources = _sources()
-    names = {_module_name(p): (p, tree) for p, tree in sources.items()}
-    graph = {}
-    for name, (path, tree) in names.items():
-        found = set()
-        for node in ast.walk(tree):
-            found |= _imported(node, name, path.name == "__init__.py", names)
-        # a module importing its own package (an ancestor) is no cycle of substance
-        graph[name] = {m for m in found if m != name and not name.startswith(m + ".")}
-    return graph
-
-
-def test_no_import_circle_in_the_package_function_level_imports_included():
-    graph = _graph()
-    assert "automatedparallelization.comm.collectives" in graph["automatedparallelization.comm"]
-    try:
-        TopologicalSorter(graph).prepare()
-    except CycleError as exc:
-        raise AssertionError("import circle: " + " -> ".join(exc.args[1])) from None
-
-
-def test_the_graph_counts_a_function_level_import():
-    tree = ast.parse("def f():\n    from automatedparallelization import sync\n")
-    node = tree.body[0].body[0]
-    known = {"automatedparallelization", "automatedparallelization.sync"}
-    assert _imported(node, "automatedparallelization.reduction", False, known) == {"automatedparallelization.sync"}
 
 
 REDUCTIONS = (reduction.BlockingReduction, reduction.OverlapReduction, reduction.SharedMemoryReduction,
