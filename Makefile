@@ -22,8 +22,11 @@ $(CURDIR)/$(VENV)/bin/python:
 
 install: $(PY)
 	# torch 2.13.0 first: an unpinned torch may pull a multi-GB CUDA build.
-	$(PY) -m pip install -q "torch==2.13.0"
-	$(PY) -m pip install -q -e ".[mpich,test]"
+	@echo "install 1/2: torch 2.13.0 into $(dir $(PY)) (about a minute the first time)"
+	@$(PY) -m pip install -q "torch==2.13.0"
+	@echo "install 2/2: this package with MPICH, mpi4py and the test tools (up to a minute the first time)"
+	@$(PY) -m pip install -q -e ".[mpich,test]"
+	@echo "installed: activate with 'source $(dir $(PY))activate' to put torchad-run and torchad-migrate on PATH"
 
 # The main job: the CIFAR example (examples/cifar/) on $(NP) ranks, on synthetic data in the exact
 # cifar-10-torch format, in $(EXAMPLE_DIR)/ (the data, and the SgdAuto--*.txt results file).

@@ -17,6 +17,7 @@ It also defines the small file protocol the ranks share with it (:func:`write_re
 """
 import argparse
 import ctypes
+import importlib.util
 import os
 import shutil
 import signal
@@ -26,9 +27,20 @@ import tempfile
 import time
 from pathlib import Path
 
-JOB_DIR_ENV = "TORCHAD_JOB_DIR"
-MMAP_THRESHOLD = 16 << 20
-TRIM_THRESHOLD = 64 << 20
+from torchad_job import (  # noqa: F401 (the job-file protocol, also reached through this module)
+    JOB_DIR_ENV,
+    MMAP_THRESHOLD,
+    TAG_OUTPUT_ENV,
+    TRIM_THRESHOLD,
+    VERBOSE_ENV,
+    malloc_env,
+    read_failures,
+    read_records,
+    record_path,
+    unfinished,
+    write_record,
+)
+
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 ESCALATE_AFTER = 3.0          # seconds between a forwarded signal and the next, harder one
 
@@ -56,42 +68,6 @@ file is passed to mpiexec unchanged, so use your MPI's syntax. With a hostfile t
 records are kept in the working directory, which the hosts must share; where they share none,
 --no-finish-check drops the records (and with them the finish check and the early-exit detection).
 """
-
-
-# ------------------------------------------------------------------ the ranks' finish records
-def record_path(job_dir, rank):
-    return os.path.join(job_dir, f"rank{int(rank)}.exit")
-
-
-def write_record(job_dir, rank, status):
-    """Rank ``rank`` has left its program with ``status`` (an int, or None when unknown)."""
-    tmp = record_path(job_dir, rank) + ".tmp"
-    with open(tmp, "w") as f:
-        f.write("?" if status is None else str(int(status)))
-    os.replace(tmp, record_path(job_dir, rank))
-
-
-def read_records(job_dir):
-    """{rank: status} of the ranks that have left their program (status None when unknown)."""
-    records = {}
-    try:
-        names = os.listdir(job_dir)
-    except OSError:
-        return records
-    for name in names:
-        if name.startswith("rank") and name.endswith(".exit") and name[4:-5].isdigit():
-            try:
-                text = Path(job_dir, name).read_text().strip()
-            except OSError:
-                continue
-            records[int(name[4:-5])] = int(text) if text.lstrip("-").isdigit() else None
-    return records
-
-
-def unfinished(job_dir, nprocs):
-    """The ranks of ``range(nprocs)`` that recorded no clean finish (status 0), with their record."""
-    records = read_records(job_dir)
-    return [(r, records.get(r, "none")) for r in range(nprocs) if records.get(r, "none") != 0]
 
 
 # ------------------------------------------------------------------ the command
@@ -124,23 +100,16 @@ def mpi_flavour(mpiexec):
     return "unknown"
 
 
-def malloc_env(environ=None, mmap_threshold=MMAP_THRESHOLD, trim_threshold=TRIM_THRESHOLD):
-    """The glibc variables to add to a rank's environment: those of the two not already set in
-    ``environ`` (default: ``os.environ``), so that a user's own choice wins."""
-    environ = os.environ if environ is None else environ
-    wanted = {"MALLOC_MMAP_THRESHOLD_": str(int(mmap_threshold)),
-              "MALLOC_TRIM_THRESHOLD_": str(int(trim_threshold))}
-    return {k: v for k, v in wanted.items() if k not in environ}
-
-
 def build_command(np_, program, mpiexec, flavour, hostfile=None, extra=(), malloc_tuning=True, environ=None,
-                  job_dir=None):
+                  job_dir=None, tag_output=False):
     """The full mpiexec command line and the environment additions it needs."""
     cmd, env = [mpiexec], {}
     if malloc_tuning:
         env.update(malloc_env(environ))
     if job_dir:
         env[JOB_DIR_ENV] = job_dir
+    if tag_output:
+        env[TAG_OUTPUT_ENV] = "1"
     if flavour == "openmpi":
         cmd += ["--oversubscribe", "--bind-to", "none"]
         for name in sorted(k for k in env if k.startswith(("MALLOC_", "TORCHAD_"))):
@@ -189,6 +158,10 @@ def parse_args(argv):
                         help="leave glibc's malloc thresholds to their defaults on the ranks")
     parser.add_argument("--no-finish-check", dest="finish_check", action="store_false",
                         help="do not require every rank's finish record (hosts that share no directory)")
+    parser.add_argument("--tag-output", action="store_true", default=_env_flag(TAG_OUTPUT_ENV),
+                        help=f"start every output line with its rank, '[R] ' (also ${TAG_OUTPUT_ENV}=1)")
+    parser.add_argument("--verbose", action="store_true", default=_env_flag(VERBOSE_ENV),
+                        help=f"a failing job's report shows full tracebacks (also ${VERBOSE_ENV}=1)")
     parser.add_argument("--dry-run", action="store_true",
                         help="print the environment additions and the mpiexec command, and exit")
     parser.add_argument("program", nargs=argparse.REMAINDER, help="the program and its arguments")
@@ -199,6 +172,9 @@ def parse_args(argv):
         parser.error("no program given: e.g. torchad-run -np 2 python train.py")
     if args.hostfile and not os.path.isfile(args.hostfile):
         parser.error(f"--hostfile: no such file: {args.hostfile}")
+    problem = None if args.dry_run else program_problem(args.program)
+    if problem:
+        parser.exit(2, f"torchad-run: {problem}\n")
     if args.timeout is not None and not args.timeout > 0:
         parser.error(f"--timeout: expected a number of seconds > 0, got {args.timeout:g}")
     try:
@@ -206,6 +182,97 @@ def parse_args(argv):
     except FileNotFoundError as exc:
         parser.error(str(exc))
     return args
+
+
+def _env_flag(name):
+    return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no")
+
+
+def program_problem(program):
+    """Why ``program`` cannot start (a one-line message), or None: checked before MPI starts, so a
+    mistyped script name costs no job start and no traceback per rank."""
+    exe = program[0]
+    if not (os.sep in exe and os.access(exe, os.X_OK)) and not shutil.which(exe) and exe not in ("python",
+                                                                                                  "python3"):
+        return f"{exe}: command not found"
+    if not is_wrappable(program):
+        return None
+    if program[1] == "-m":
+        if len(program) < 3:
+            return "python -m: expected a module name"
+        top = program[2].split(".")[0]
+        if importlib.util.find_spec(top) is None and not _module_in_cwd(top):
+            return f"python -m {program[2]}: no module named {top!r}"
+    elif program[1] != "-c" and not os.path.isfile(program[1]):
+        return f"python: cannot open file {program[1]!r}: no such file"
+    return None
+
+
+def _module_in_cwd(name):
+    return os.path.isfile(f"{name}.py") or os.path.isfile(os.path.join(name, "__init__.py"))
+
+
+def hostfile_problem(path, flavour):
+    """A hint when the hostfile uses the other MPI's syntax ('host:slots' is MPICH's, 'host slots=N'
+    Open MPI's), or None."""
+    try:
+        lines = [ln.split("#")[0].strip() for ln in Path(path).read_text().splitlines()]
+    except OSError as exc:
+        return f"--hostfile: cannot read {path}: {exc}"
+    for number, line in enumerate(lines, 1):
+        if flavour == "mpich" and "slots=" in line:
+            return (f"--hostfile {path}, line {number}: {line!r} is Open MPI's syntax, but the MPI in use is "
+                    f"MPICH, which wants 'host:N' (e.g. {line.split()[0]}:{line.split('slots=')[1].split()[0]})")
+        if flavour == "openmpi" and ":" in line and " " not in line:
+            host, _, slots = line.partition(":")
+            return (f"--hostfile {path}, line {number}: {line!r} is MPICH's syntax, but the MPI in use is "
+                    f"Open MPI, which wants 'host slots=N' (e.g. {host} slots={slots})")
+    return None
+
+
+# ------------------------------------------------------------------ the report of a failed job
+def _indent(text, prefix="    "):
+    return "".join(prefix + line for line in text.splitlines(keepends=True))
+
+
+def _status_line(rank, failures, records):
+    if rank in failures:
+        f = failures[rank]
+        return f"rank {rank}: also raised {f['type']}: {f['message']}"
+    if rank in records:
+        status = records[rank]
+        return f"rank {rank}: finished its program" if status == 0 else (
+            f"rank {rank}: left its program with status {'unknown' if status is None else status}")
+    return f"rank {rank}: stopped when the job ended (still running)"
+
+
+def failure_report(job_dir, nprocs, verbose=False):
+    """(the one block a failed job prints, the full tracebacks for the log) or None when no rank
+    recorded an exception."""
+    failures = read_failures(job_dir)
+    if not failures:
+        return None
+    first = failures[0]
+    by_rank = {f["rank"]: f for f in failures[1:]}
+    records = read_records(job_dir)
+    lines = [f"torchad-run: the job failed: rank {first['rank']} of {nprocs} raised {first['type']} first\n",
+             _indent(first["full"] if verbose else first["short"])]
+    lines += [f"  {_status_line(r, by_rank, records)}\n" for r in range(nprocs) if r != first["rank"]]
+    full = "".join(f"==== rank {f['rank']} of {nprocs}\n{f['full']}\n" for f in failures)
+    return "".join(lines), full
+
+
+def _print_report(job_dir, nprocs, verbose):
+    report = failure_report(job_dir, nprocs, verbose)
+    if report is None:
+        return
+    block, full = report
+    fd, log = tempfile.mkstemp(prefix="torchad-run-", suffix=".log")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(full)
+    sys.stdout.flush()
+    sys.stderr.write(block + f"torchad-run: full tracebacks of every failed rank in {log}"
+                     + ("" if verbose else " (--verbose prints them here)") + "\n")
 
 
 # ------------------------------------------------------------------ running the job
@@ -272,10 +339,13 @@ def main(argv=None):
                                      args.malloc_tuning)
         sys.stdout.write("".join(f"{k}={v} " for k, v in sorted(env_add.items())) + " ".join(cmd) + "\n")
         return 0
+    if args.hostfile and hostfile_problem(args.hostfile, flavour):
+        sys.stderr.write(f"torchad-run: {hostfile_problem(args.hostfile, flavour)}\n")
+        return 2
     job_dir = _job_dir(args.hostfile) if wrapped and args.finish_check else None
     try:
         cmd, env_add = build_command(args.np, args.program, args.mpiexec, flavour, args.hostfile, args.mpi_arg,
-                                     args.malloc_tuning, job_dir=job_dir)
+                                     args.malloc_tuning, job_dir=job_dir, tag_output=args.tag_output)
         job = _Job(cmd, dict(os.environ, **env_add))
         for sig in FORWARDED:
             signal.signal(sig, job.forward)
@@ -283,6 +353,8 @@ def main(argv=None):
         if job.signal is not None and not job.timed_out:
             sys.stderr.write(f"torchad-run: ended by {signal.Signals(job.signal).name}\n")
             return code if code > 0 else 128 + job.signal
+        if code != 0 and job_dir:
+            _print_report(job_dir, args.np, args.verbose)
         if code == 0 and job_dir:
             missing = unfinished(job_dir, args.np)
             if missing:

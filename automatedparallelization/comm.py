@@ -30,6 +30,7 @@ import numpy as np
 import torch
 from mpi4py import MPI
 
+import torchad_job
 import torchad_run
 from automatedparallelization import watchdog as _watchdog_module
 
@@ -104,12 +105,39 @@ def configure(check=None, stall_warning=None, stall_abort=None, shared_memory=No
         settings.shared_memory = bool(shared_memory)
 
 
-def _flush_then_abort():
-    """Abort the job, after giving mpiexec's output forwarding a moment to pass our last words on."""
+def _flush_then_abort(quiet=False):
+    """Abort the job, after giving mpiexec's output forwarding a moment to pass our last words on.
+    ``quiet``: the launcher reports the failure, so the MPI library's own abort line is dropped."""
     sys.stdout.flush()
     sys.stderr.flush()
     time.sleep(0.5)
+    if quiet:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
     MPI.COMM_WORLD.Abort(1)
+
+
+#: where a failing rank's short traceback leaves out frames (the program's own frames stay)
+_LIBRARY_DIRS = tuple(os.path.dirname(os.path.dirname(m.__file__)) + os.sep for m in (torch, np)) + (
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep + "automatedparallelization" + os.sep,
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep + "compat" + os.sep,
+    os.path.dirname(traceback.__file__) + os.sep,
+)
+
+
+def _report_to_launcher(exc_type, exc, tb, world):
+    """Under ``torchad-run``: record this rank's failure in the job directory, for the launcher's
+    one report of the job. False (nothing written) without a job directory or when writing fails."""
+    folder = torchad_job.job_dir()
+    if folder is None:
+        return False
+    try:
+        torchad_job.write_failure(folder, torchad_job.describe_failure(
+            exc_type, exc, tb, world.Get_rank(), world.Get_size(), _LIBRARY_DIRS))
+    except Exception as err:                    # the plain traceback on stderr then
+        logger.warning("could not record this rank's failure in %s: %s", folder, err)
+        return False
+    return True
 
 
 _watchdog = _watchdog_module.Watchdog(_settings, MPI.COMM_WORLD, _flush_then_abort)
@@ -558,6 +586,8 @@ def _abort_on_unhandled(exc_type, exc, tb):
     if not MPI.Is_initialized() or MPI.Is_finalized() or MPI.COMM_WORLD.Get_size() == 1:
         return _previous_hook(exc_type, exc, tb)
     world = MPI.COMM_WORLD
+    if _report_to_launcher(exc_type, exc, tb, world):
+        return _flush_then_abort(quiet=True)
     header = f"[rank {world.Get_rank()} of {world.Get_size()}] unhandled {exc_type.__name__}; aborting the job\n"
     sys.stderr.write(header + "".join(traceback.format_exception(exc_type, exc, tb)))
     _flush_then_abort()

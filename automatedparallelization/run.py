@@ -14,12 +14,16 @@ itself, with status 1 and a line on stderr, within a second of that parent going
 with ``SIGKILL`` (as when ``torchad-run`` itself is killed and takes ``mpiexec`` with it), the
 daemon cannot end its ranks, and a rank that is not inside an MPI call would never notice.
 """
+import atexit
+import io
 import os
+import re
 import runpy
 import sys
 import threading
 import time
 
+import torchad_job
 from automatedparallelization import comm  # (MPI_Init and the abort hook, before the program)
 
 # set by the MPI process managers (MPICH's hydra, Open MPI's PRRTE) in the ranks they start
@@ -51,6 +55,63 @@ def main(argv):
     return 0
 
 
+class LineWriter(io.RawIOBase):
+    """A rank's stdout or stderr that hands the file descriptor whole lines only, each in one
+    ``write`` and after ``prefix``: the lines of several ranks, merged by the MPI process manager,
+    never interleave inside a line. A line ends at ``\\n`` or ``\\r`` (progress bars); a part line waits
+    for its end, up to :data:`MAX_PENDING` bytes, or for :meth:`close` (the program's end)."""
+
+    MAX_PENDING = 1 << 16
+
+    def __init__(self, fd, prefix=b""):
+        super().__init__()
+        self.fd, self.prefix, self.pending = fd, prefix, bytearray()
+
+    def writable(self):
+        return True
+
+    def write(self, data):
+        self.pending += data
+        end = max(self.pending.rfind(b"\n"), self.pending.rfind(b"\r")) + 1
+        if end == 0 and len(self.pending) >= self.MAX_PENDING:
+            end = len(self.pending)
+        if end:
+            lines, self.pending = bytes(self.pending[:end]), self.pending[end:]
+            self._emit(lines)
+        return len(data)
+
+    def _emit(self, lines):
+        if self.prefix:
+            parts = re.split(rb"(?<=[\r\n])", lines)
+            lines = b"".join(self.prefix + part for part in parts if part)
+        view = memoryview(lines)
+        while view:
+            view = view[os.write(self.fd, view):]
+
+    def close(self):
+        if not self.closed and self.pending:
+            lines, self.pending = bytes(self.pending), bytearray()
+            self._emit(lines)
+        super().close()
+
+
+def line_output(rank, tag=None):
+    """Make ``sys.stdout`` and ``sys.stderr`` :class:`LineWriter`\\ s (prefixed with ``[rank] `` when
+    ``tag``, default: ``$TORCHAD_TAG_OUTPUT`` set by ``torchad-run --tag-output``); the part line a
+    stream holds is written when the program ends."""
+    tag = os.environ.get(torchad_job.TAG_OUTPUT_ENV, "") not in ("", "0") if tag is None else tag
+    prefix = f"[{rank}] ".encode() if tag else b""
+    for name, fd in (("stdout", 1), ("stderr", 2)):
+        old = getattr(sys, name)
+        if old is None or isinstance(getattr(old, "buffer", None), LineWriter):
+            continue
+        old.flush()
+        raw = LineWriter(fd, prefix)
+        stream = io.TextIOWrapper(raw, encoding=old.encoding, errors=old.errors, write_through=True)
+        setattr(sys, name, stream)
+        atexit.register(stream.close)
+
+
 def watch_parent(poll=PARENT_POLL):
     """Under an MPI process manager: a daemon thread that ends this process (status 1) once its
     parent, the manager's daemon, is gone. Returns the thread, or None outside a manager (a
@@ -78,6 +139,7 @@ def _main_guarded(argv):
     argparse errors) on one rank ends the whole job with that status instead of leaving the other
     ranks waiting; any status is recorded (:func:`comm.note_exit`)."""
     watch_parent()
+    line_output(comm.rank())
     try:
         raise SystemExit(main(argv))
     except SystemExit as exc:

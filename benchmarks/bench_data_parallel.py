@@ -9,8 +9,7 @@ that the machine's drift between runs does not enter the efficiency. Every proce
 ``torch.set_num_threads(1)``. Models:
 
 - MLP 1024-2048-10 (ReLU, cross-entropy), batch 64 per rank, and again with batch 128 per rank
-  ("mlp-128": the size at which the library's step took 11-12 ms here before issue 18's second pass,
-  the step issue 18 quotes). Synchronizing costs the same per step at either batch (2.1 M
+  ("mlp-128"). Synchronizing costs the same per step at either batch (2.1 M
   gradients), so the share of the bound grows with the batch;
 - the CIFAR convnet of the original example (conv 3->64 5x5, ReLU, maxpool 3/3, conv 64->64 5x5,
   ReLU, maxpool 3/3, view 64, dropout, linear 64->100, ReLU, linear 100->10, log-softmax), batch 32
@@ -53,6 +52,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import _results  # this folder is on the path when run as a script
 import torch
 import torch.nn.functional as F
 
@@ -285,16 +285,18 @@ def main():
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--no-malloc-tuning", dest="malloc_tuning", action="store_false",
                     help="glibc's default malloc thresholds for the ranks and the 1-process baseline")
+    _results.add_option(ap)
     a = ap.parse_args()
     if a.worker == "mpi":
         result = worker_mpi(a.rounds, a.port)
         if result is not None:
             Path(a.out).write_text(json.dumps(result))
         return
-    with tempfile.TemporaryDirectory() as tmp:
-        multi = run_worker("mpi", a.np, a.rounds, os.path.join(tmp, "mpi.json"), a.malloc_tuning)
-    print("malloc: " + ("fixed thresholds (torchad-run's default)" if a.malloc_tuning else "glibc defaults"))
-    print(table(multi, a.np))
+    with _results.recorded("bench_data_parallel", a.write_results):
+        with tempfile.TemporaryDirectory() as tmp:
+            multi = run_worker("mpi", a.np, a.rounds, os.path.join(tmp, "mpi.json"), a.malloc_tuning)
+        print("malloc: " + ("fixed thresholds (torchad-run's default)" if a.malloc_tuning else "glibc defaults"))
+        print(table(multi, a.np))
 
 
 if __name__ == "__main__":

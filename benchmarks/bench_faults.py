@@ -20,6 +20,8 @@ import textwrap
 import time
 from pathlib import Path
 
+import _results  # this folder is on the path when run as a script
+
 REPO = Path(__file__).resolve().parent.parent
 
 JOB = textwrap.dedent("""
@@ -111,20 +113,22 @@ def main():
     parser.add_argument("--np", type=int, default=2)
     parser.add_argument("--only", nargs="*", choices=sorted(FAULTS), default=None)
     parser.add_argument("--verbose", action="store_true", help="print each job's output")
+    _results.add_option(parser)
     args = parser.parse_args()
-    import mpi4py
-    mpi4py.rc.initialize = False          # only the library's name: no MPI in this process
-    from mpi4py import MPI
-    library = MPI.Get_library_version().splitlines()[0][:40]
-    print(f"{args.np} ranks, {library}")
-    print("| fault on rank 1 | seconds to the end of the job | exit status | cause named |")
-    print("|---|---|---|---|")
-    with tempfile.TemporaryDirectory() as folder:
-        for fault in args.only or FAULTS:
-            seconds, code, named, text = run(fault, args.np, folder)
-            print(f"| {fault} | {seconds:.1f} | {code} | {'yes' if named else 'no'} |", flush=True)
-            if args.verbose:
-                print(text[-2000:])
+    with _results.recorded("bench_faults", args.write_results):
+        import mpi4py
+        mpi4py.rc.initialize = False          # only the library's name: no MPI in this process
+        from mpi4py import MPI
+        library = MPI.Get_library_version().splitlines()[0][:40]
+        print(f"{args.np} ranks, {library}")
+        print("| fault on rank 1 | seconds to the end of the job | exit status | cause named |")
+        print("|---|---|---|---|")
+        with tempfile.TemporaryDirectory() as folder:
+            for fault in args.only or FAULTS:
+                seconds, code, named, text = run(fault, args.np, folder)
+                print(f"| {fault} | {seconds:.1f} | {code} | {'yes' if named else 'no'} |", flush=True)
+                if args.verbose:
+                    print(text[-2000:])
 
 
 if __name__ == "__main__":

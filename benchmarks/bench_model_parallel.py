@@ -31,6 +31,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+import _results  # noqa: E402 - this folder is on the path when run as a script
 from _timing import median_seconds  # noqa: E402
 
 
@@ -142,38 +143,40 @@ def main():
     ap.add_argument("--sizes", type=_sizes, default=[4096, 8192, 8192, 10])
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--worker", choices=["dense", "mp", "colrow"])
+    _results.add_option(ap)
     opt = ap.parse_args()
     if opt.worker:
         return worker(opt.worker, opt.sizes, opt.batch, opt.steps)
-    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
-               PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
-    args = ["--steps", str(opt.steps), "--sizes", ",".join(map(str, opt.sizes)), "--batch", str(opt.batch)]
-    me = [sys.executable, str(Path(__file__).resolve())]
-    launch = [sys.executable, "-m", "torchad_run", "-np", str(opt.np), "python", me[1]]
-    kinds = ["dense", "mp"] + (["colrow"] if len(opt.sizes) == 4 else [])
-    rounds = {k: [] for k in kinds}
-    for _ in range(opt.rounds):             # interleaved, so that a busy spell hits every method
+    with _results.recorded("bench_model_parallel", opt.write_results):
+        env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
+                   PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
+        args = ["--steps", str(opt.steps), "--sizes", ",".join(map(str, opt.sizes)), "--batch", str(opt.batch)]
+        me = [sys.executable, str(Path(__file__).resolve())]
+        launch = [sys.executable, "-m", "torchad_run", "-np", str(opt.np), "python", me[1]]
+        kinds = ["dense", "mp"] + (["colrow"] if len(opt.sizes) == 4 else [])
+        rounds = {k: [] for k in kinds}
+        for _ in range(opt.rounds):             # interleaved, so that a busy spell hits every method
+            for k in kinds:
+                rounds[k].append(_run((me if k == "dense" else launch) + args + ["--worker", k], env))
+        results = {k: dict(v[0], step_s=statistics.median(r["step_s"] for r in v),
+                           range=(min(r["step_s"] for r in v), max(r["step_s"] for r in v))) for k, v in rounds.items()}
+        dense = results["dense"]
+        print(f"MLP {'-'.join(map(str, opt.sizes))}, batch {opt.batch}, float32; median of {opt.steps} steps, "
+              f"median of {opt.rounds} interleaved rounds; "
+              f"dense: 1 process x 1 thread, others: {opt.np} ranks x 1 thread")
+        head = (f"{'method':<22}{'step (ms)':>10}{'range (ms)':>14}{'speedup':>9}{'weights/rank (MiB)':>20}"
+                f"{'vs dense':>10}{'comm/step (MiB)':>17}{'minimum (MiB)':>15}")
+        print(head)
+        print("-" * len(head))
+        names = {"dense": "dense (1 process)", "mp": f"MP* layers ({opt.np} ranks)",
+                 "colrow": f"column->row ({opt.np} ranks)"}
         for k in kinds:
-            rounds[k].append(_run((me if k == "dense" else launch) + args + ["--worker", k], env))
-    results = {k: dict(v[0], step_s=statistics.median(r["step_s"] for r in v),
-                       range=(min(r["step_s"] for r in v), max(r["step_s"] for r in v))) for k, v in rounds.items()}
-    dense = results["dense"]
-    print(f"MLP {'-'.join(map(str, opt.sizes))}, batch {opt.batch}, float32; median of {opt.steps} steps, "
-          f"median of {opt.rounds} interleaved rounds; "
-          f"dense: 1 process x 1 thread, others: {opt.np} ranks x 1 thread")
-    head = (f"{'method':<22}{'step (ms)':>10}{'range (ms)':>14}{'speedup':>9}{'weights/rank (MiB)':>20}{'vs dense':>10}"
-            f"{'comm/step (MiB)':>17}{'minimum (MiB)':>15}")
-    print(head)
-    print("-" * len(head))
-    names = {"dense": "dense (1 process)", "mp": f"MP* layers ({opt.np} ranks)",
-             "colrow": f"column->row ({opt.np} ranks)"}
-    for k in kinds:
-        r = results[k]
-        lo, hi = r["range"]
-        spread = f'{1e3 * lo:.0f}-{1e3 * hi:.0f}'
-        print(f"{names[k]:<22}{1e3 * r['step_s']:>10.1f}{spread:>14}{dense['step_s'] / r['step_s']:>8.2f}x"
-              f"{r['weight_bytes'] / 2**20:>20.1f}{r['weight_bytes'] / dense['weight_bytes']:>10.2f}"
-              f"{r['comm_bytes'] / 2**20:>17.2f}{minimum_bytes(k, opt.sizes, opt.batch, opt.np) / 2**20:>15.2f}")
+            r = results[k]
+            lo, hi = r["range"]
+            spread = f'{1e3 * lo:.0f}-{1e3 * hi:.0f}'
+            print(f"{names[k]:<22}{1e3 * r['step_s']:>10.1f}{spread:>14}{dense['step_s'] / r['step_s']:>8.2f}x"
+                  f"{r['weight_bytes'] / 2**20:>20.1f}{r['weight_bytes'] / dense['weight_bytes']:>10.2f}"
+                  f"{r['comm_bytes'] / 2**20:>17.2f}{minimum_bytes(k, opt.sizes, opt.batch, opt.np) / 2**20:>15.2f}")
 
 
 if __name__ == "__main__":

@@ -12,8 +12,8 @@
 Every method runs in a fresh process of its own, and the processes of the two sides alternate
 (lua, torch, torch, lua, ...). One process per method matters: glibc's malloc adapts its mmap and
 trim thresholds to the sizes a process has freed, so a method timed after another in the same
-process inherits a heap that can cost it thousands of page faults per step (docs/design.md,
-"Measured figures behind the code"). Prints ms per step (median over all rounds of all processes, with the
+process inherits a heap that can cost it thousands of page faults per step (benchmarks/RESULTS.md,
+"Timings behind choices in the code"). Prints ms per step (median over all rounds of all processes, with the
 min and max) and the ratio compat / PyTorch, twice: with glibc's default malloc (what a user's
 script gets) and with its thresholds fixed (MALLOC_MMAP_THRESHOLD_/MALLOC_TRIM_THRESHOLD_ = 1 GiB:
 no page faults on either side, i.e. compute only).
@@ -29,6 +29,7 @@ import subprocess
 import sys
 import time
 
+import _results  # this folder is on the path when run as a script
 import torch
 import torch.nn.functional as F
 
@@ -152,7 +153,7 @@ METHODS = {
     'sgd-torch': (sgd_torch, 3, NSAMPLES),
 }
 
-# (label, compat method, PyTorch method, target ratio: issue 18's acceptance)
+# (label, compat method, PyTorch method, the ratio compat should stay under)
 ROWS = [('CIFAR convnet, batch 32 (ms/step)', 'cifar-lua', 'cifar-torch', None),
         ('  same work (PyTorch with input grad)', 'cifar-lua', 'cifar-torch-gi', 1.00),
         ('  conv1.gradInput = None (ms/step)', 'cifar-lua-nil', 'cifar-torch', 1.00),
@@ -211,14 +212,16 @@ def main():
                     help="time each process's CPU time instead of wall-clock: on a loaded machine the "
                          "time a process waits for a core is then not counted")
     ap.add_argument('--worker', choices=sorted(METHODS), help=argparse.SUPPRESS)
+    _results.add_option(ap)
     args = ap.parse_args()
     if args.worker:
         return worker(args.worker, args.rounds, args.cpu_time)
-    print(f"torch {torch.__version__}, 1 thread, {args.procs} processes per method x {args.rounds} rounds: "
-          f"median [min-max] of {'CPU' if args.cpu_time else 'wall-clock'} time")
-    table("glibc malloc as it comes (a user's script)", args.rounds, args.procs, None, args.cpu_time)
-    table("malloc thresholds fixed at 1 GiB (no page faults on either side)", args.rounds, args.procs,
-          FIXED_MALLOC, args.cpu_time)
+    with _results.recorded("bench_nn", args.write_results):
+        print(f"torch {torch.__version__}, 1 thread, {args.procs} processes per method x {args.rounds} rounds: "
+              f"median [min-max] of {'CPU' if args.cpu_time else 'wall-clock'} time")
+        table("glibc malloc as it comes (a user's script)", args.rounds, args.procs, None, args.cpu_time)
+        table("malloc thresholds fixed at 1 GiB (no page faults on either side)", args.rounds, args.procs,
+              FIXED_MALLOC, args.cpu_time)
 
 
 if __name__ == '__main__':

@@ -20,8 +20,10 @@ from compat import torch as ctorch
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+import _results  # noqa: E402 - this folder is on the path when run as a script
+
 from tests._spec_inputs import MODULES, lua_input  # noqa: E402
-from tests.test_nn_wave2 import build  # noqa: E402
+from tests.test_nn_torch7_cases import build  # noqa: E402
 
 
 def _floats(x, dtype):
@@ -78,38 +80,40 @@ def main():
     ap.add_argument("--rounds", type=int, default=9)
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("-k", default="", help="only cases whose name contains this")
+    _results.add_option(ap)
     args = ap.parse_args()
-    torch.set_num_threads(1)
-    ctorch.manualSeed(0)
-    rows = []
-    for name, ctor, expr, opts in MODULES:
-        if args.k not in name:
-            continue
-        try:
-            lua, ag = case_steps(ctor, expr, opts.get("mode", "training"), args.batch)
-            lua(), ag(), lua(), ag()              # warm-up (allocations, first-call paths)
-        except Exception as e:  # noqa: BLE001 -- a module the tree lacks still gets its row
-            rows.append((name, None, None, f"{type(e).__name__}: {str(e)[:60]}"))
-            continue
-        tl, ta = [], []
-        for _ in range(args.rounds):
-            tl.append(timed(lua, args.steps))
-            ta.append(timed(ag, args.steps))
-        rows.append((name, min(tl), min(ta), ""))
-    print(f"batch {args.batch}, float32, 1 thread; ms per forward+backward, fastest of {args.rounds} rounds")
-    print(f"| {'case':34s} | {'Lua path':>9s} | {'autograd':>9s} | {'ratio':>6s} |")
-    print(f"|{'-' * 36}|{'-' * 11}|{'-' * 11}|{'-' * 8}|")
-    for name, tl, ta, err in rows:
-        if tl is None:
-            print(f"| {name:34s} | {'-':>9s} | {'-':>9s} | {'-':>6s} | {err}")
-        else:
-            print(f"| {name:34s} | {tl * 1e3:9.3f} | {ta * 1e3:9.3f} | {tl / ta:6.2f} |")
-    done = [r for r in rows if r[1] is not None]
-    if done:
-        worst = sorted(done, key=lambda r: r[1] / r[2], reverse=True)[:5]
-        print("worst ratios: " + ", ".join(f"{n} {a / b:.2f}" for n, a, b, _ in worst))
-        print(f"cases over 1.5x: {sum(1 for r in done if r[1] / r[2] > 1.5)} of {len(done)} "
-              f"({len(rows) - len(done)} not run)")
+    with _results.recorded("bench_nn_modules", args.write_results):
+        torch.set_num_threads(1)
+        ctorch.manualSeed(0)
+        rows = []
+        for name, ctor, expr, opts in MODULES:
+            if args.k not in name:
+                continue
+            try:
+                lua, ag = case_steps(ctor, expr, opts.get("mode", "training"), args.batch)
+                lua(), ag(), lua(), ag()              # warm-up (allocations, first-call paths)
+            except Exception as e:  # noqa: BLE001 -- a module the tree lacks still gets its row
+                rows.append((name, None, None, f"{type(e).__name__}: {str(e)[:60]}"))
+                continue
+            tl, ta = [], []
+            for _ in range(args.rounds):
+                tl.append(timed(lua, args.steps))
+                ta.append(timed(ag, args.steps))
+            rows.append((name, min(tl), min(ta), ""))
+        print(f"batch {args.batch}, float32, 1 thread; ms per forward+backward, fastest of {args.rounds} rounds")
+        print(f"| {'case':34s} | {'Lua path':>9s} | {'autograd':>9s} | {'ratio':>6s} |")
+        print(f"|{'-' * 36}|{'-' * 11}|{'-' * 11}|{'-' * 8}|")
+        for name, tl, ta, err in rows:
+            if tl is None:
+                print(f"| {name:34s} | {'-':>9s} | {'-':>9s} | {'-':>6s} | {err}")
+            else:
+                print(f"| {name:34s} | {tl * 1e3:9.3f} | {ta * 1e3:9.3f} | {tl / ta:6.2f} |")
+        done = [r for r in rows if r[1] is not None]
+        if done:
+            worst = sorted(done, key=lambda r: r[1] / r[2], reverse=True)[:5]
+            print("worst ratios: " + ", ".join(f"{n} {a / b:.2f}" for n, a, b, _ in worst))
+            print(f"cases over 1.5x: {sum(1 for r in done if r[1] / r[2] > 1.5)} of {len(done)} "
+                  f"({len(rows) - len(done)} not run)")
 
 
 if __name__ == "__main__":

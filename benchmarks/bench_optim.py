@@ -15,6 +15,7 @@ import argparse
 import statistics
 import time
 
+import _results  # this folder is on the path when run as a script
 import torch
 
 from compat import optim
@@ -85,27 +86,29 @@ def main():
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--n", type=int, default=1_000_000)
+    _results.add_option(parser)
     args = parser.parse_args()
-    torch.set_num_threads(1)
-    gen = torch.Generator().manual_seed(0)
-    x0 = torch.randn(args.n, generator=gen)
-    g = torch.randn(args.n, generator=gen)
-    w = torch.rand(args.n, generator=gen) + 1
-    print(f"{args.n} float32 parameters, 1 thread, median of {args.rounds} rounds x {args.steps} steps")
-    print("| algorithm | compat.optim ms/step | torch.optim ms/step | compat / torch |")
-    print("|---|---|---|---|")
-    for name, config, make in CASES:
-        ours, theirs = [], []
-        for _ in range(args.rounds):
-            ours.append(_compat_round(name, config, x0.clone(), x0, w, g, args.steps))
-            if make is not None:
-                theirs.append(_torch_round(name, make, x0, w, g, args.steps))
-        a = statistics.median(ours) * 1e3
-        if make is None:
-            print(f"| {name} | {a:.2f} | - | - |")
-        else:
-            b = statistics.median(theirs) * 1e3
-            print(f"| {name} | {a:.2f} | {b:.2f} | {a / b:.2f} |")
+    with _results.recorded("bench_optim", args.write_results):
+        torch.set_num_threads(1)
+        gen = torch.Generator().manual_seed(0)
+        x0 = torch.randn(args.n, generator=gen)
+        g = torch.randn(args.n, generator=gen)
+        w = torch.rand(args.n, generator=gen) + 1
+        print(f"{args.n} float32 parameters, 1 thread, median of {args.rounds} rounds x {args.steps} steps")
+        print("| algorithm | compat.optim ms/step | torch.optim ms/step | compat / torch |")
+        print("|---|---|---|---|")
+        for name, config, make in CASES:
+            ours, theirs = [], []
+            for _ in range(args.rounds):
+                ours.append(_compat_round(name, config, x0.clone(), x0, w, g, args.steps))
+                if make is not None:
+                    theirs.append(_torch_round(name, make, x0, w, g, args.steps))
+            a = statistics.median(ours) * 1e3
+            if make is None:
+                print(f"| {name} | {a:.2f} | - | - |")
+            else:
+                b = statistics.median(theirs) * 1e3
+                print(f"| {name} | {a:.2f} | {b:.2f} | {a / b:.2f} |")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ ratio to torchfile. torchfile only reads binary files (it fails on ascii ones).
 ``--doubles N`` adds a second table for a DoubleTensor of N random values, where the ascii file
 holds decimal text (%.17g) rather than raw bytes.
 
-``--keys N`` adds a table for hostile tables (issue 17): N integer keys, then the same N keys again,
+``--keys N`` adds a table for hostile tables: N integer keys, then the same N keys again,
 for N, 2N, 4N and 8N, in both formats; the time per entry stays flat when parsing is linear (the
 quadratic reader took 64 s for 1.4 MB).
 """
@@ -25,6 +25,7 @@ import time
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import _results  # this folder is on the path when run as a script
 from _timing import median_seconds  # noqa: E402
 
 from compat.t7 import load, save  # noqa: E402
@@ -84,29 +85,31 @@ def main():
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--doubles", type=int, default=0, help="also time a DoubleTensor of this many values")
     parser.add_argument("--keys", type=int, default=0, help="also time tables of N repeated integer keys, N..8N")
+    _results.add_option(parser)
     args = parser.parse_args()
     if args.repeat < 1:
         parser.error(f"--repeat must be >= 1, got {args.repeat}")
-    gen = torch.Generator().manual_seed(0)
-    batch = {"data": torch.randint(0, 256, (3072, 10000), dtype=torch.uint8, generator=gen),
-             "labels": torch.randint(0, 10, (1, 10000), dtype=torch.uint8, generator=gen)}
-    expected = batch["data"].numpy()
+    with _results.recorded("bench_t7", args.write_results):
+        gen = torch.Generator().manual_seed(0)
+        batch = {"data": torch.randint(0, 256, (3072, 10000), dtype=torch.uint8, generator=gen),
+                 "labels": torch.randint(0, 10, (1, 10000), dtype=torch.uint8, generator=gen)}
+        expected = batch["data"].numpy()
 
-    def check_cifar(obj):
-        data = obj["data"] if "data" in obj else obj[b"data"]
-        data = data.numpy() if isinstance(data, torch.Tensor) else data
-        if not (data == expected).all():
-            raise RuntimeError("a loader returned different pixel data")
+        def check_cifar(obj):
+            data = obj["data"] if "data" in obj else obj[b"data"]
+            data = data.numpy() if isinstance(data, torch.Tensor) else data
+            if not (data == expected).all():
+                raise RuntimeError("a loader returned different pixel data")
 
-    print(f"torch {torch.__version__}, torchfile {'present' if torchfile else 'absent'}, "
-          f"{os.cpu_count()} CPUs")
-    with tempfile.TemporaryDirectory() as folder:
-        bench("cifar_batch", batch, check_cifar, args.repeat, folder)
-        if args.doubles:
-            values = torch.randn(args.doubles, dtype=torch.float64, generator=gen)
-            bench("doubles", {"x": values}, lambda obj: None, args.repeat, folder)
-    if args.keys:
-        bench_repeated_keys(args.keys, args.repeat)
+        print(f"torch {torch.__version__}, torchfile {'present' if torchfile else 'absent'}, "
+              f"{os.cpu_count()} CPUs")
+        with tempfile.TemporaryDirectory() as folder:
+            bench("cifar_batch", batch, check_cifar, args.repeat, folder)
+            if args.doubles:
+                values = torch.randn(args.doubles, dtype=torch.float64, generator=gen)
+                bench("doubles", {"x": values}, lambda obj: None, args.repeat, folder)
+        if args.keys:
+            bench_repeated_keys(args.keys, args.repeat)
 
 
 if __name__ == "__main__":

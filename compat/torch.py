@@ -5,8 +5,11 @@
 Any name not defined here (``compat.torch.zeros``, ``compat.torch.Tensor``, ...) falls through to
 PyTorch, so a migrated script needs a single ``from compat import torch``.
 """
+import sys
+
 import torch as _pytorch
 
+from compat import cuda
 from compat.t7 import T7FormatError, load, save  # noqa: F401
 from compat.torch_extras import (  # noqa: F401
     CmdLine,
@@ -18,6 +21,12 @@ from compat.torch_extras import (  # noqa: F401
     setdefaulttensortype,
     setnumthreads,
 )
+
+
+def CudaTensor(*args):
+    """Torch7's ``torch.CudaTensor(...)``: ``torch.Tensor(...)``'s forms, float32 on the CUDA device
+    (where there is none, see :mod:`compat.cuda`)."""
+    return cuda.tensor(sys.modules[__name__].Tensor(*args), "torch.CudaTensor()")
 
 
 def __getattr__(name):

@@ -31,11 +31,11 @@ def job_env(**extra):
     return dict(os.environ, PYTHONPATH=path, OMP_NUM_THREADS="1", **extra)
 
 
-def _run(cmd, timeout=60, env=None):
+def _run(cmd, timeout=60, env=None, cwd=REPO):
     """Run ``cmd`` in its own process group; on timeout the whole group (mpiexec and ranks) is killed."""
     env = job_env(**(env or {}))
     started = time.monotonic()
-    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, start_new_session=True)
     try:
         out, _ = proc.communicate(timeout=timeout)

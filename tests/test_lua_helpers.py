@@ -98,17 +98,17 @@ def test_lua_tostring():
 
 
 def _cifar_cmd():
-    # the option block of cifar_example/sgd-torchad_nn-cifar.lua
+    # an option block of the kind Torch7 training scripts start with: flags, numbers, a text header
     cmd = CmdLine()
     cmd.text()
-    cmd.text("CIFAR Training")
+    cmd.text("Image classifier")
     cmd.text()
     cmd.text("Options:")
-    cmd.option("-data", False, "use full dataset (50,000 samples)")
-    cmd.option("-seed", 1, "fixed input seed for repeatable experiments")
-    cmd.option("-learningRate", 1e-3, "learning rate at t=0")
-    cmd.option("-batchSize", 1, "mini-batch size (1 = pure stochastic)")
-    cmd.option("-usegpu", False, "set true to train on gpu")
+    cmd.option("-data", False, "read every training file")
+    cmd.option("-seed", 1, "random seed")
+    cmd.option("-learningRate", 1e-3, "first step size")
+    cmd.option("-batchSize", 1, "samples per update")
+    cmd.option("-usegpu", False, "move the model to CUDA")
     cmd.text()
     return cmd
 
@@ -137,9 +137,9 @@ def test_cmdline_help_and_errors(capsys):
     assert exc.value.code == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].endswith("[options]")
-    assert lines[1:5] == ["", "CIFAR Training", "", "Options:"]
-    assert lines[5] == "  -data         use full dataset (50,000 samples) [false]"
-    assert lines[7] == "  -learningRate learning rate at t=0 [0.001]"
+    assert lines[1:5] == ["", "Image classifier", "", "Options:"]
+    assert lines[5] == "  -data         read every training file [false]"
+    assert lines[7] == "  -learningRate first step size [0.001]"
     for bad, message in [(["-nope"], "unknown option -nope"), (["-seed"], "missing argument for option -seed"),
                          (["-seed", "abc"], "invalid type for option -seed"), (["extra"], "invalid argument: extra")]:
         with pytest.raises(SystemExit) as exc:

@@ -51,7 +51,7 @@ def test_lua_packages_get_their_python_names():
                           "from automatedparallelization import datamodule as automation", "pass"]
 
 
-#: the traps of issue 15: a ByteTensor index, torch.max's two results, a sub() of torch.range
+#: where Lua's meaning differs from PyTorch's: a ByteTensor index, torch.max's two results, a sub() of torch.range
 TRAPS = textwrap.dedent("""\
     local label = torch.ByteTensor({3})
     local target = torch.zeros(4)
@@ -61,7 +61,7 @@ TRAPS = textwrap.dedent("""\
     """)
 
 
-def test_the_traps_of_issue_15_translate_to_lua_meaning():
+def test_the_traps_translate_to_lua_meaning():
     code = translate(TRAPS + "print(target[3], i[1], part:size(1), part[1])\n", "x.lua").code
     assert "lua.setindex(target, lua.index(label, 1), 1)" in code
     assert "lua.torch.max(" in code and "lua.torch.range(1, 6)" in code

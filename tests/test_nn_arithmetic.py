@@ -1,5 +1,5 @@
 """compat.nn arithmetic modules (arithmetic.py) beyond the Torch7 reference cases of
-test_nn_wave2.py: finite-difference gradients and the autograd path on other shapes and
+test_nn_torch7_cases.py: finite-difference gradients and the autograd path on other shapes and
 arguments, in-place constants, the gradient-only modules, errors and .t7 round trips."""
 import math
 

@@ -20,7 +20,7 @@ import torch as T
 
 from tests._nn_grad import central_differences
 from tests._spec_inputs import CRITERIA, MODULES, lua_input
-from tests.test_nn_wave2 import CRITERION_CASES, MODULE_CASES, _case, _double, build
+from tests.test_nn_torch7_cases import CRITERION_CASES, MODULE_CASES, _case, _double, build
 
 SPEC = {name: (expr, opts) for name, _, expr, opts in MODULES + CRITERIA}
 SOURCES = ["reference", "batch5"]

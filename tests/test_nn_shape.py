@@ -1,6 +1,6 @@
 """compat.nn shape modules (shape.py: Narrow, Select, Transpose, Replicate, Squeeze, Unsqueeze,
 Padding, Contiguous, Copy, Index; View/Reshape options; Dropout) beyond the Torch7 reference cases
-of test_nn_wave2.py, and the modules of the Torch7-written twobranch/text models rebuilt from
+of test_nn_torch7_cases.py, and the modules of the Torch7-written twobranch/text models rebuilt from
 their .t7 fields, run on the inputs Torch7 ran them on."""
 from pathlib import Path
 

@@ -1,5 +1,5 @@
 """compat.nn simple layers with parameters (simple.py, distance.py) beyond the Torch7 reference
-cases of test_nn_wave2.py: finite-difference gradients (inputs and parameters) on the Lua path,
+cases of test_nn_torch7_cases.py: finite-difference gradients (inputs and parameters) on the Lua path,
 the autograd path, other shapes, LookupTable's options, accUpdateGradParameters, errors, .t7."""
 import pytest
 import torch

@@ -2,7 +2,7 @@
 
 Hostile files are written with compat.t7.save from T7Objects (the writer keeps a tensor's sizes,
 strides and storage, so an expanded view goes to the file as a stride-0 view of a small storage,
-exactly as in the 183-byte file of issue 17).
+exactly as in a 183-byte hostile file of tests/t7_corpus).
 """
 import io
 import os
@@ -55,7 +55,7 @@ def test_overlapping_parameters_are_refused(fmt):
         roundtrip(linear(weight=w, bias=torch.arange(2.0)[:1].expand(3)), fmt)
 
 
-def test_issue17_linear_bomb_is_refused_by_the_reader():
+def test_expanded_linear_weight_is_refused_by_the_reader():
     one = torch.tensor([1.0])
     with pytest.raises(T7FormatError, match=r"size \[32768, 32768\], strides \[0, 0\].*expanded"):
         roundtrip(linear(weight=one.expand(32768, 32768)))
@@ -129,7 +129,7 @@ def test_known_fields_of_the_wrong_type_are_refused(class_name, fields, match):
 
 
 class _Declared(Module):
-    """A class using the generic loader, as the wave-2 classes do."""
+    """A class using the generic loader, as the classes declaring _t7_fields do."""
     _t7_fields = ("dimension", "eps", "label")
     _param_names = ("weight",)
 
@@ -196,7 +196,7 @@ BOMBS = textwrap.dedent("""
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS and /proc: Linux only")
 def test_memory_bombs_are_refused_under_an_address_space_limit():
-    """Issue 17's bombs, loaded with the address space capped at current use + 192 MB (torch's
+    """Hostile files (BOMBS above), loaded with the address space capped at current use + 192 MB (torch's
     allocations included): each is refused with T7FormatError, none allocates its claimed size."""
     script = BOMBS.format(repo=str(REPO), headroom=192 << 20)
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,

@@ -1,5 +1,5 @@
 """compat.nn transfer functions (transfer.py) beyond the Torch7 reference cases of
-test_nn_wave2.py: finite-difference gradients and the autograd path on other shapes, THNN's
+test_nn_torch7_cases.py: finite-difference gradients and the autograd path on other shapes, THNN's
 boundary conventions, in-place variants, RReLU in training, errors and .t7 round trips."""
 import pytest
 import torch

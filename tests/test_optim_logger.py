@@ -6,7 +6,7 @@ import pytest
 
 from compat import optim
 
-WAVE2 = Path(__file__).parent / "fixtures" / "t7" / "wave2"
+LOGS = Path(__file__).parent / "fixtures" / "t7" / "wave2"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
@@ -22,14 +22,14 @@ def _names_log(path):
 
 def test_names_log_is_torch7s_bytes(tmp_path):
     _names_log(tmp_path / "names.log")
-    assert (tmp_path / "names.log").read_bytes() == (WAVE2 / "names.log").read_bytes()
+    assert (tmp_path / "names.log").read_bytes() == (LOGS / "names.log").read_bytes()
 
 
 def test_keyed_log_is_torch7s_bytes(tmp_path):
     logger = optim.Logger(str(tmp_path / "keyed.log"))
     for i in range(1, 4):
         logger.add({"% mean class accuracy (train set)": 10 * i + 0.25})
-    assert (tmp_path / "keyed.log").read_bytes() == (WAVE2 / "keyed.log").read_bytes()
+    assert (tmp_path / "keyed.log").read_bytes() == (LOGS / "keyed.log").read_bytes()
 
 
 def test_plot_writes_a_png_next_to_the_log(tmp_path):

@@ -1,6 +1,6 @@
 """compat.optim against Torch7, case by case: the 17 optim cases of ``fixtures/torch7_refs/optim_spec.py``,
 whose trajectories real Torch7 wrote into ``fixtures/t7/wave2/nn_optim_reference.t7`` (read with torchfile,
-independent of the project). The procedure is ``check_wave2.py --part optim``: one config and one state
+independent of the project). The procedure is ``check_references.py --part optim``: one config and one state
 for all calls of ``x, fx = optim.<algo>(f, x, config, state)``; after every call x and the returned f
 values must equal Torch7's to 1e-9 (|a - b| <= 1e-9 (1 + |b|)).
 """

@@ -185,7 +185,7 @@ def save_bytes(obj, fmt="binary") -> bytes:
 @pytest.mark.parametrize("fmt", ["binary", "ascii"])
 def test_expanded_views_beyond_the_bound_are_refused(fmt):
     """A view may name more elements than its storage holds (stride 0) only up to
-    MAX_EXPANDED_ELEMENTS more: the 2^40-element stride-0 tensor of issue 17 is refused."""
+    MAX_EXPANDED_ELEMENTS more: a 2^40-element stride-0 tensor over one element is refused."""
     one = torch.tensor([7.0])
     with pytest.raises(T7FormatError, match=r"torch.FloatTensor of size \[1099511627776\], strides \[0\] views "
                                             r"1099511627776 elements over a storage of 1.*expanded"):
@@ -279,7 +279,7 @@ def _calls(fn) -> int:
 
 
 def test_tables_with_repeated_keys_load_in_linear_work():
-    """Issue 17: N integer keys then N repeated keys took O(N^2). Counted in calls, not seconds:
+    """N integer keys then the same N keys again: linear work, not O(N^2). Counted in calls, not seconds:
     four times the entries must take about four times the calls (quadratic work gives 16)."""
     small, large = (_repeated_keys_table(n) for n in (1000, 4000))
     assert load_bytes(large) == [-k for k in range(1, 4001)]

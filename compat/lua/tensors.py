@@ -7,6 +7,8 @@ numbers from full reductions and 1-D element reads, in-place methods (``x:add(y)
 """
 import torch
 
+from compat import cuda
+
 __all__ = ["LUA_TENSOR_METHODS", "TORCH", "mul", "tensor_index", "tensor_setindex"]
 
 
@@ -319,6 +321,7 @@ LUA_TENSOR_METHODS = {
 for _name in ("abs", "exp", "log", "sqrt", "tanh", "sigmoid", "neg", "floor", "ceil", "round", "cos", "sin",
               "log1p", "sign", "trunc", "frac"):
     LUA_TENSOR_METHODS[_name] = _inplace_unary(_name)
+LUA_TENSOR_METHODS["cuda"] = cuda.tensor          # float32 on the CUDA device (or TORCHAD_CUDA=cpu)
 
 
 def _function(name):

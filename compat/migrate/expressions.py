@@ -142,7 +142,7 @@ class ExpressionMixin:
         if isinstance(node, ast.Call):
             if isinstance(node.func, ast.Name) and node.func.id in self.multi_functions:
                 return True
-            return self.callee(node.func) in names.MULTI_RETURN
+            return self.callee(node.func) in names.MULTI_RETURN or self.dotted(node.func) in names.MULTI_RETURN
         return isinstance(node, ast.Invoke) and node.func.id in names.STRING_MULTI_METHODS \
             and self.kind(node.source) == "str"
 
@@ -161,7 +161,7 @@ class ExpressionMixin:
                 return mapped not in names.MULTI_RETURN
             dotted = self.dotted(node.func)
             return dotted is not None and dotted.split(".")[0] in names.PACKAGE_GLOBALS \
-                and not self.scope.is_local(dotted.split(".")[0])
+                and not self.scope.is_local(dotted.split(".")[0]) and dotted not in names.MULTI_RETURN
         kind = self.kind(node.source)
         several = {"str": names.STRING_MULTI_METHODS, "tensor": ("max", "min", "sort", "topk")}
         return kind in ("object", "str", "tensor") and node.func.id not in several.get(kind, ())

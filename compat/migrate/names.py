@@ -15,13 +15,20 @@ REQUIRES = {
     "xlua": ("from compat import xlua", "xlua"),
     "paths": ("from compat import paths", "paths"),
     "sys": ("from compat import luasys", "luasys"),
+    "lfs": ("from compat import lfs", "lfs"),
+    "csvigo": ("from compat import csvigo", "csvigo"),
+    "gnuplot": ("from compat import gnuplot", "gnuplot"),
+    "nngraph": ("from compat import nngraph", "nngraph"),
     "torchmpi": ("from compat import torchmpi", "torchmpi"),
     "torchmpi.nn": ("from compat.torchmpi import nn as mpinn", "mpinn"),
     "automatedparallelization": ("import automatedparallelization", "automatedparallelization"),
     "automatedparallelization.datamodule": ("from automatedparallelization import datamodule", "datamodule"),
     "torchad_nn": ("import automatedparallelization", "automatedparallelization"),
     "torchad_nn.datamodule": ("from automatedparallelization import datamodule", "datamodule"),
-    "cutorch": None, "cunn": None, "cudnn": None, "trepl": None, "env": None,
+    "cutorch": ("from compat import cutorch", "cutorch"),
+    "cunn": ("from compat import cunn", "cunn"),
+    "cudnn": ("from compat import cudnn", "cudnn"),
+    "trepl": None, "env": None,
 }
 
 # Imports of the compat.lua modules that translated code may use besides compat.lua itself.
@@ -32,7 +39,9 @@ LUA_STANDARD_MODULES = frozenset({"math", "io", "os", "string", "table"})
 # Lua globals that are libraries of compat.lua, and globals standing for Python packages.
 LUA_LIBRARIES = {"string", "table", "math", "os", "io"}
 PACKAGE_GLOBALS = {"sys": "luasys", "paths": "paths", "xlua": "xlua", "image": "image",
-                   "nn": "nn", "optim": "optim", "torch": "torch"}
+                   "nn": "nn", "optim": "optim", "torch": "torch", "lfs": "lfs", "csvigo": "csvigo",
+                   "gnuplot": "gnuplot", "cutorch": "cutorch", "cudnn": "cudnn",
+                   "nngraph": "nngraph"}
 # Lua base functions -> compat.lua helpers.
 BASE_FUNCTIONS = {
     "print": "lua.print", "tostring": "lua.tostring", "tonumber": "lua.tonumber", "type": "lua.type",
@@ -46,6 +55,7 @@ MULTI_RETURN = {
     "lua.torch_class", "lua.torch.max", "lua.torch.min", "lua.torch.sort", "lua.torch.topk", "lua.string.find",
     "lua.string.match", "lua.string.gsub", "lua.string.byte", "lua.pcall", "lua.unpack", "lua.select",
     "lua.io.open", "lua.math.modf", "lua.os.remove", "lua.os.rename",
+    "lfs.mkdir", "lfs.rmdir", "lfs.chdir", "lfs.attributes", "lfs.symlinkattributes", "lfs.touch",
 }
 
 # String methods that give several values (s:find(p) gives the start, the end and the captures).
@@ -57,7 +67,7 @@ sort topk sum mean prod std var norm cumsum cumprod dot resize resizeAs apply ma
 cdiv pow fmod remainder fill zero copy uniform normal bernoulli clamp transpose permute squeeze unsqueeze
 split chunk cat repeatTensor expandAs viewAs maskedFill maskedSelect maskedCopy nonzero type isContiguous
 isSameSizeAs addmm addmv addr addcmul addcdiv abs exp log sqrt tanh sigmoid neg floor ceil round cos sin
-log1p sign trunc frac""".split())
+log1p sign trunc frac cuda""".split())
 # torch.<name> functions given Torch7's meaning by compat.lua.torch.
 LUA_TORCH_FUNCTIONS = frozenset("""
 max min sort topk sum mean prod std var norm cumsum cumprod dot narrow select sub index gather transpose
@@ -80,7 +90,7 @@ TENSOR_PAIR_METHODS = frozenset({"getParameters"})
 
 # Every class of torch/nn and every function of torch/optim (torch/nn and torch/optim on GitHub).
 NN_NAMES = frozenset("""
-Abs AbsCriterion Add AddConstant BCECriterion BatchNormalization Bilinear Bottle CAdd CAddTable
+Abs AbsCriterion gModule Add AddConstant BCECriterion BatchNormalization Bilinear Bottle CAdd CAddTable
 CAddTensorTable CDivTable CMaxTable CMinTable CMul CMulTable CReLU CSubTable Clamp ClassNLLCriterion
 ClassSimplexCriterion Collapse Concat ConcatTable Constant Container Contiguous Convert Copy Cosine
 CosineDistance CosineEmbeddingCriterion Criterion CriterionTable CrossEntropyCriterion Decorator DepthConcat

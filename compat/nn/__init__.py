@@ -84,6 +84,7 @@ from compat.nn.criterions_pointwise import (  # noqa: F401
     WeightedMSECriterion,
 )
 from compat.nn.distance import Cosine, Euclidean, WeightedEuclidean  # noqa: F401
+from compat.nn.graph import gModule  # noqa: F401
 from compat.nn.linear import Linear  # noqa: F401
 from compat.nn.lrn import SpatialCrossMapLRN  # noqa: F401
 from compat.nn.module import Module  # noqa: F401
@@ -121,7 +122,7 @@ from compat.nn.shape import (  # noqa: F401  # noqa: F401
     View,
 )
 
-# simple layers, arithmetic, shape and transfer modules (issue 13, part B)
+# simple layers, arithmetic, shape and transfer modules
 from compat.nn.simple import Add, Bilinear, CAdd, CMul, LookupTable, Maxout, Mul, PReLU  # noqa: F401
 from compat.nn.stochastic_gradient import StochasticGradient  # noqa: F401
 from compat.nn.table_containers import ConcatTable, MapTable, ParallelTable  # noqa: F401
@@ -170,4 +171,4 @@ from compat.nn.volumetric import (  # noqa: F401
     VolumetricMaxPooling,
 )
 
-_t7_support.register()
+_t7_support.register(globals())

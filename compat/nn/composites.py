@@ -4,8 +4,14 @@ constructor and print as the Sequential they are; ``.t7`` files store those chil
 """
 import math
 
+from compat.nn.arithmetic import Mean, MulConstant, Normalize, Power, Sqrt, Square
 from compat.nn.batched import lua_int
 from compat.nn.containers import Sequential
+from compat.nn.pooling import SpatialAveragePooling
+from compat.nn.shape import Identity, Replicate
+from compat.nn.simple import Add, CMul
+from compat.nn.table_containers import ConcatTable
+from compat.nn.table_modules import CSubTable
 
 
 class SpatialLPPooling(Sequential):
@@ -16,15 +22,14 @@ class SpatialLPPooling(Sequential):
     _t7_fields = ('kW', 'kH', 'dW', 'dH')
 
     def __init__(self, nInputPlane, pnorm, kW, kH, dW=None, dH=None):
-        from compat import nn
         super().__init__()
         self.kW, self.kH = lua_int(self, 'kW', kW, 1), lua_int(self, 'kH', kH, 1)
         self.dW = self.kW if dW is None else lua_int(self, 'dW', dW, 1)
         self.dH = self.kH if dH is None else lua_int(self, 'dH', dH, 1)
-        self.add(nn.Square() if pnorm == 2 else nn.Power(pnorm))
-        self.add(nn.SpatialAveragePooling(self.kW, self.kH, self.dW, self.dH))
-        self.add(nn.MulConstant(self.kW * self.kH))
-        self.add(nn.Sqrt() if pnorm == 2 else nn.Power(1 / pnorm))
+        self.add(Square() if pnorm == 2 else Power(pnorm))
+        self.add(SpatialAveragePooling(self.kW, self.kH, self.dW, self.dH))
+        self.add(MulConstant(self.kW * self.kH))
+        self.add(Sqrt() if pnorm == 2 else Power(1 / pnorm))
 
     def reset(self, stdv=None):
         return self
@@ -50,20 +55,19 @@ class LayerNormalization(Sequential):
     _t7_fields = ()
 
     def __init__(self, nOutput, bias=0, eps=1e-10, affine=True):
-        from compat import nn
         super().__init__()
         nOutput = lua_int(self, 'nOutput', nOutput, 1)
         eps = 1e-10 if eps is None else eps
         bias = 0 if bias is None else bias
-        mean = nn.Sequential().add(nn.Mean(1, 1)).add(nn.Replicate(nOutput, 1, 1))
-        self.add(nn.ConcatTable().add(nn.Identity()).add(mean))
-        self.add(nn.CSubTable())
-        self.add(nn.Normalize(2, eps))
-        self.add(nn.MulConstant(math.sqrt(nOutput)))
+        mean = Sequential().add(Mean(1, 1)).add(Replicate(nOutput, 1, 1))
+        self.add(ConcatTable().add(Identity()).add(mean))
+        self.add(CSubTable())
+        self.add(Normalize(2, eps))
+        self.add(MulConstant(math.sqrt(nOutput)))
         if affine is None or affine:
-            gain = nn.CMul(nOutput)
+            gain = CMul(nOutput)
             gain.weight.data.fill_(1.0)
-            shift = nn.Add(nOutput, False)
+            shift = Add(nOutput, False)
             shift.bias.data.fill_(bias)
             self.add(gain)
             self.add(shift)

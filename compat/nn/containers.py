@@ -33,6 +33,9 @@ class Container(Module):
     def _children(self):
         return list(self._modules.values())
 
+    def _shared_children(self):
+        return self._children()
+
     def _renumber(self, children):
         self._modules.clear()
         for i, m in enumerate(children):

@@ -113,7 +113,7 @@ class _SpatialConv(Conv2dShape):
 
     def _grad_input_by_fold(self, x, g):
         """gradInput = col2im(W^T gradOutput_cols), as Torch7's THNN does: for few input planes this
-        beats oneDNN's backward-data kernel (docs/design.md, "Measured figures").
+        beats oneDNN's backward-data kernel (benchmarks/RESULTS.md, "Timings behind choices in the code").
 
         col2im is done as kH*kW strided adds: first the kW column shifts of each kernel row into a
         row buffer, then the kH row shifts into the (padded) gradInput (cheaper than F.fold).

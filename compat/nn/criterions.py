@@ -14,6 +14,7 @@ import functools
 import torch
 import torch.nn.functional as F
 
+from compat import cuda
 from compat.nn.activations import LogSoftMax
 from compat.nn.module import autograd_active, call_tracked, check_tensor, lua_setattr, no_grad
 from compat.t7 import T7Storage
@@ -65,7 +66,14 @@ class Criterion(torch.nn.Module):
         if not isinstance(dtype, torch.dtype):
             raise ValueError(f"Criterion.type: expecting a Lua type name {sorted(FLOAT_TYPES)} or a torch.dtype, "
                              f"got {dst_type!r}")
+        if isinstance(dst_type, str) and dst_type.startswith("torch.Cuda"):
+            return self.to(device=cuda.device(f"{type(self).__name__}:type('{dst_type}')"), dtype=dtype)
         return self.to(dtype=dtype)
+
+    def cuda(self, device=None):
+        """Lua ``criterion:cuda()``: float32 on the CUDA device (see :mod:`compat.cuda`)."""
+        return self.to(device=cuda.device(f"{type(self).__name__}:cuda()") if device is None else device,
+                       dtype=torch.float32)
 
     def _apply(self, fn, recurse=True):
         super()._apply(fn, recurse)

@@ -47,6 +47,8 @@ import weakref
 
 import torch
 
+from compat import cuda
+from compat.nn.nodes import graph_node, is_graph_call
 from compat.torch_extras import FLOAT_TYPES, type_name
 
 logger = logging.getLogger(__name__)
@@ -217,7 +219,12 @@ class Module(torch.nn.Module):
 
     # ------------------------------------------------------------------ torch entry point
     def __call__(self, *args, **kwargs):
+        if not kwargs and is_graph_call(args):        # nngraph's node syntax: module(node), module()
+            return graph_node(self, args)
         return call_tracked(self, *args, **kwargs)
+
+    def __neg__(self):                                # nngraph: -module is module()
+        return graph_node(self, ())
 
     def forward(self, input):
         """Lua ``forward(input)`` = ``updateOutput(input)``; also PyTorch's ``forward``."""
@@ -381,9 +388,36 @@ class Module(torch.nn.Module):
         self.train(False)
         return self
 
-    def clone(self):
-        """Deep copy (Lua ``clone()`` without shared fields), gradients included."""
-        return copy.deepcopy(self)
+    def clone(self, *names):
+        """Lua ``clone(...)``: a deep copy, gradients included; with field names (``'weight', 'bias',
+        'gradWeight', 'gradBias'``) the copy then shares those tensors with this module (:meth:`share`)."""
+        twin = copy.deepcopy(self)
+        return twin.share(self, *names) if names else twin
+
+    def share(self, other, *names):
+        """Lua ``share(mlp, ...)``: make the named tensors of this module the storage of ``other``'s
+        (a parameter name shares the values, a ``grad*`` name the gradient); returns self. Sharing a
+        weight keeps its own gradient unless the gradient is shared too, as in Lua."""
+        for name in names:
+            param = name[4].lower() + name[5:] if name.startswith("grad") and len(name) > 4 else None
+            if name in self._parameters and other._parameters.get(name) is not None:
+                self._new_param(name, other._parameters[name].data, self._grad(name))
+            elif param is not None and param in self._parameters and other._parameters.get(param) is not None:
+                self._set_grad(param, other._grad(param))
+            elif isinstance(getattr(other, name, None), torch.Tensor) and hasattr(self, name):
+                setattr(self, name, getattr(other, name))
+        for mine, theirs in zip(self._shared_children(), other._shared_children()):
+            mine.share(theirs, *names)
+        return self
+
+    def _shared_children(self):
+        """The children that :meth:`share` pairs with another module's (a container's children)."""
+        return []
+
+    def cuda(self, device=None):
+        """Lua ``module:cuda()``: float32 on the CUDA device (see :mod:`compat.cuda` where there is none)."""
+        return self.to(device=cuda.device(f"{type(self).__name__}:cuda()") if device is None else device,
+                       dtype=torch.float32)
 
     def type(self, dst_type=None, tensorCache=None):
         """Lua ``type()``: without argument the type name ('torch.DoubleTensor', ...); with a Lua
@@ -403,7 +437,7 @@ class Module(torch.nn.Module):
                                  f"got {dst_type!r}")
             dtype = FLOAT_TYPES[dst_type]
             if dst_type.startswith('torch.Cuda'):
-                return self.to(device='cuda', dtype=dtype)
+                return self.to(device=cuda.device(f"{type(self).__name__}:type('{dst_type}')"), dtype=dtype)
             return self.to(dtype=dtype)
         if isinstance(dst_type, torch.dtype):
             return self.to(dtype=dst_type)

@@ -18,7 +18,7 @@ _pool_backward = torch.ops.aten.max_pool2d_with_indices_backward.default
 _pool_backward_out = torch.ops.aten.max_pool2d_with_indices_backward.grad_input
 # PyTorch's NCHW max-pooling kernel is scalar; its channels-last kernel is vectorised over the planes.
 # From this many planes on, copying a batch to channels-last and pooling there is faster, copy
-# included (docs/design.md, "Measured figures"). Same values, same indices.
+# included (benchmarks/RESULTS.md, "Timings behind choices in the code"). Same values, same indices.
 _CHANNELS_LAST_MIN_PLANES = 8
 
 

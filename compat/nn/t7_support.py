@@ -16,6 +16,8 @@ from compat.nn import (
     containers,
     conv,
     criterions,
+    graph,
+    graph_t7,
     linear,
     pooling,
     shape,
@@ -330,19 +332,19 @@ def _save_generic(lua_name):
     return save
 
 
-def register():
-    """Register every loader and saver of this package with :mod:`compat.t7`.
+def register(namespace):
+    """Register every loader and saver of :mod:`compat.nn` with :mod:`compat.t7`.
 
-    A class with no hand-written loader below gets the generic pair (:func:`_load_generic`,
-    :func:`_save_generic`) if it is public in :mod:`compat.nn`: its Lua name is ``nn.<class name>``
-    and its fields are its ``_t7_fields``."""
-    import compat.nn as package
+    ``namespace`` is the package's namespace (``compat.nn`` passes its ``globals()``, so that this
+    module never imports the package that imports it). A class with no hand-written loader below
+    gets the generic pair (:func:`_load_generic`, :func:`_save_generic`) if it is public there: its
+    Lua name is ``nn.<class name>`` and its fields are its ``_t7_fields``."""
     explicit = {linear.Linear, conv.SpatialConvolutionMM, conv.SpatialConvolution, pooling.SpatialMaxPooling,
                 activations.ReLU, shape.View, shape.Reshape, shape.Dropout, containers.Sequential,
                 criterions.ClassNLLCriterion, criterions.CrossEntropyCriterion, criterions.MSECriterion,
                 activations.Tanh, activations.Sigmoid, activations.SoftMax, activations.LogSoftMax,
                 shape.Identity}
-    for name, cls in vars(package).items():
+    for name, cls in dict(namespace).items():
         if (isinstance(cls, type) and issubclass(cls, (Module, criterions.Criterion)) and cls not in explicit
                 and cls.__name__ == name and '_t7_fields' in vars(cls)):
             t7.register_loader('nn.' + name, _load_generic(cls))
@@ -374,6 +376,8 @@ def register():
     t7.register_loader('nn.Dropout', _load_dropout)
     t7.register_saver(shape.Dropout, _saver('nn.Dropout', 'p', 'v2', 'inplace', 'stochastic_inference',
                                             extra=lambda m: {'noise': m.noise.detach()}))
+    t7.register_loader('nn.gModule', graph_t7.load_gmodule)
+    t7.register_saver(graph.gModule, graph_t7.save_gmodule)
     t7.register_loader('nn.Sequential', _load_sequential)
     t7.register_saver(containers.Sequential, _save_sequential)
     t7.register_loader('nn.ClassNLLCriterion', _load_nll)

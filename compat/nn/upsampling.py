@@ -98,7 +98,7 @@ def _matrix(n_in, n_out, like):
     """The ``n_out x n_in`` interpolation matrix of one axis (two weights per row, see :func:`_axis`):
     up-sampling is ``A_h @ x @ A_w^T``, its adjoint ``A_h^T @ g @ A_w``: whole-batch matrix
     products, which beat gathering the two neighbours at the image sizes up-sampling layers see
-    (docs/design.md has the measurements)."""
+    (benchmarks/RESULTS.md, "More figures behind the code", has the measurements)."""
     first, second, w_first, w_second = _axis(n_in, n_out, like)
     rows = torch.arange(n_out, device=like.device)
     a = like.new_zeros(n_out, n_in)

@@ -16,6 +16,9 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 
+from compat._mpienv import per_rank_name
+from compat._redraw import Redraw, require_matplotlib
+
 __all__ = ["Logger"]
 
 _log = logging.getLogger(__name__)
@@ -40,7 +43,9 @@ class Logger:
 
     def __init__(self, filename=None, timestamp=False):
         if filename:
-            self.name = str(filename)
+            self.name = per_rank_name(str(filename))
+            if self.name != str(filename):
+                _log.info("Logger: this rank writes %s (rank 0 writes %s)", self.name, filename)
             directory = os.path.dirname(self.name)
             if directory:
                 os.makedirs(directory, exist_ok=True)
@@ -58,6 +63,8 @@ class Logger:
         self.showPlot = True
         self.defaultStyle = "+"
         self.logscale = False
+        self._plotted = ()
+        self._redraw = Redraw(self._render)
 
     def _write(self, text):
         self.file.write(text)
@@ -115,17 +122,31 @@ class Logger:
 
     def plot(self, *names):
         """Draw every symbol (or the named ones) with more than one value into ``<filename>.png``;
-        returns the PNG's path, or None when there was nothing to draw or no file (stdout logger)."""
+        returns the PNG's path, or None when there was nothing to draw or no file (stdout logger).
+
+        Rendering is rate-limited (see :mod:`compat._redraw`): a call within a few seconds of the
+        last render only marks the plot as due; it is drawn by a later call, :meth:`close` or the
+        program's end, so the PNG always ends with the final curves."""
         unknown = [n for n in names if n not in self.idx]
         if unknown:
             raise KeyError(f"<Logger> plot: no symbol named {unknown[0]!r}; the names are {list(self.idx)}")
         keys = [self.idx[n] for n in names] if names else list(self.symbols)
-        curves = [(k, self.symbols[k]) for k in keys if len(self.symbols.get(k, [])) > 1]
-        if not curves or self.pngfile is None:
+        if self.pngfile is None or not any(len(self.symbols.get(k, [])) > 1 for k in keys):
             return None
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
+        require_matplotlib("optim.Logger.plot()")
+        self._plotted = keys
+        self._redraw.request()
+        return self.pngfile
 
+    def close(self):
+        """Draw a plot that is due and close the log file (not standard output)."""
+        self._redraw.flush()
+        if self.file is not sys.stdout and not self.file.closed:
+            self.file.close()
+
+    def _render(self):
+        FigureCanvasAgg, Figure = require_matplotlib("optim.Logger.plot()")
+        curves = [(k, self.symbols[k]) for k in self._plotted if len(self.symbols.get(k, [])) > 1]
         fig = Figure(figsize=(8, 5))
         FigureCanvasAgg(fig)
         ax = fig.add_subplot()
@@ -144,4 +165,3 @@ class Logger:
         ax.set_title(f"<Logger::{self.name}>")
         fig.savefig(self.pngfile, format="png")
         _log.debug("Logger: plot written to %s", self.pngfile)
-        return self.pngfile

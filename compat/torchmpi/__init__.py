@@ -18,33 +18,39 @@ TorchMPI.
 import logging
 
 from automatedparallelization import comm as _comm
-from compat.torchmpi import nn  # noqa: F401  (mpi.nn, as require('torchmpi.nn'))
+from compat.torchmpi import (
+    _state,
+    nn,  # noqa: F401  (mpi.nn, as require('torchmpi.nn'))
+)
 
 logger = logging.getLogger(__name__)
 
-comm = None        # the communicator in use, set by start()
 withCuda = False
 
 
+def __getattr__(name):
+    if name == "comm":          # mpi.comm: the communicator in use, set by start() (None before)
+        return _state.comm
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def _active():
-    return comm if comm is not None else _comm.resolve(None)
+    return _state.comm if _state.comm is not None else _comm.resolve(None)
 
 
 def start(withCuda=False, withIPCGroups=True, customCommunicatorInit=None,
           withCartesianCommunicator=False, collectiveCommunicator=None, communicator=None):
     """Start using MPI (idempotent). ``communicator`` (an mpi4py communicator) restricts the handle to it."""
-    global comm
     globals()["withCuda"] = bool(withCuda)
-    comm = _comm.resolve(communicator)
-    logger.debug("torchmpi started: rank %d of %d", comm.Get_rank(), comm.Get_size())
+    _state.comm = _comm.resolve(communicator)
+    logger.debug("torchmpi started: rank %d of %d", _state.comm.Get_rank(), _state.comm.Get_size())
 
 
 def stop():
     """End of MPI use; MPI itself is finalized when the process exits."""
-    global comm
-    if comm is not None:
-        _comm.barrier(comm)         # under the stall watchdog, as every collective of the library
-    comm = None
+    if _state.comm is not None:
+        _comm.barrier(_state.comm)  # under the stall watchdog, as every collective of the library
+    _state.comm = None
 
 
 def rank():

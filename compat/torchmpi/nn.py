@@ -6,6 +6,7 @@ A model is a compat.nn module (its Lua ``parameters()`` gives weights and gradie
 import torch
 
 from automatedparallelization import comm as _comm
+from compat.torchmpi import _state
 
 
 def _weights_and_grads(net):
@@ -20,10 +21,8 @@ def _weights_and_grads(net):
 
 
 def _communicator(comm):
-    if comm is not None:
-        return comm
-    from compat import torchmpi
-    return torchmpi.comm
+    """``comm``, else the one ``compat.torchmpi.start`` chose (None: the library's default)."""
+    return comm if comm is not None else _state.comm
 
 
 def synchronizeParameters(net, withAllreduce=False, comm=None):

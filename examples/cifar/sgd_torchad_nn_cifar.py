@@ -1,21 +1,16 @@
-# --------------------------------------------------------------------
-# This script shows how to train different models on the CIFAR
-# dataset, using multiple optimization techniques (SGD, ASGD, CG)
-#
-# It illustrates several points:
-# 1/ description of the model
-# 2/ choice of a loss function (criterion) to minimize
-# 3/ creation of a dataset as a simple Lua table
-# 4/ description of training and test procedures
-#
-# Clement Farabet (Lua original); Python port for TorchAD-NN for Python.
-#
-# Line-for-line port of cifar_example/sgd-torchad_nn-cifar.lua of the original TorchAD-NN:
-# `# lua N:` names the line N of the Lua file each Python line comes from (same order);
-# `# added:` marks what the port adds, `# fix:` a deliberate change (docs/migration.md lists them).
-#
-#   torchad-run -np 2 python examples/cifar/sgd_torchad_nn_cifar.py -synthetic
-# --------------------------------------------------------------------
+"""The CIFAR-10 example of TorchAD-NN, ported to Python line by line.
+
+A convnet is trained with nn.StochasticGradient on the cifar-10-torch files (or synthetic files of
+the same format), data-parallel over the MPI ranks: automation.parallelize gives each rank a share
+of the training set and averages the gradients every -batchSize samples. The test set is then
+scored into an optim.ConfusionMatrix and a results file is written.
+
+Every line carries where it comes from in the Lua script (cifar_example/sgd-torchad_nn-cifar.lua
+of the original project): ``# lua N`` is its line N (the order is kept), ``# added:`` marks what the
+port adds and ``# fix:`` a deliberate change; examples/cifar/README.md lists both with reasons.
+
+    torchad-run -np 2 python examples/cifar/sgd_torchad_nn_cifar.py -synthetic
+"""
 import io
 import math
 import os
@@ -36,23 +31,21 @@ class Discard(io.TextIOBase):
     def write(self, text):
         return len(text)
 
-# --------------------------------------------------------------------
-# parse command-line options
-#
+# ------------------------------------------------------------------ options
 dname, fname = luasys.fpath()                         # lua 28: dname,fname = sys.fpath()
 cmd = torch.CmdLine()                                 # lua 29
 cmd.text()
-cmd.text('CIFAR Training')
+cmd.text('Data-parallel CIFAR-10 training')
 cmd.text()
 cmd.text('Options:')
-cmd.option('-data', False, 'use full dataset (50,000 samples)')
-cmd.option('-seed', 1, 'fixed input seed for repeatable experiments')
-cmd.option('-learningRate', 1e-3, 'learning rate at t=0')
-cmd.option('-batchSize', 1, 'mini-batch size (1 = pure stochastic)')
-cmd.option('-weightDecay', 0, 'weight decay (SGD only)')
-cmd.option('-iterations', 1, 'maximum nb of iterations for SGD')
-cmd.option('-threads', 1, 'nb of threads to use')
-cmd.option('-usegpu', False, 'set true to train on gpu')
+cmd.option('-data', False, 'train on 32000 images and test on 10000 (else 4000 and 2000)')
+cmd.option('-seed', 1, 'seed of the random generator')
+cmd.option('-learningRate', 1e-3, 'step size of StochasticGradient')
+cmd.option('-batchSize', 1, 'samples between two gradient averages across the ranks')
+cmd.option('-weightDecay', 0, 'weight decay (read, not used)')
+cmd.option('-iterations', 1, 'epochs (StochasticGradient.maxIteration)')
+cmd.option('-threads', 1, 'torch threads per rank')
+cmd.option('-usegpu', False, 'train on the GPU')
 # added: where the data is, synthetic data, sizes, progress
 cmd.option('-dataDir', 'cifar-10-batches-t7', 'folder of the cifar-10-torch files (used when present)')
 cmd.option('-synthetic', False, 'use synthetic data (generated in -syntheticDir if missing)')
@@ -72,83 +65,69 @@ if rank != 0 and not opt.allranks:                    # added: only rank 0 print
 
 luasys.tic()                                          # lua 45: sys.tic()
 
-# fix seed
 torch.manualSeed(opt.seed)                            # lua 48
 
-# threads
 torch.setnumthreads(opt.threads)                      # lua 51
 
-# --------------------------------------------------------------------
-# define model to train
-# on the 10-class classification problem
-#
+# ------------------------------------------------------------------ the network
 classes = ['airplane', 'automobile', 'bird', 'cat',
            'deer', 'dog', 'frog', 'horse', 'ship', 'truck']   # lua 57-58
 
-# 10-classes
 noutputs = len(classes)                               # lua 61: noutputs = #classes
 
-# input dimensions
+# an image is 3 channels of 32 x 32 pixels
 nfeats = 3
 width = 32
 height = 32
 ninputs = nfeats*width*height
 
-# hidden units, filter sizes (for ConvNet only):
+# feature maps of the two convolutions, then the hidden units
 nstates = [64, 64, 100]                               # lua 70: {64,64,100}; nstates[1] -> nstates[0]
 
-# size of conv filter.  Choose carefully so that filterpositions below are even
+# both convolutions use 5 x 5 kernels
 filtsize1 = 5
 filtsize2 = 5
 
-# number of filter positions in each dim, assuming step 1.
-# Outputs then squashed by factor of 2
+# spatial sizes along the way (32 -> 28 after the first kernel); only convOutputs2 is used below
 filterPositions1 = width - filtsize1 + 1              # lua 78
 convOutputs1 = filterPositions1/2
 filterPositions2 = convOutputs1 - filtsize2 + 1
 convOutputs2 = 1
 
-# output dim after 2 rounds of convolution
+# max pooling over 3 x 3 windows with stride 3: 28 -> 9, then 5 -> 1
 poolsize = 3                                          # lua 84
 
-# --------------------------------------------------------------------
-# a typical modern convolution network (conv+relu+pool)
+# convolution, ReLU and pooling twice, then a classifier with one hidden layer
 model = nn.Sequential()                               # lua 88
 
-# stage 1 : filter bank -> squashing -> L2 pooling -> normalization
+# 3 x 32 x 32 -> 64 x 28 x 28 -> 64 x 9 x 9
 model.add(nn.SpatialConvolutionMM(nfeats, nstates[0], filtsize1, filtsize1))   # lua 91: model:add(...)
 model.add(nn.ReLU())
 model.add(nn.SpatialMaxPooling(poolsize, poolsize, poolsize, poolsize))
 
-# stage 2 : filter bank -> squashing -> L2 pooling -> normalization
+# 64 x 9 x 9 -> 64 x 5 x 5 -> 64 x 1 x 1
 model.add(nn.SpatialConvolutionMM(nstates[0], nstates[1], filtsize2, filtsize2))   # lua 96
 model.add(nn.ReLU())
 model.add(nn.SpatialMaxPooling(poolsize, poolsize, poolsize, poolsize))
 
-# stage 3 : standard 2-layer neural network
-# todo - fix for new input and network sizes
+# 64 features -> 100 hidden units -> 10 class scores (Dropout acts during training only)
 model.add(nn.View(nstates[1]*convOutputs2*convOutputs2))                      # lua 102
 model.add(nn.Dropout(0.5))
 model.add(nn.Linear(nstates[1]*convOutputs2*convOutputs2, nstates[2]))
 model.add(nn.ReLU())
 model.add(nn.Linear(nstates[2], noutputs))                                    # lua 106
 
-# retrieve parameters and gradients
+# flat views of all weights and of all gradients (the script does not use them further)
 parameters, gradParameters = model.getParameters()    # lua 109
 
-# verbose
 print('<cifar> using model:')                         # lua 112
 print(model)
 
-# --------------------------------------------------------------------
-# loss function: negative log-likelihood
-#
+# log-probabilities out of the network
 model.add(nn.LogSoftMax())                            # lua 118 (CrossEntropyCriterion adds another: harmless)
 
 
-# --------------------------------------------------------------------
-# get/create dataset
-#
+# ------------------------------------------------------------------ the data
 if opt.data:                                          # lua 124-130
     trsize = 32000
     tesize = 10000
@@ -158,9 +137,8 @@ else:
 trsize = opt.trsize or trsize                         # added: -trsize / -tesize
 tesize = opt.tesize or tesize
 
-# download dataset
-# lua 133-137: wget + tar of cifar-10-torch.tar.gz when the folder is missing. Here (added): the real
-# files are used when present in -dataDir; otherwise synthetic files in the same format are used.
+# lua 133-137 fetch and unpack cifar-10-torch.tar.gz when the folder is missing. added: the port does not
+# download; it reads -dataDir when the files are there and synthetic files of the same format otherwise.
 datadir = opt.dataDir
 if opt.synthetic or not os.path.isfile(os.path.join(datadir, 'test_batch.t7')):
     sys.path.insert(0, dname)
@@ -171,7 +149,7 @@ if opt.synthetic or not os.path.isfile(os.path.join(datadir, 'test_batch.t7')):
     mpi.barrier()
     print('<cifar> using SYNTHETIC data from ' + datadir + ' (the real cifar-10-torch files were not used)')
 
-# load dataset
+# five training files (one image per column) stacked into rows, then the test file
 trainData = Table(                           # lua 140-144: a Lua table
     data=torch.Tensor(50000, 3072),
     labels=torch.Tensor(50000),
@@ -198,59 +176,51 @@ if trsize > ntrain or tesize > testData.data.size(0):   # added: never train on 
     raise ValueError(f'-trsize {trsize} / -tesize {tesize}: the files in {datadir} hold only '
                      f'{ntrain} training and {testData.data.size(0)} test samples')
 
-# resize dataset (if using small version)
+# keep the first trsize / tesize images
 trainData.data = trainData.data[:trsize]              # lua 161: trainData.data[{ {1,trsize} }]
 trainData.labels = trainData.labels[:trsize]
 
 testData.data = testData.data[:tesize]                # lua 164
 testData.labels = testData.labels[:tesize]
 
-# reshape data
+# rows of 3072 bytes -> 3 x 32 x 32 images
 trainData.data = trainData.data.reshape(trsize, 3, 32, 32)   # lua 168
 testData.data = testData.data.reshape(tesize, 3, 32, 32)
 
-# Parallelizing
+# each rank keeps its share of the training set from here on; model.backward() averages the gradients
 trainData.data, trainData.labels, trsize = automation.parallelize(trainData.data, trainData.labels, model, trsize, None, None, opt.batchSize)   # lua 172
 
-# --------------------------------------------------------------------
-# preprocess/normalize train/test sets
-#
+# ------------------------------------------------------------------ preprocessing
 
 print('<trainer> preprocessing data (color space + normalization)')   # lua 178
 # lua 179: collectgarbage() -> nothing (Python frees memory itself)
 
-# preprocess trainSet
+# YUV colours; the luma channel gets a local contrast normalization, U and V a global one
 normalization = nn.SpatialContrastiveNormalization(1, image.gaussian1D(7))   # lua 182
 for i in range(trainData.size()):                     # lua 183: for i = 1,trainData:size() do
-    # rgb -> yuv
     rgb = trainData.data[i]
     yuv = image.rgb2yuv(rgb)
-    # normalize y locally:
     yuv[0] = normalization(yuv[0:1])[0]               # lua 188: yuv[1] = normalization(yuv[{{1}}])
     trainData.data[i] = yuv
-# normalize u globally:
+# U: the shard's mean and standard deviation
 mean_u = trainData.data[:, 1, :, :].mean()            # lua 192: trainData.data[{ {},2,{},{} }]:mean()
 std_u = trainData.data[:, 1, :, :].std()
 trainData.data[:, 1, :, :].add_(-mean_u)
 trainData.data[:, 1, :, :].div_(-std_u)               # lua 195: divides by -std (kept: harmless sign flip)
-# normalize v globally:
+# V: the same
 mean_v = trainData.data[:, 2, :, :].mean()            # lua 197
 std_v = trainData.data[:, 2, :, :].std()
 trainData.data[:, 2, :, :].add_(-mean_v)
 trainData.data[:, 2, :, :].div_(-std_v)
 
-# preprocess testSet
+# the test set gets the same transform, with the training shard's statistics
 for i in range(testData.size()):                      # lua 203
-    # rgb -> yuv
     rgb = testData.data[i]
     yuv = image.rgb2yuv(rgb)
-    # normalize y locally:
     yuv[0] = normalization(yuv[0:1])[0]               # lua 208
     testData.data[i] = yuv
-# normalize u globally:
 testData.data[:, 1, :, :].add_(-mean_u)               # lua 212
 testData.data[:, 1, :, :].div_(-std_u)
-# normalize v globally:
 testData.data[:, 2, :, :].add_(-mean_v)
 testData.data[:, 2, :, :].div_(-std_v)                # lua 216
 
@@ -258,9 +228,7 @@ testData.data[:, 2, :, :].div_(-std_v)                # lua 216
 trainData = LuaDataset(trainData)                     # lua 218: setmetatable(trainData, {__index = ... {t.data[i], t.labels[i]}})
 testData = LuaDataset(testData)                       # lua 226: setmetatable(testData, ...)
 
-# --------------------------------------------------------------------
-# and train!
-#
+# ------------------------------------------------------------------ training and test
 criterion = nn.CrossEntropyCriterion()                # lua 237
 
 if opt.usegpu:                                        # lua 239
@@ -296,33 +264,25 @@ class Progress:
 
 trainer.hookExample = Progress(opt.progress or max(1, trainData.size() // 10))   # added
 
-# record pre-processing time
+# seconds spent since the start, then on training
 t1 = luasys.toc()                                     # lua 252: t1 = sys.toc()
 
-# --------------------------------------------------------------------
-# train/test
-#
-
-# train
 luasys.tic()                                          # lua 259: sys.tic()
 trainer.train(trainData)                              # lua 260
 
-# record training time
 t2 = luasys.toc()                                     # lua 263: t2 = sys.toc()
 
-# this matrix records the current confusion across classes
+# counts of (true class, predicted class) over the test set
 confusion = optim.ConfusionMatrix(classes)            # lua 266
 
 automation.synchronizeModel(model, mpi)               # added: every rank tests the same (averaged) model
 model.evaluate()                                      # fix: the Lua tested with Dropout still active
 
-# perform test
 for t in range(1 + rank, testData.size() + 1, nranks):   # lua 269: for t = 1,testData:size() do  (each rank a part)
     preds = model.forward(testData[t][0])             # lua 270: model:forward(testData[t][1])
     confusion.add(preds, testData[t][1])              # lua 271: confusion:add(preds, testData[t][2])
 mpi.allreduceTensor(confusion.mat)                    # added: sum the ranks' counts (the whole test set)
 
-# print confusion matrix
 print(confusion)                                      # lua 275
 
 if rank == 0:                                         # added: one results file, written by rank 0

@@ -24,7 +24,7 @@ batchsize=${2:-10}
 iter=${3:-1}
 shift $(( $# < 3 ? $# : 3 ))
 
-# Setting paths (the original hard-coded mpirun, hostfile, luajit and script paths)
+# Where things are: this folder, the interpreter and the script (the original named fixed absolute paths)
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 python=${PYTHON:-python3}
 train_path="$here/sgd_torchad_nn_cifar.py"

@@ -1,5 +1,5 @@
 """Data parallelism over models built from containers and table modules (ConcatTable, MapTable with
-shared clones, JoinTable, CAddTable) and a wave-2 criterion, on real ranks.
+shared clones, JoinTable, CAddTable), an nngraph gModule and a SmoothL1Criterion, on real ranks.
 
 Expected values: a single process training a copy of the model on the union of the ranks'
 mini-batches (the same arithmetic, no communication).
@@ -44,3 +44,26 @@ def case_table_model_autograd_path_equals_union():
     X, Y = _data(P * B * steps, 22)
     model, ref = _model(600 + R), _model(600)
     check_autograd_path_equals_union(model, ref, nn.SmoothL1Criterion(), X, Y, B, steps)
+
+
+def _graph_model(seed):
+    """An nngraph gModule with a fan-out: Linear(Tanh(Linear(x))) + Linear(x), then Tanh."""
+    torch.manual_seed(seed)
+    x = nn.Identity()()
+    deep = nn.Linear(5, 6)(nn.Tanh()(nn.Linear(4, 5)(x)))
+    y = nn.Tanh()(nn.CAddTable()([deep, nn.Linear(4, 6)(x)]))
+    return nn.gModule([x], [y]).double()
+
+
+def case_graph_model_lua_path_equals_union():
+    B, steps = 2, 3
+    X, Y = _data(P * B * steps, 23)
+    model, ref = _graph_model(700 + R), _graph_model(700)
+    check_lua_path_equals_union(model, ref, nn.MSECriterion(), nn.MSECriterion(), X, Y, B, steps, 0.1, 1e-12)
+
+
+def case_graph_model_autograd_path_equals_union():
+    B, steps = 2, 3
+    X, Y = _data(P * B * steps, 24)
+    model, ref = _graph_model(800 + R), _graph_model(800)
+    check_autograd_path_equals_union(model, ref, torch.nn.functional.mse_loss, X, Y, B, steps)

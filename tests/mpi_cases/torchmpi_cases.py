@@ -58,3 +58,25 @@ def case_synchronize_gradients_sums():
     mpi.nn.synchronizeGradients(net)
     for p in net.parameters():
         assert torch.equal(p.grad, torch.full_like(p, float(TOTAL)))
+
+
+def case_start_with_a_communicator_restricts_the_handle_and_mpinn():
+    world = mpi.comm
+    assert world is not None and world.Get_size() == P
+    sub = world.Split(R % 2, R)                       # even ranks and odd ranks
+    members = [r for r in range(P) if r % 2 == R % 2]
+    try:
+        mpi.start(communicator=sub)
+        assert mpi.comm is sub and mpi.size() == len(members) and mpi.rank() == members.index(R)
+        net = _net(1)
+        for p in net.parameters():
+            p.grad = torch.full_like(p, float(R + 1))
+        mpi.nn.synchronizeGradients(net)              # no comm given: the handle's
+        for p in net.parameters():
+            assert torch.equal(p.grad, torch.full_like(p, float(sum(r + 1 for r in members))))
+        mpi.stop()
+        assert mpi.comm is None
+    finally:
+        mpi.start()
+        sub.Free()
+    assert mpi.comm.Get_size() == P

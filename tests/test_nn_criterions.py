@@ -1,5 +1,5 @@
-"""The wave-2 criterions (criterions_pointwise.py, criterions_margin.py, the composites of
-criterions.py): Torch7's choices at the kinks, number targets, .t7 round trips and bad input."""
+"""The criterions of criterions_pointwise.py, criterions_margin.py, and the composites of
+criterions.py: Torch7's choices at the kinks, number targets, .t7 round trips and bad input."""
 import io
 
 import pytest

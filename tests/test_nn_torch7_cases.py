@@ -2,7 +2,7 @@
 ``fixtures/torch7_refs/spec.py``, whose outputs, gradients and printouts real Torch7 wrote into
 ``fixtures/t7/wave2/nn_optim_reference.t7`` (read with torchfile, independent of the project).
 
-The procedure is that of ``fixtures/torch7_refs/check_wave2.py`` (see ``fixtures/t7/wave2/README.md``):
+The procedure is that of ``fixtures/torch7_refs/check_references.py`` (see ``fixtures/t7/wave2/README.md``):
 build the module from its Lua constructor, convert to double, set the mode, copy Torch7's initial
 flat parameters into ``getParameters()``, then compare forward, backward, gradients, a second
 forward and the printout to 1e-9 relative.
