@@ -14,13 +14,13 @@ numbers), which migrated code needs to build the same file names and printouts a
 """
 import builtins
 import logging
-import math
 import os
 import sys
 import time
 
 import torch
 
+from compat.numformat import format_g14
 from compat.t7.objects import DTYPE_KIND, TORCH_CLASSES, tensor_class
 from compat.t7.objects import T7Table as LuaTable  # a Lua table: a dict with attribute access
 
@@ -35,25 +35,19 @@ __all__ = [
 def lua_tostring(value):
     """Format ``value`` like Lua's ``tostring`` (and ``..``): the one formatter of Lua values here.
 
-    Lua 5.1 / LuaJIT numbers are doubles printed with C's ``%.14g`` (``LUAI_NUMFFORMAT``), so
-    integral values have no ``.0`` (``1``), 15 or more significant digits switch to an exponent
-    (``123456789012345`` -> ``1.2345678901234e+14``) and a Python int is first made the double Lua
-    would hold. Booleans are ``true``/``false``, None is ``nil``, NaN ``nan`` or ``-nan`` (glibc's
-    printf shows the sign bit); anything else is ``str(value)``.
+    Lua 5.1 / LuaJIT numbers are doubles printed as ``%.14g`` (``LUAI_NUMFFORMAT``) with LuaJIT's
+    rounding of ties away from zero (:func:`compat.numformat.format_g14`): integral values have no
+    ``.0`` (``1``), 15 or more significant digits switch to an exponent (``123456789012345`` ->
+    ``1.2345678901235e+14``), ``-0.0`` is ``-0``, every NaN ``nan``. A Python
+    int is first made the double Lua would hold. Booleans are ``true``/``false``, None is ``nil``;
+    anything else is ``str(value)``.
     """
     if value is None:
         return "nil"
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int):
-        try:
-            value = float(value)
-        except OverflowError:                    # beyond any double: Lua would hold +-inf
-            value = math.inf if value > 0 else -math.inf
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "nan" if math.copysign(1.0, value) > 0 else "-nan"
-        return "%.14g" % value
+    if isinstance(value, (int, float)):
+        return format_g14(value)
     return str(value)
 
 

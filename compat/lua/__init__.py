@@ -16,13 +16,19 @@ import gc as _gc
 import os as _os
 import sys as _sys
 import types as _types
+from builtins import type as _builtins_type
 
 import torch as _torch
 
+from compat.lua.classes import getmetatable as _class_metatable
+from compat.lua.classes import isTypeOf as _is_type_of
 from compat.lua.classes import torch_class  # noqa: F401
+from compat.lua.classes import torch_type as _torch_type
+from compat.lua.classes import typename as _typename
 from compat.lua.stdlib import File, io, math, os  # noqa: F401
 from compat.lua.strings import string
 from compat.lua.tables import (  # noqa: F401
+    Globals,
     LuaDataset,
     Table,
     getmetatable,
@@ -39,13 +45,17 @@ from compat.lua.tables import (  # noqa: F401
     setindex,
     setmetatable,
     table,
+    unpack,
 )
-from compat.lua.tensors import LUA_TENSOR_METHODS, mul  # noqa: F401
+from compat.lua.tensors import LUA_TENSOR_METHODS  # noqa: F401
 from compat.lua.tensors import TORCH as _TORCH
 from compat.lua.values import (  # noqa: F401
     LuaError,
+    LuaTypeError,
+    add,
     and_,
     assert_,
+    coerce_number,
     concat,
     div,
     eq,
@@ -53,21 +63,38 @@ from compat.lua.values import (  # noqa: F401
     expand,
     first,
     iterate,
+    le,
+    lt,
+    mod,
+    mul,
     or_,
     pcall,
+    pow,
     print,
     range,
     select,
+    sub,
     tonumber,
     tostring,
     truth,
     type,
-    unpack,
+    unm,
     values,
 )
 
+
+def _tensor_or(tensor_function, other):
+    # torch.type/typename: Torch7's tensor meaning for a tensor, the class functions for the rest
+    return lambda x, *args: tensor_function(x, *args) if isinstance(x, _torch.Tensor) else other(x, *args)
+
+
 torch = _types.SimpleNamespace(**_TORCH)
-torch.__doc__ = "Torch7 functions whose PyTorch namesakes differ (1-based dims and indices, numbers)."
+torch.type = _tensor_or(_TORCH["type"], _torch_type)
+torch.typename = _typename
+torch.isTypeOf = _is_type_of
+torch.getmetatable = _class_metatable
+torch.__doc__ = ("Torch7 functions whose PyTorch namesakes differ (1-based dims and indices, numbers), and "
+                 "Torch7's class functions (type, typename, isTypeOf, getmetatable).")
 
 #: Lua's global ``arg``: the command-line words after the script (``arg[0]`` was the script).
 arg = _sys.argv[1:]
@@ -92,19 +119,24 @@ def invoke(obj, name, *args):
     if isinstance(obj, str):
         return getattr(string, name)(obj, *args)
     if isinstance(obj, dict):
-        function = obj[name] if isinstance(obj, Table) else obj.get(name)
+        function = index(obj, name)
         if function is None:
-            raise TypeError(f"attempt to call method {name!r} (a nil value) of a Lua table")
+            raise LuaTypeError(f"attempt to call method '{name}' (a nil value)")
         return function(obj, *args)
     if obj is None:
-        raise TypeError(f"attempt to index a nil value (calling method {name!r})")
+        raise LuaTypeError(f"attempt to index a nil value (calling method '{name}')")
+    if getattr(_builtins_type(obj), "lua_class", False):
+        function = vars(obj).get(name) or getattr(_builtins_type(obj), name, None)
+        if function is None:
+            raise LuaTypeError(f"attempt to call method '{name}' (a nil value)")
+        return function(obj, *args)
     return getattr(obj, name)(*args)
 
 
 def call(function, *args):
     """Lua's call ``f(...)``, with Lua's error when ``f`` is nil."""
     if function is None:
-        raise TypeError("attempt to call a nil value")
+        raise LuaTypeError("attempt to call a nil value")
     return function(*args)
 
 

@@ -75,10 +75,11 @@ class T7Table(dict):
 
     ``t.data`` is ``t['data']``; names that are dict methods (``t.items``) stay methods, use
     ``t['items']`` for such keys. Hashing is by identity (Lua tables can be keys of other tables);
-    equality is the dict's (by value).
+    equality is the dict's (by value). The slot ``_metatable`` holds the table's Lua metatable once
+    ``compat.lua.setmetatable`` gives it one.
     """
 
-    __slots__ = ()
+    __slots__ = ("_metatable",)
     __hash__ = object.__hash__
 
     def __getattr__(self, name):
@@ -88,7 +89,10 @@ class T7Table(dict):
             raise AttributeError(f"Lua table has no key {name!r}") from None
 
     def __setattr__(self, name, value):
-        self[name] = value
+        if name == "_metatable":                # the slot (copy and pickle restore it by name)
+            object.__setattr__(self, name, value)
+        else:
+            self[name] = value
 
     def __delattr__(self, name):
         try:
