@@ -19,6 +19,7 @@ Lua corpus (tests/migrate/*.lua).
 """
 import argparse
 import contextlib
+import functools
 import io
 import os
 import runpy
@@ -223,8 +224,8 @@ def main(argv=None):
             logfile = os.path.join(tmp, "pytorch.log")
             run_translated(path, program_args)                            # warm-up
             run_pytorch(name, program_args, logfile)
-            translated = median_seconds(lambda: run_translated(path, program_args), args.rounds)
-            pytorch = median_seconds(lambda: run_pytorch(name, program_args, logfile), args.rounds)
+            translated = median_seconds(functools.partial(run_translated, path, program_args), args.rounds)
+            pytorch = median_seconds(functools.partial(run_pytorch, name, program_args, logfile), args.rounds)
             print(f"| {name} {' '.join(program_args)} | {translated:.3f} | {pytorch:.3f} | "
                   f"{translated / pytorch:.2f}x | {sites} in {lines} lines | {100 * sites / lines:.1f} |")
         sites, lines = corpus_sites(tmp)

@@ -110,12 +110,11 @@ def invoke(obj, name, *args):
     - any other object: its Python method ``obj.name(...)``.
     """
     if isinstance(obj, _torch.Tensor):
-        method = LUA_TENSOR_METHODS.get(name)
-        call = (lambda: method(obj, *args)) if method is not None else (lambda: getattr(obj, name)(*args))
+        method = LUA_TENSOR_METHODS.get(name)       # looked up once, called directly
         if obj.requires_grad and obj.is_leaf:       # a module's weight: Lua changes it as plain data
             with _torch.no_grad():
-                return call()
-        return call()
+                return method(obj, *args) if method is not None else getattr(obj, name)(*args)
+        return method(obj, *args) if method is not None else getattr(obj, name)(*args)
     if isinstance(obj, str):
         return getattr(string, name)(obj, *args)
     if isinstance(obj, dict):

@@ -326,7 +326,8 @@ class ExpressionMixin:
             return f"{self.expr(other, CMP + 1)} {'is' if op == '==' else 'is not'} None", CMP
         if op in ("==", "!=") and "tensor" in {self.kind(node.left), self.kind(node.right)}:
             # a tensor equals only itself in Torch7 (no __eq metamethod)
-            return f"{self.expr(node.left, CMP + 1)} {'is' if op == '==' else 'is not'} {self.expr(node.right, CMP + 1)}", CMP
+            same = "is" if op == "==" else "is not"
+            return f"{self.expr(node.left, CMP + 1)} {same} {self.expr(node.right, CMP + 1)}", CMP
         if op in ("==", "!=") and not ({self.kind(node.left), self.kind(node.right)} & {"number", "str", "bool"}):
             test = f"lua.eq({self.expr(node.left)}, {self.expr(node.right)})"
             return (test, ATOM) if op == "==" else ("not " + test, NOT)

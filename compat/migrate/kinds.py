@@ -38,9 +38,17 @@ SAME_SHAPE = frozenset({"clone", "double", "float", "long", "int", "byte", "cont
 # that are dimensions or indices: shifted by one, or None when every argument is).
 SHIFTED_METHODS = {"narrow": ("narrow", (0, 1)), "select": ("select", (0, 1)), "size": ("size", (0,)),
                    "stride": ("stride", (0,)), "transpose": ("transpose", (0, 1)), "unsqueeze": ("unsqueeze", (0,))}
-IN_PLACE_METHODS = {"fill": "fill_", "zero": "zero_", "cmul": "mul_", "cdiv": "div_", "resizeAs": "resize_as_",
-                    "uniform": "uniform_", "normal": "normal_", "abs": "abs_", "exp": "exp_", "log": "log_",
-                    "sqrt": "sqrt_", "tanh": "tanh_", "sigmoid": "sigmoid_", "floor": "floor_", "ceil": "ceil_"}
+# In-place tensor methods translated directly: Torch7 name -> (PyTorch method, the argument kinds
+# accepted, one tuple per accepted form).
+_UNARY = ((),)
+IN_PLACE_METHODS = {"fill": ("fill_", (("number",),)), "zero": ("zero_", ((),)),
+                    "cmul": ("mul_", (("tensor",),)), "cdiv": ("div_", (("tensor",),)),
+                    "resizeAs": ("resize_as_", (("tensor",),)),
+                    "uniform": ("uniform_", ((), ("number", "number"))),
+                    "normal": ("normal_", ((), ("number", "number"))),
+                    "abs": ("abs_", _UNARY), "exp": ("exp_", _UNARY), "log": ("log_", _UNARY),
+                    "sqrt": ("sqrt_", _UNARY), "tanh": ("tanh_", _UNARY), "sigmoid": ("sigmoid_", _UNARY),
+                    "floor": ("floor_", _UNARY), "ceil": ("ceil_", _UNARY)}
 # Lua's math functions that give a number for numbers.
 NUMBER_FUNCTIONS = frozenset("lua.math." + f for f in ("min", "max", "floor", "ceil", "abs", "sqrt", "exp", "log",
                                                         "fmod", "pow", "sin", "cos", "tan"))
@@ -331,12 +339,8 @@ class KindsMixin:
                 return None
             out = [self.zero_based(n) if i in shifted else a for i, (n, a) in enumerate(zip(nodes, args))]
             return f"{obj}.{method}({', '.join(out)})"
-        if name in IN_PLACE_METHODS and all(self.kind(n) in ("number", "tensor") for n in nodes) \
-                and len(nodes) <= (2 if name in ("uniform", "normal") else 1) \
-                and not (name in ("cmul", "cdiv", "resizeAs") and (len(nodes) != 1 or self.kind(nodes[0]) != "tensor")) \
-                and not (name == "fill" and (len(nodes) != 1 or self.kind(nodes[0]) != "number")) \
-                and not (name in ("abs", "exp", "log", "sqrt", "tanh", "sigmoid", "floor", "ceil") and nodes):
-            return f"{obj}.{IN_PLACE_METHODS[name]}({', '.join(args)})"
+        if name in IN_PLACE_METHODS and tuple(self.kind(n) for n in nodes) in IN_PLACE_METHODS[name][1]:
+            return f"{obj}.{IN_PLACE_METHODS[name][0]}({', '.join(args)})"
         if name == "copy" and len(nodes) == 1 and self.kind(nodes[0]) == "tensor" and pure:
             return f"{obj}.copy_({args[0]}.reshape({obj}.shape))"      # Torch7: any shape, same count
         return None
