@@ -11,11 +11,12 @@ Three Lua programs of the project (benchmarks/lua/) in the shapes Torch7 users w
 
 Each is translated by torchad-migrate (``python -m compat.migrate``, in a subprocess, as a user runs
 it) and run in this process; its PyTorch counterpart (``torch.nn``, ``torch.optim``, autograd, the
-same loops, sizes and float64 as Lua's default tensor type) runs in the same process right after.
-Each figure is the median wall time of ``--rounds`` runs after one warm-up run of each (imports,
-matplotlib's first render). The last columns count the runtime-helper call sites (``lua.x(...)``)
-per 100 lines of the translated program, and the table ends with the same count over the project's
-Lua corpus (tests/migrate/*.lua).
+same loops, sizes and float64 as Lua's default tensor type) runs in the same process. After one
+warm-up run of each (imports, matplotlib's first render), each round runs the two back to back, so
+that a change in the machine's load touches both; each figure is the median over ``--rounds``.
+The last columns count the runtime-helper call sites (``lua.x(...)``) per 100 lines of the
+translated program, and the table ends with the same count over the project's Lua corpus
+(tests/migrate/*.lua).
 """
 import argparse
 import contextlib
@@ -23,6 +24,7 @@ import functools
 import io
 import os
 import runpy
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -33,7 +35,7 @@ import _results
 import torch
 from _timing import median_seconds
 
-from compat import _redraw
+from compat import _redraw, lua
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAMS = ROOT / "benchmarks" / "lua"
@@ -73,7 +75,7 @@ def translate(lua_file, out_dir):
     """Translate ``lua_file`` with the command-line tool; the path of the Python file."""
     out = Path(out_dir) / (lua_file.stem + ".py")
     subprocess.run([sys.executable, "-m", "compat.migrate", str(lua_file), "-o", str(out), "--force"],
-                   check=True, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                   check=True, cwd=out_dir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return out
 
 
@@ -183,14 +185,14 @@ def pytorch_mlp_adam(n, epochs):
 
 # ------------------------------------------------------------------------------ running
 def run_translated(path, argv):
-    saved_argv, saved_dtype = sys.argv, torch.get_default_dtype()
-    sys.argv = [str(path)] + argv
+    saved_argv, saved_arg, saved_dtype = sys.argv, lua.arg, torch.get_default_dtype()
+    sys.argv, lua.arg = [str(path)] + argv, list(argv)       # Lua's arg: the words after the script
     try:
         with contextlib.redirect_stdout(io.StringIO()):
             runpy.run_path(str(path), run_name="__main__")
             _redraw._flush_all()        # the render due when the program ends counts as its time
     finally:
-        sys.argv = saved_argv
+        sys.argv, lua.arg = saved_argv, saved_arg
         torch.set_default_dtype(saved_dtype)
 
 
@@ -224,8 +226,11 @@ def main(argv=None):
             logfile = os.path.join(tmp, "pytorch.log")
             run_translated(path, program_args)                            # warm-up
             run_pytorch(name, program_args, logfile)
-            translated = median_seconds(functools.partial(run_translated, path, program_args), args.rounds)
-            pytorch = median_seconds(functools.partial(run_pytorch, name, program_args, logfile), args.rounds)
+            translated, pytorch = [], []
+            for _ in range(args.rounds):
+                translated.append(median_seconds(functools.partial(run_translated, path, program_args), 1))
+                pytorch.append(median_seconds(functools.partial(run_pytorch, name, program_args, logfile), 1))
+            translated, pytorch = statistics.median(translated), statistics.median(pytorch)
             print(f"| {name} {' '.join(program_args)} | {translated:.3f} | {pytorch:.3f} | "
                   f"{translated / pytorch:.2f}x | {sites} in {lines} lines | {100 * sites / lines:.1f} |")
         sites, lines = corpus_sites(tmp)
