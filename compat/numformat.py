@@ -111,7 +111,10 @@ def _to_int64(value):
 
 
 def _int_text(value, conv, flags, width, precision):
-    k = _to_int64(value)
+    if conv not in "di" and isinstance(value, float) and 2.0 ** 63 <= value < 2.0 ** 64:
+        k = int(value)                          # LuaJIT's unsigned conversions reach 2^64 - 1
+    else:
+        k = _to_int64(value)
     if conv in "di":
         sign = "-" if k < 0 else "+" if "+" in flags else " " if " " in flags else ""
         digits = str(abs(k))

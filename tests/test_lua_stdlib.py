@@ -49,6 +49,8 @@ def test_math_library():
     m = lua.math
     assert m.floor(1.125) == 1 and m.ceil(1.125) == 2 and m.floor(-1.125) == -2 and m.ceil(-1.125) == -1
     assert m.floor(math.inf) == math.inf and m.floor("2.5") == 2
+    assert lua.tostring(m.ceil(-0.5)) == "-0" and lua.tostring(m.floor(-0.0)) == "-0" and m.ceil(0.5) == 1
+    assert lua.tostring(m.fmod(-6, 3)) == "-0" and lua.tostring(m.fmod(6, 3)) == "0"
     assert m.max(-7, -2, 3) == 3 and m.min(-7, -2, 3) == -7 and m.max("3", 2) == 3
     assert m.fmod(-7, 3) == -1 and m.fmod(7, -3) == 1 and m.fmod(1.125, 1) == 0.125 and math.isnan(m.fmod(1, 0))
     assert m.modf(1.125) == (1, 0.125) and m.modf(-1.125) == (-1, -0.125) and m.modf(math.inf) == (math.inf, 0.0)

@@ -4,10 +4,11 @@ import copy
 import pickle
 
 import pytest
+import torch
 
 from compat import lua
 from compat.t7 import load, save
-from compat.t7.objects import T7Table
+from compat.t7.objects import T7Object, T7Table
 
 
 def test_absent_fields_are_nil_everywhere():
@@ -195,3 +196,17 @@ def test_copies_keep_the_metatable():
     t = lua.setmetatable(lua.Table(x=1), lua.Table(__index=lua.Table(y=2)))
     for other in (copy.copy(t), copy.deepcopy(t), pickle.loads(pickle.dumps(t))):
         assert dict(other) == {"x": 1} and other.y == 2
+
+
+def test_torch_type_of_any_value():
+    assert lua.torch.type(torch.ones(2, dtype=torch.float64)) == "torch.DoubleTensor"
+    assert lua.torch.type(torch.ones(2) > 0) == "torch.ByteTensor"      # Torch7's comparisons give bytes
+    assert lua.torch.type(3) == "number" and lua.torch.type("s") == "string" and lua.torch.type(None) == "nil"
+    assert lua.torch.typename(3) is None and lua.torch.type(lua.Table()) == "table"
+
+
+def test_objects_of_unknown_torch_classes_are_tables():
+    obj = T7Object("nn.Unknown", T7Table({"w": 2, 1: "a", 2: "b"}))
+    assert lua.index(obj, "w") == 2 and lua.index(obj, "missing") is None and lua.index(obj, 3) is None
+    assert lua.length(obj) == 2 and dict(lua.pairs(obj)) == {1: "a", 2: "b", "w": 2}
+    assert lua.torch.typename(obj) == "nn.Unknown" and lua.torch.isTypeOf(obj, "nn%.Unk")

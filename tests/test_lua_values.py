@@ -53,7 +53,7 @@ def test_integer_conversions():
     assert format_number(314, "x") == "13a" and format_number(314, "X") == "13A" and format_number(314, "o") == "472"
     assert format_number(255, "x", "#") == "0xff" and format_number(8, "o", "#") == "010"
     assert format_number(-1, "x") == "ffffffffffffffff" and format_number(-1, "u") == "18446744073709551615"
-    assert format_number(65, "c") == "A"
+    assert format_number(65, "c") == "A" and format_number(2.0 ** 63, "x") == "8000000000000000"
     with pytest.raises(ValueError, match="conversion must be"):
         format_number(1, "y")
 
@@ -82,9 +82,12 @@ def test_tonumber():
     assert T("14") == 14 and T("0x10") == 16 and T("1e3") == 1000 and T("  5  ") == 5 and T("14.5") == 14.5
     assert T(".5") == 0.5 and T("5.") == 5 and T("-0x1p4") == -16 and T("+3") == 3
     assert T("abc") is None and T("") is None and T("1e") is None and T("0x") is None
-    assert T("inf") is None and T("nan") is None and T("- 5") is None and T("1 2") is None
+    assert T("- 5") is None and T("1 2") is None and T("1e5x") is None and T("5 .") is None
+    # LuaJIT's lj_strscan also reads inf/infinity/nan (any case) and binary after 0b
+    assert T("inf") == math.inf and T(" -Infinity ") == -math.inf and math.isnan(T("NaN")) and T("info") is None
+    assert T("0b101") == 5 and T("0b102") is None and T("0x1.8") == 1.5 and T("0x1e") == 30
     assert T("10", 2) == 2 and T("ff", 16) == 255 and T("FF", 16) == 255 and T("zz", 36) == 1295
-    assert T("8", 8) is None and T(" -101 ", 2) == -5 and T("0x10", 16) == 16 and T("7.5", 10) is None
+    assert T("8", 8) is None and T(" -101 ", 2) == -5 and T("0x10", 16) == 16 and T("7.5", 10) == 7.5
     assert T(None) is None and T(lua.Table()) is None and T(3.5) == 3.5
     with pytest.raises(ValueError, match="base out of range"):
         T("1", 1)

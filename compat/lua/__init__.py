@@ -83,13 +83,14 @@ from compat.lua.values import (  # noqa: F401
 )
 
 
-def _tensor_or(tensor_function, other):
-    # torch.type/typename: Torch7's tensor meaning for a tensor, the class functions for the rest
-    return lambda x, *args: tensor_function(x, *args) if isinstance(x, _torch.Tensor) else other(x, *args)
+def _torch_type_of(x, *args):
+    # torch.type(x) names any value (a bool tensor is a ByteTensor, a number 'number');
+    # torch.type(x, 'torch.FloatTensor') converts a tensor, as x:type(name)
+    return _TORCH["type"](x, *args) if args and isinstance(x, _torch.Tensor) else _torch_type(x)
 
 
 torch = _types.SimpleNamespace(**_TORCH)
-torch.type = _tensor_or(_TORCH["type"], _torch_type)
+torch.type = _torch_type_of
 torch.typename = _typename
 torch.isTypeOf = _is_type_of
 torch.getmetatable = _class_metatable

@@ -296,20 +296,28 @@ class _Math:
     @staticmethod
     def floor(x):
         x = _number(x, "floor")
-        return _integral(_math.floor(x)) if _math.isfinite(x) else x
+        if not _math.isfinite(x) or x == 0:
+            return x                            # floor(-0) is -0, as C's
+        return _integral(_math.floor(x))
 
     @staticmethod
     def ceil(x):
         x = _number(x, "ceil")
-        return _integral(_math.ceil(x)) if _math.isfinite(x) else x
+        if not _math.isfinite(x):
+            return x
+        if -1 < x <= 0 and _math.copysign(1.0, x) < 0:
+            return -0.0                         # C's ceil(-0.5) is -0, which Lua prints "-0"
+        return _integral(_math.ceil(x))
 
     @staticmethod
     def fmod(x, y):
         x, y = _number(x, "fmod"), _number(y, "fmod", 2)
         if y == 0 or _math.isinf(x) or _math.isnan(x) or _math.isnan(y):
             return -_math.nan if not _math.isnan(x) and not _math.isnan(y) else _math.nan
-        result = _math.fmod(x, y)
-        return int(result) if isinstance(x, int) and isinstance(y, int) else result
+        result = _math.fmod(x, y)                # the sign of x, also for a zero result (-6 % 3 is -0)
+        if isinstance(x, int) and isinstance(y, int) and result != 0:
+            return int(result)
+        return result
 
     @staticmethod
     def modf(x):

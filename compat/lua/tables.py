@@ -268,6 +268,8 @@ def length(obj):
         raise LuaTypeError("attempt to get length of a nil value")
     if getattr(type(obj), "lua_class", False):
         return _border(vars(obj))
+    if isinstance(obj, T7Object):
+        return _border(obj.table)
     return len(obj)
 
 

@@ -156,16 +156,32 @@ def _scan_hex(text):
     return value
 
 
+def _scan_binary(text):
+    # LuaJIT reads 0b101 as 5: binary digits only, no fraction or exponent
+    if not text or any(c not in "01" for c in text):
+        return None
+    return float(int(text, 2))
+
+
 def str_to_number(text):
-    """The number a Lua string stands for (``' 0x10 '`` -> 16, ``'1e2'`` -> 100), or None: the rule
-    of ``tonumber`` and of arithmetic on strings (spaces around, a sign, decimal with exponent, or
-    hexadecimal after ``0x``; ``inf`` and ``nan`` are not numbers)."""
+    """The number a Lua string stands for, or None: LuaJIT's rule (``lj_strscan``) for ``tonumber``
+    and for arithmetic on strings. Spaces around and a sign are allowed; then decimal digits with an
+    optional point and exponent (``'1e2'``, ``'.5'``), hexadecimal after ``0x`` (with a fraction and a
+    ``p`` exponent), binary after ``0b``, or ``inf``/``infinity``/``nan`` in any case."""
     body = text.strip(_SPACE)
     negative = body.startswith("-")
     if body[:1] in "+-" and body:
         body = body[1:]
-    if body[:2] in ("0x", "0X"):
+    if body[:1] >= "A":                          # not a digit, point or sign: a named value or nothing
+        name = body.lower()
+        if name in ("inf", "infinity"):
+            return -math.inf if negative else math.inf
+        return math.nan if name == "nan" else None
+    prefix = body[:2].lower()
+    if prefix == "0x":
         value = _scan_hex(body[2:])
+    elif prefix == "0b":
+        value = _scan_binary(body[2:])
     else:
         value = _scan_decimal(body)
     if value is None:
@@ -176,11 +192,11 @@ def str_to_number(text):
 def tonumber(value, base=None):
     """Lua ``tonumber(v [, base])``: a number, or None (nil) when ``v`` is not one.
 
-    Without a base: a number is itself, a string is read as Lua reads numerals
-    (:func:`str_to_number`). With a base 2..36: an unsigned integer in that base (letters for digits
+    Without a base or with base 10: a number is itself, a string is read as LuaJIT reads numerals
+    (:func:`str_to_number`). With another base 2..36: an unsigned integer in that base (letters for digits
     above 9, either case), surrounded by spaces, after an optional sign (``tonumber('ff', 16)`` is
     255, ``tonumber('0x10', 16)`` is 16 as C's ``strtoul`` reads it)."""
-    if base is None or (_is_number(base) and base == 10 and not isinstance(value, str)):
+    if base is None or (_is_number(base) and base == 10):
         if _is_number(value):
             return value
         return str_to_number(value) if isinstance(value, str) else None

@@ -130,8 +130,8 @@ class CallMixin:
         if self.filename.startswith("<"):
             return False
         here = os.path.dirname(os.path.abspath(self.filename))
-        relatives = [module] if which != "require" else \
-            [module.replace(".", "/") + ".lua", module.replace(".", "/") + "/init.lua"]
+        templates = ["?.lua", "?/init.lua"] + self.search_templates       # package.path edits of this file
+        relatives = [module] if which != "require" else [t.replace("?", module.replace(".", "/")) for t in templates]
         bases = [os.getcwd()] + [here] + [os.path.dirname(here)] + [os.path.dirname(os.path.dirname(here))]
         return any(os.path.isfile(os.path.join(base, relative)) for base in bases for relative in relatives)
 

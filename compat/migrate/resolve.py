@@ -6,9 +6,10 @@ the statement after its declaration to the end of its block; Python has one name
 the declaration it means and gives a declaration a fresh name (``x_2``) where keeping its Lua name
 would make Python confuse two variables:
 
-- another local of the same Python function with that name is still visible (shadowing:
-  ``local x = 32; do local x = x + 1 end``, nested ``for i`` loops), or was captured by a closure
-  made earlier;
+- another local of the same Python function with that name, declared in an enclosing block, is
+  still visible (shadowing: ``local x = 32; do local x = x + 1 end``, nested ``for i`` loops), or
+  one was captured by a closure made earlier (a redeclaration in the same block otherwise keeps
+  the name: the earlier local cannot be reached any more);
 - the Python function also reads that name as something else: a global, or a local of an enclosing
   function (``for i = 1, 3 do end print(i)`` at the top level prints the global ``i``).
 
@@ -70,7 +71,8 @@ class _Resolver:
     def declare(self, node, name=None):
         scope = self.frames[-1][0]
         name = node.id if node is not None else name
-        visible = [b for s, block in self.frames if s is scope for b in block.values()]
+        # an earlier local of the same block is out of reach once redeclared: its name may be reused
+        visible = [b for s, block in self.frames[:-1] if s is scope for b in block.values()]
         captured = [b for b in scope.bindings if b.captured]
         binding = _Binding(name, scope, visible + captured)
         if node is not None:
@@ -172,13 +174,15 @@ class _Resolver:
 
     def function(self, node, self_param=False):
         self.open_function()
-        if self_param:
-            self.declare(None, "self")
-        for arg in getattr(node, "args", ()):
-            if isinstance(arg, ast.Name):
-                self.declare(arg)
+
+        def parameters():           # in the body's block: ``local x = x or 1`` may keep the name x
+            if self_param:
+                self.declare(None, "self")
+            for arg in getattr(node, "args", ()):
+                if isinstance(arg, ast.Name):
+                    self.declare(arg)
         depth, self.depth = self.depth, (0 if isinstance(node, ast.Chunk) else self.depth + 1)
-        self.block(node.body)
+        self.block(node.body, parameters)
         self.depth = depth
         self.close()
         self.close()

@@ -104,7 +104,8 @@ class Analysis:
             if isinstance(node, (ast.Function, ast.LocalFunction)) and isinstance(node.name, ast.Name):
                 self.defined_functions.add(node.name.id)
                 assignments.append((node.name.id, "function"))
-                if any(isinstance(n, ast.Return) and len(n.values) > 1 for n in own_nodes(node.body)):
+                if any(isinstance(n, ast.Return) and (len(n.values) > 1 or n.values and isinstance(
+                        n.values[-1], (ast.Varargs, ast.Dots))) for n in own_nodes(node.body)):
                     self.multi_functions.add(node.name.id)
             elif isinstance(node, ast.Assign):
                 self._assignments(node, assignments)

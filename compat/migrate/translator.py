@@ -26,6 +26,7 @@ from compat.migrate.scope import (
     assigned_names,
     function_locals,
     nested,
+    own_nodes,
 )
 
 HEADER = ("# Translated from {source} by torchad-migrate: '# lua N' names the Lua line each Python line "
@@ -136,6 +137,10 @@ class Translator(KindsMixin, ExpressionMixin, CallMixin):
         self.defined_functions = self.analysis.defined_functions
         self.scope = Scope(None, self.analysis.kinds, function_locals([], chunk.body), is_chunk=True)
         self.prove_kinds(chunk)
+        self.search_templates = [t for n in luaast.walk(chunk) if isinstance(n, ast.Assign)
+                                 and any(self.dotted(target) == "package.path" for target in n.targets)
+                                 for s in luaast.walk(n) if isinstance(s, ast.String)
+                                 for t in string_value(s).split(";") if "?" in t]
         self.required = {string_value(n.args[0]) for n in luaast.walk(chunk) if isinstance(n, ast.Call)
                          and self.dotted(n.func) == "require" and n.args and isinstance(n.args[0], ast.String)}
         self.sets_default_type = any(self.dotted(n.func) == "torch.setdefaulttensortype"
@@ -143,6 +148,8 @@ class Translator(KindsMixin, ExpressionMixin, CallMixin):
         for name in unset_globals:
             self.emit(f"{names.python_name(name)} = globals().get({name!r})", None,
                       "# a Lua global read before it is set: nil until then")
+        if any(isinstance(n, (ast.Varargs, ast.Dots)) for n in own_nodes(chunk.body)):
+            self.emit("varargs = tuple(lua.arg)", None, "# Lua's ... in the main chunk: the script's arguments")
         self.block_body(chunk.body.body, top=True)
         self.flush_comments(float("inf"))
         return self.lines
@@ -406,7 +413,9 @@ class Translator(KindsMixin, ExpressionMixin, CallMixin):
                 and not node.values[0].wrapped:
             values = self._expr(node.values[0])[0]        # a call's several values pass on as its tuple
         else:
-            values = ", ".join(self.exprs(node.values))
+            codes = self.exprs(node.values)
+            # return ...: the tuple of values itself (a lone starred value is no Python expression)
+            values = codes[0][1:] if len(codes) == 1 and codes[0].startswith("*") else ", ".join(codes)
         if self.scope.is_chunk:
             if not last:
                 self.note(node, "return from the middle of the main chunk", "return")

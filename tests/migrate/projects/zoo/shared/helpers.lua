@@ -1,0 +1,3 @@
+local H = {}
+function H.greet(who) return 'hello, ' .. who end
+return H
