@@ -172,6 +172,8 @@ def index(obj, key):
     - anything else (an ``nn`` module, a ``torch.class`` object): its attribute ``key``, nil when absent.
     """
     cls = type(obj)                 # the common cases first, decided on exact types
+    if type(key) is float and key.is_integer():
+        key = int(key)              # Lua numbers are doubles: 2.0 is the key 2 (a tensor's element, say)
     if type(key) is int and key > 0:
         if cls is list:
             return obj[key - 1] if key <= len(obj) else None
