@@ -173,6 +173,16 @@ def index(obj, key):
     - a Torch7 storage: its ``key``-th element (1-based);
     - anything else (an ``nn`` module, a ``torch.class`` object): its attribute ``key``, nil when absent.
     """
+    cls = type(obj)                 # the common cases first, decided on exact types
+    if type(key) is float and key.is_integer():
+        key = int(key)              # Lua numbers are doubles: 2.0 is the key 2 (a tensor's element, say)
+    if type(key) is int and key > 0:
+        if cls is list:
+            return obj[key - 1] if key <= len(obj) else None
+        if cls is torch.Tensor and obj.dim() == 1:
+            return obj[key - 1].item() if key <= obj.size(0) else tensor_index(obj, key)
+    if cls is Table:
+        return obj[key]
     if isinstance(obj, torch.Tensor):
         return tensor_index(obj, key)
     if isinstance(obj, T7Storage):
@@ -202,6 +212,9 @@ def setindex(obj, key, value):
     """Lua ``obj[key] = value`` on any value (see :func:`index`): a list grows by one at ``#t + 1``;
     a tensor entry is filled (a number, or a numeric string) or copied into (a tensor of the same
     number of elements)."""
+    if type(key) is int and key > 0 and type(obj) is list and key <= len(obj) and value is not None:
+        obj[key - 1] = value        # the common case first, decided on exact types
+        return
     if key is None:
         raise LuaError("table index is nil")
     if isinstance(obj, torch.Tensor):

@@ -6,6 +6,7 @@ from luaparser.ast import walk
 
 from compat.migrate import names
 from compat.migrate.expressions import ATOM, LAMBDA
+from compat.migrate.kinds import pure
 from compat.migrate.scope import assigned_names
 
 
@@ -78,6 +79,8 @@ class CallMixin:
             return f"{obj}.{name}({', '.join(args)})", ATOM
         if kind == "tensor":
             fast = self.tensor_method(obj, name, node.args, args)
+            if fast is None:
+                fast = self.fast_tensor_method(obj, name, node.args, args, pure(source))
             if fast is not None:
                 return fast, ATOM
         if kind == "table" and name.isidentifier():

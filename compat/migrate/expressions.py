@@ -51,6 +51,9 @@ class ExpressionMixin:
     # ------------------------------------------------------------------ kinds
     def kind(self, node):
         """'number', 'str', 'bool', 'list', 'table', 'tensor', 'object', 'function' or None."""
+        hinted = self.kind_hint(node)
+        if hinted is not None:
+            return hinted
         if isinstance(node, ast.Number):
             return "number"
         if isinstance(node, (ast.String, ast.Concat)):
@@ -271,6 +274,9 @@ class ExpressionMixin:
             sliced = self.static_slice(node.idx)
             if sliced is not None:
                 return f"{self.expr(source, ATOM)}[{sliced}]", ATOM
+        fast = self.fast_index(node)
+        if fast is not None:
+            return fast, ATOM
         kind = self.kind(source)
         if kind == "list" and isinstance(node.idx, ast.Number) and isinstance(node.idx.n, int) \
                 and 1 <= node.idx.n <= self.analysis.literal_lengths.get(getattr(source, "id", None), 0):
@@ -320,6 +326,10 @@ class ExpressionMixin:
                                                               or isinstance(node.left, ast.Nil)):
             other = node.left if isinstance(node.right, ast.Nil) else node.right
             return f"{self.expr(other, CMP + 1)} {'is' if op == '==' else 'is not'} None", CMP
+        if op in ("==", "!=") and "tensor" in {self.kind(node.left), self.kind(node.right)}:
+            # a tensor equals only itself in Torch7 (no __eq metamethod)
+            same = "is" if op == "==" else "is not"
+            return f"{self.expr(node.left, CMP + 1)} {same} {self.expr(node.right, CMP + 1)}", CMP
         if op in ("==", "!=") and not ({self.kind(node.left), self.kind(node.right)} & {"number", "str", "bool"}):
             test = f"lua.eq({self.expr(node.left)}, {self.expr(node.right)})"
             return (test, ATOM) if op == "==" else ("not " + test, NOT)

@@ -114,6 +114,7 @@ class Analysis:
                 assignments.extend((t.id, "number" if isinstance(node, ast.Fornum) else None) for t in targets)
             elif isinstance(node, (ast.Function, ast.LocalFunction, ast.Method, ast.AnonymousFunction)):
                 assignments.extend((a.id, None) for a in node.args if isinstance(a, ast.Name))
+        self.assignments = assignments
         self.assigned = {name for name, _ in assignments} | {"self"}
         self.literal_lengths = self._literal_lengths(chunk, assignments)
         self.kinds = {}

@@ -18,6 +18,7 @@ from luaparser.parser.LuaParser import LuaParser
 from compat.migrate import names
 from compat.migrate.calls import CallMixin, string_value
 from compat.migrate.expressions import ATOM, ExpressionMixin
+from compat.migrate.kinds import KindsMixin
 from compat.migrate.resolve import rename_locals
 from compat.migrate.scope import (
     Analysis,
@@ -54,7 +55,7 @@ class Translation:
     todos: list
 
 
-class Translator(ExpressionMixin, CallMixin):
+class Translator(KindsMixin, ExpressionMixin, CallMixin):
 
     def __init__(self, tokens, filename, strict=False):
         self.filename = filename
@@ -134,6 +135,7 @@ class Translator(ExpressionMixin, CallMixin):
         self.multi_functions = self.analysis.multi_functions
         self.defined_functions = self.analysis.defined_functions
         self.scope = Scope(None, self.analysis.kinds, function_locals([], chunk.body), is_chunk=True)
+        self.prove_kinds(chunk)
         self.search_templates = [t for n in luaast.walk(chunk) if isinstance(n, ast.Assign)
                                  and any(self.dotted(target) == "package.path" for target in n.targets)
                                  for s in luaast.walk(n) if isinstance(s, ast.String)
@@ -210,7 +212,7 @@ class Translator(ExpressionMixin, CallMixin):
             self.emit(" = ".join(names.python_name(t.id) for t in targets) + " = None", node.line)
             return
         if len(targets) == 1:
-            self.store(targets[0], self.rvalue(targets[0], values[0]), node.line)
+            self.store(targets[0], self.rvalue(targets[0], values[0]), node.line, values[0])
             for extra in values[1:]:                                             # evaluated, then dropped
                 if isinstance(extra, (ast.Call, ast.Invoke)):
                     self.emit(self.expr(extra), node.line)
@@ -264,9 +266,11 @@ class Translator(ExpressionMixin, CallMixin):
             return names.python_name(target.id)
         return f"{self.expr(target.value, ATOM)}.{self.static_key(target)}"
 
-    def store(self, target, code, line):
+    def store(self, target, code, line, value=None):
         if self.plain_target(target):
             self.emit(f"{self.target(target)} = {code}", line)
+        elif value is not None and self.kind(value) == "number" and self.fast_store(target, code) is not None:
+            self.emit(self.fast_store(target, code), line)
         elif isinstance(target, ast.Index) and self.kind(target.value) == "table":
             self.emit(f"{self.expr(target.value, ATOM)}[{self.index_key(target.idx, target.notation)}] = {code}", line)
         else:
