@@ -13,7 +13,6 @@ stand for Lua tables; ``string``, ``table``, ``math``, ``os``, ``io`` are Lua's 
 1-based indices, ``torch.range`` is inclusive). Importing this module changes nothing global.
 """
 import gc as _gc
-import os as _os
 import sys as _sys
 import types as _types
 from builtins import type as _builtins_type
@@ -157,29 +156,3 @@ def collectgarbage(option="collect", *args):
     return 0
 
 
-_LOADED = {}
-
-
-def dofile(path, env):
-    """Lua ``dofile('x.lua')``, translated: runs the translated ``x.py`` in the globals ``env`` (Lua
-    files share one global table) and returns its ``lua_return``. The path is looked up next to the
-    running script first, then in the working folder."""
-    here = _os.path.dirname(_os.path.abspath(env.get("__file__", "."))) if env.get("__file__") else "."
-    candidates = [p for p in (_os.path.join(here, path), path) if _os.path.isfile(p)]
-    if not candidates:
-        raise FileNotFoundError(f"{path}: the translated Lua file is neither next to the script ({here}) nor in "
-                                f"the working folder; translate its .lua file with torchad-migrate")
-    with open(candidates[0], encoding="utf-8") as f:
-        code = compile(f.read(), candidates[0], "exec")
-    env.pop("lua_return", None)
-    exec(code, env)  # noqa: S102 (Lua's dofile runs a file in the same global table)
-    return env.pop("lua_return", None)
-
-
-def require_file(path, env):
-    """Lua ``require 'name'`` of a local module, translated: :func:`dofile` once, then its value."""
-    key = _os.path.abspath(path)
-    if key not in _LOADED:
-        value = dofile(path, env)
-        _LOADED[key] = True if value is None else value
-    return _LOADED[key]
