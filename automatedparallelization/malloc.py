@@ -5,7 +5,7 @@ of its heap back to the kernel beyond ``M_TRIM_THRESHOLD``; both thresholds move
 process frees. A training step allocates and frees the same large tensors every step (activations,
 autograd's gradients, MPI's temporary buffers), and once the thresholds settle badly every one of
 them comes back as freshly mapped memory: the kernel zero-fills it page by page (what that costs
-per step is measured in docs/design.md, "Measured figures").
+per step is measured in benchmarks/RESULTS.md, "Timings behind choices in the code").
 
 Fixing the thresholds (mmap above 16 MiB, trim beyond 64 MiB) keeps such blocks in the heap, warm
 and mapped. ``torchad-run`` sets them for every rank through glibc's ``MALLOC_MMAP_THRESHOLD_`` and

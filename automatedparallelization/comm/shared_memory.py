@@ -1,6 +1,6 @@
 """Averaging through shared memory, for ranks that all run on one machine: :func:`shared_reducer`
 maps one slot per rank in a file of /dev/shm, and :meth:`SharedReducer.average_` leaves the mean
-(or sum) of all slots in every slot, between two barriers (docs/design.md compares it with MPI's
+(or sum) of all slots in every slot, between two barriers (benchmarks/RESULTS.md compares it with MPI's
 own shared-memory transport)."""
 import contextlib
 import logging
@@ -27,7 +27,7 @@ class SharedReducer:
     leaves the same result in every slot: rank r adds up, in rank order, region r of all the slots
     (a 1/P share of the buffer), divides it and writes it into every slot; a barrier before and
     after orders the processes' accesses. Each rank reads and writes about the buffer's size once,
-    instead of MPI's copies through its own shared cells (docs/design.md compares the two). Every
+    instead of MPI's copies through its own shared cells (benchmarks/RESULTS.md compares the two). Every
     slot ends bit-identical.
 
     The mapping is a file in /dev/shm that is unlinked as soon as every rank has mapped it, so
