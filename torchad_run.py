@@ -339,8 +339,9 @@ def main(argv=None):
                                      args.malloc_tuning)
         sys.stdout.write("".join(f"{k}={v} " for k, v in sorted(env_add.items())) + " ".join(cmd) + "\n")
         return 0
-    if args.hostfile and hostfile_problem(args.hostfile, flavour):
-        sys.stderr.write(f"torchad-run: {hostfile_problem(args.hostfile, flavour)}\n")
+    problem = hostfile_problem(args.hostfile, flavour) if args.hostfile else None
+    if problem:
+        sys.stderr.write(f"torchad-run: {problem}\n")
         return 2
     job_dir = _job_dir(args.hostfile) if wrapped and args.finish_check else None
     try:

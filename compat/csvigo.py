@@ -96,8 +96,11 @@ def _find_literal(text, separator, pos):
     return at, at + len(separator)
 
 
+_BLANKS = re.compile(r"\s+")
+
+
 def _find_blank(text, pos):
-    m = re.compile(r"\s+").search(text, pos)
+    m = _BLANKS.search(text, pos)
     return m.start(), m.end()
 
 

@@ -7,13 +7,7 @@ import torch
 from compat import nn, nngraph
 from compat import torch as ctorch
 
-
-@pytest.fixture(autouse=True)
-def _double():
-    before = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(before)
+pytestmark = pytest.mark.usefixtures("double_default")
 
 
 def _copy_params(dst, src):

@@ -8,16 +8,8 @@ from compat import optim
 from ._optim_problems import N, against_torch, smooth_problem
 
 
-@pytest.fixture
-def double_scalars():
-    """torch.optim.ASGD keeps eta and mu as tensors of the default dtype: make them doubles like Lua's."""
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(previous)
-
-
-def test_asgd_equals_torch_asgd_including_the_average(double_scalars):
+def test_asgd_equals_torch_asgd_including_the_average(double_default):
+    # torch.optim.ASGD keeps eta and mu as tensors of the default dtype: doubles, like Lua's
     state = against_torch("asgd", {"eta0": 0.05, "lambda": 1e-3, "alpha": 0.75, "t0": 5},
                            lambda p: _keep(torch.optim.ASGD(p, lr=0.05, lambd=1e-3, alpha=0.75, t0=5)))
     reference = _keep.last

@@ -35,12 +35,7 @@ def box_muller(seed, n):
     return out[:n]
 
 
-@pytest.fixture(autouse=True)
-def double_default():
-    dtype = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(dtype)
+pytestmark = pytest.mark.usefixtures("double_default")
 
 
 @pytest.mark.parametrize("seed", [0, 1, 26500, 2597912917, 2 ** 32 + 7, -3])
