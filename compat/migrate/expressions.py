@@ -21,6 +21,9 @@ _BINARY = {
 }
 # Lua's arithmetic where the operands' kinds do not make Python's operator right (compat.lua helpers).
 _ARITHMETIC = {"+": "add", "-": "sub", "*": "mul", "/": "div", "%": "mod", "**": "pow"}
+# Kinds of values proven tensors, or tensors unless Lua raises: ``x[i]`` of a tensor, indexed
+# again or given a method call, is a row (a number there would stop the Lua program too).
+TENSORS = ("tensor", "element")
 _PURE = (ast.Name, ast.Number, ast.String, ast.Nil, ast.TrueExpr, ast.FalseExpr)
 
 
@@ -78,12 +81,41 @@ class ExpressionMixin:
             return "tensor"
         if isinstance(node, ast.Call):
             return self.call_kind(node)
+        if isinstance(node, ast.Index) and node.notation != ast.IndexNotation.DOT \
+                and self.kind(node.value) in TENSORS and self.kind(node.idx) == "number":
+            return "element"                    # x[i]: a number for a 1-D tensor, else a tensor
         if isinstance(node, ast.Invoke):
             source = self.kind(node.source)
-            if source == "tensor" and node.func.id in names.TENSOR_RESULTS:
-                return "tensor"
+            if source in TENSORS:
+                return self.tensor_method_kind(node.func.id, node.args)
             if source == "str" and node.func.id in ("format", "sub", "rep", "upper", "lower", "reverse"):
                 return "str"
+        return None
+
+    @staticmethod
+    def tensor_method_kind(name, args):
+        """The kind of Torch7's ``x:name(args)`` (of its first value), when proven."""
+        if name in names.TENSOR_NUMBER_METHODS or name == "size" and len(args) == 1 \
+                or name == "norm" and len(args) <= 1 or name in names.TENSOR_REDUCTIONS and not args:
+            return "number"
+        if name in names.TENSOR_RESULTS or name in names.TENSOR_REDUCTIONS or name in names.TENSOR_TWO_RESULTS:
+            return "tensor"
+        return None
+
+    def tensor_results(self, node):
+        """How many values a call of a Torch7 tensor method gives (1 or 2), when proven; else None."""
+        if isinstance(node, ast.Invoke) and self.kind(node.source) in TENSORS:
+            name = node.func.id
+            if name in names.TENSOR_TWO_RESULTS:
+                return 2 if node.args or name not in names.TENSOR_REDUCTIONS else 1
+            return 1 if name in names.LUA_TENSOR_METHODS and self.tensor_method_kind(name, node.args) else None
+        if isinstance(node, ast.Call) and node.args and self.kind(node.args[0]) in TENSORS:
+            # torch.max(x, 2), torch.sort(x [, dim] [, descending]): Torch7's two tensors
+            callee = self.callee(node.func)
+            name = callee[10:] if callee is not None and callee.startswith("lua.torch.") else None
+            if name in names.TENSOR_TWO_RESULTS and all(self.kind(a) in ("number", "bool") for a in node.args[1:]) \
+                    and (len(node.args) > 1 or name not in names.TENSOR_REDUCTIONS):
+                return 2
         return None
 
     def table_kind(self, node):
@@ -121,6 +153,8 @@ class ExpressionMixin:
     def expr(self, node, minimum=0):
         """Python code of ``node`` in a single-value context, parenthesized to bind at ``minimum``."""
         code, prec = self._expr(node)
+        if self.tensor_results(node) == 2:
+            return f"{code}[0]"
         if self.is_multi(node) or self.is_cut(node):
             code, prec = f"lua.first({code})", ATOM
         return code if prec >= minimum else f"({code})"
@@ -134,6 +168,8 @@ class ExpressionMixin:
                 out.append(self.expr(last))        # (f()) and (...) give one value
             elif isinstance(last, (ast.Varargs, ast.Dots)):
                 out.append("*varargs")
+            elif self.tensor_results(last) == 2:
+                out.append("*" + self._expr(last)[0])
             elif self.is_multi(last) or isinstance(last, (ast.Call, ast.Invoke)) and not self.single_valued(last):
                 out.append(f"*lua.expand({self._expr(last)[0]})")
             else:
@@ -167,6 +203,8 @@ class ExpressionMixin:
             dotted = self.dotted(node.func)
             return dotted is not None and dotted.split(".")[0] in names.PACKAGE_GLOBALS \
                 and not self.scope.is_local(dotted.split(".")[0]) and dotted not in names.MULTI_RETURN
+        if self.tensor_results(node) is not None:
+            return self.tensor_results(node) == 1
         kind = self.kind(node.source)
         several = {"str": names.STRING_MULTI_METHODS, "tensor": ("max", "min", "sort", "topk")}
         return kind in ("object", "str", "tensor") and node.func.id not in several.get(kind, ())
@@ -284,6 +322,8 @@ class ExpressionMixin:
         key = self.index_key(node.idx, node.notation)
         if kind == "table":
             return f"{self.expr(source, ATOM)}[{key}]", ATOM
+        if kind in TENSORS:
+            return self.torch7_call("at", [self.expr(source), key]), ATOM
         return f"lua.index({self.expr(source)}, {key})", ATOM
 
     def index_key(self, idx, notation=None):

@@ -16,11 +16,13 @@ Three facts, each proven for the whole file before anything is emitted:
 
 Where a fact is not proven the translator keeps its helper: these hooks return None.
 """
+import contextlib
+
 from luaparser import astnodes as ast
 from luaparser.ast import walk
 
 from compat.migrate import names
-from compat.migrate.scope import Scope
+from compat.migrate.scope import Scope, Spread
 
 # Tensor methods that change the shape of their receiver in place.
 RESIZING_METHODS = frozenset({"resize", "resizeAs", "set", "squeeze", "unsqueeze", "addmm", "addmv", "addr",
@@ -120,12 +122,20 @@ class KindsMixin:
     def _value_kind(self, value, name, kinds):
         if value is None or isinstance(value, str):
             return value
+        if isinstance(value, Spread):
+            with self._kinds_scope(kinds):
+                return "tensor" if self.tensor_results(value.call) == 2 else None
         if isinstance(value, ast.Table) and not value.fields:
             return "table" if name in self.analysis.records else "list"
+        with self._kinds_scope(kinds):
+            return self.kind(value)
+
+    @contextlib.contextmanager
+    def _kinds_scope(self, kinds):
         saved = self.scope
         self.scope = Scope(None, kinds, ())
         try:
-            return self.kind(value)
+            yield
         finally:
             self.scope = saved
 

@@ -81,6 +81,25 @@ def assigned_names(body):
     return list(dict.fromkeys(found))
 
 
+def _method_or_function(node):
+    """The name of ``x:name(...)`` or ``torch.name(...)``, else None."""
+    if isinstance(node, ast.Invoke):
+        return node.func.id
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Index) and isinstance(node.func.value, ast.Name) \
+            and node.func.value.id == "torch" and node.func.notation == ast.IndexNotation.DOT:
+        return node.func.idx.id
+    return None
+
+
+class Spread:
+    """One of the first two values of a call spread over several names (``m, i = x:max(1)``): a
+    tensor when the call is a tensor method that gives two tensors."""
+    __slots__ = ("call",)
+
+    def __init__(self, call):
+        self.call = call
+
+
 class Analysis:
     """Kinds of names, functions with several results, names used as records (``t.x``)."""
 
@@ -120,7 +139,7 @@ class Analysis:
         self.kinds = {}
         seen = {}
         for name, value in assignments:
-            kind = value if value is None or isinstance(value, str) else kind_of(value, name, self)
+            kind = value if value is None or isinstance(value, (str, Spread)) else kind_of(value, name, self)
             seen.setdefault(name, set()).add(kind)
             self.kinds[name] = kind if seen[name] == {kind} else None
         self.kinds = {k: v for k, v in self.kinds.items() if v is not None}
@@ -162,6 +181,8 @@ class Analysis:
                 out.append((target.id, values[i]))
             elif values and isinstance(values[-1], ast.Invoke) and values[-1].func.id in names.TENSOR_PAIR_METHODS:
                 out.append((target.id, "tensor"))
+            elif values and i <= len(values) and _method_or_function(values[-1]) in names.TENSOR_TWO_RESULTS:
+                out.append((target.id, Spread(values[-1])))
             else:
                 out.append((target.id, None))
 

@@ -17,7 +17,7 @@ from luaparser.parser.LuaParser import LuaParser
 
 from compat.migrate import names
 from compat.migrate.calls import CallMixin, string_value
-from compat.migrate.expressions import ATOM, ExpressionMixin
+from compat.migrate.expressions import ATOM, TENSORS, ExpressionMixin
 from compat.migrate.kinds import KindsMixin
 from compat.migrate.resolve import rename_locals
 from compat.migrate.scope import (
@@ -256,6 +256,8 @@ class Translator(KindsMixin, ExpressionMixin, CallMixin):
                                                               "datamodule", "mpi", "mpinn")
             and dotted[6:] not in names.LUA_TORCH_FUNCTIONS)
         code = self._expr(value)[0]
+        if self.tensor_results(value) == count:
+            return code
         return code if library else f"lua.values({code}, {count})"
 
     def plain_target(self, target):
@@ -273,6 +275,9 @@ class Translator(KindsMixin, ExpressionMixin, CallMixin):
             self.emit(self.fast_store(target, code), line)
         elif isinstance(target, ast.Index) and self.kind(target.value) == "table":
             self.emit(f"{self.expr(target.value, ATOM)}[{self.index_key(target.idx, target.notation)}] = {code}", line)
+        elif isinstance(target, ast.Index) and self.kind(target.value) in TENSORS:
+            key = self.index_key(target.idx, target.notation)
+            self.emit(self.torch7_call("put", [self.expr(target.value), key, code]), line)
         else:
             self.emit(f"lua.setindex({self.expr(target.value)}, {self.index_key(target.idx, target.notation)}, {code})",
                       line)
