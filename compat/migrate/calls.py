@@ -78,8 +78,8 @@ class CallMixin:
         if kind == "object" or (kind in TENSORS and name not in names.LUA_TENSOR_METHODS):
             return f"{obj}.{name}({', '.join(args)})", ATOM
         if kind in TENSORS:
-            fast = self.tensor_method(obj, name, node.args, args)
-            if fast is None:
+            fast = None if kind == "field" else self.tensor_method(obj, name, node.args, args)
+            if fast is None and kind != "field":
                 fast = self.fast_tensor_method(obj, name, node.args, args, pure(source))
             if fast is not None:
                 return fast, ATOM

@@ -23,7 +23,13 @@ _BINARY = {
 _ARITHMETIC = {"+": "add", "-": "sub", "*": "mul", "/": "div", "%": "mod", "**": "pow"}
 # Kinds of values proven tensors, or tensors unless Lua raises: ``x[i]`` of a tensor, indexed
 # again or given a method call, is a row (a number there would stop the Lua program too).
-TENSORS = ("tensor", "element")
+# A "field" (``self.weight``) is a tensor that may be a module's parameter: Torch7's methods on it
+# go through T7, which changes a parameter as plain data, never through PyTorch's in-place methods.
+TENSORS = ("tensor", "element", "field")
+# Kinds whose values are never Lua's ``false``: such a value is true unless it is nil.
+NEVER_FALSE = ("number", "str", "list", "table", "tensor", "element", "field", "object", "function")
+# Literals that are true in Lua.
+_LITERALS = (ast.Number, ast.String, ast.Table, ast.TrueExpr, ast.AnonymousFunction)
 _PURE = (ast.Name, ast.Number, ast.String, ast.Nil, ast.TrueExpr, ast.FalseExpr)
 
 
@@ -68,7 +74,7 @@ class ExpressionMixin:
         if isinstance(node, ast.AnonymousFunction):
             return "function"
         if isinstance(node, ast.Name):
-            return self.scope.kind(node.id)
+            return "number" if id(node) in self.number_nodes else self.scope.kind(node.id)
         if isinstance(node, (ast.AndLoOp, ast.OrLoOp)):
             left, right = self.kind(node.left), self.kind(node.right)
             return left if left == right and left != "bool" else ("bool" if left == right == "bool" else None)
@@ -77,17 +83,23 @@ class ExpressionMixin:
             return "tensor" if "tensor" in kinds else ("number" if kinds == {"number"} else None)
         if isinstance(node, ast.UMinusOp):
             return self.kind(node.operand)
+        if isinstance(node, ast.ULengthOP) and self.kind(node.operand) in ("str", "list", "table"):
+            return "number"
         if isinstance(node, ast.Index) and isinstance(node.idx, ast.Table):
             return "tensor"
         if isinstance(node, ast.Call):
             return self.call_kind(node)
+        if isinstance(node, ast.Index) and node.notation == ast.IndexNotation.DOT \
+                and isinstance(node.value, ast.Name) and node.value.id == "self":
+            return self.field_kinds.get(node.idx.id)     # a field every assignment of which gives one kind
         if isinstance(node, ast.Index) and node.notation != ast.IndexNotation.DOT \
                 and self.kind(node.value) in TENSORS and self.kind(node.idx) == "number":
             return "element"                    # x[i]: a number for a 1-D tensor, else a tensor
         if isinstance(node, ast.Invoke):
             source = self.kind(node.source)
             if source in TENSORS:
-                return self.tensor_method_kind(node.func.id, node.args)
+                kind = self.tensor_method_kind(node.func.id, node.args)
+                return "field" if kind == "tensor" and source == "field" else kind
             if source == "str" and node.func.id in ("format", "sub", "rep", "upper", "lower", "reverse"):
                 return "str"
         return None
@@ -127,6 +139,11 @@ class ExpressionMixin:
         dotted = self.dotted(node.func)
         if dotted is None:
             return None
+        analysis = getattr(self, "analysis", None)      # (None while Analysis itself reads kinds)
+        if isinstance(node.func, ast.Name) and analysis is not None and dotted in analysis.function_nodes:
+            return self.returned_kind(node)
+        if dotted in names.LIBRARY_RESULTS:
+            return names.LIBRARY_RESULTS[dotted][0]
         head, _, last = dotted.rpartition(".")
         if head == "torch" and last in names.TENSOR_CONSTRUCTORS or head == "image":
             return "tensor"
@@ -153,7 +170,7 @@ class ExpressionMixin:
     def expr(self, node, minimum=0):
         """Python code of ``node`` in a single-value context, parenthesized to bind at ``minimum``."""
         code, prec = self._expr(node)
-        if self.tensor_results(node) == 2:
+        if self.tensor_results(node) == 2 or (self.returned_count(node) or 0) >= 2:
             return f"{code}[0]"
         if self.is_multi(node) or self.is_cut(node):
             code, prec = f"lua.first({code})", ATOM
@@ -168,7 +185,7 @@ class ExpressionMixin:
                 out.append(self.expr(last))        # (f()) and (...) give one value
             elif isinstance(last, (ast.Varargs, ast.Dots)):
                 out.append("*varargs")
-            elif self.tensor_results(last) == 2:
+            elif self.tensor_results(last) == 2 or (self.returned_count(last) or 0) >= 2:
                 out.append("*" + self._expr(last)[0])
             elif self.is_multi(last) or isinstance(last, (ast.Call, ast.Invoke)) and not self.single_valued(last):
                 out.append(f"*lua.expand({self._expr(last)[0]})")
@@ -415,7 +432,9 @@ class ExpressionMixin:
     def expr_ULNotOp(self, node):
         if self.kind(node.operand) == "bool":
             return "not " + self.expr(node.operand, NOT), NOT
-        return f"not lua.truth({self.expr(node.operand)})", NOT
+        if self.kind(node.operand) in NEVER_FALSE and not isinstance(node.operand, _LITERALS):
+            return f"{self.expr(node.operand, CMP + 1)} is None", CMP      # nil is its only false value
+        return f"not {self.truth(node.operand)}", NOT
 
     def expr_ULengthOP(self, node):
         kind = self.kind(node.operand)
@@ -437,10 +456,19 @@ class ExpressionMixin:
             return " + ".join(self.expr(p, ADD + 1) for p in parts), ADD
         return "lua.concat(" + ", ".join(self.expr(p) for p in parts) + ")", ATOM
 
-    def truth(self, node):
-        """Python condition code with Lua's truthiness."""
-        if self.kind(node) == "bool":
-            return self.expr(node)
+    def truth(self, node, minimum=0):
+        """Python condition code with Lua's truthiness: a value of a kind that is never ``false`` is
+        true unless nil (``0`` and ``''`` are true in Lua)."""
+        kind = self.kind(node)
+        if kind == "bool":
+            return self.expr(node, minimum)
+        if isinstance(node, _LITERALS):
+            return "True"
+        if isinstance(node, (ast.Nil, ast.FalseExpr)):
+            return "False"
+        if kind in NEVER_FALSE:
+            code = f"{self.expr(node, CMP + 1)} is not None"
+            return code if minimum <= CMP else f"({code})"
         return f"lua.truth({self.expr(node)})"
 
     def expr_AndLoOp(self, node):
@@ -455,13 +483,12 @@ class ExpressionMixin:
             prec = AND if op == "and" else OR
             return f"{self.expr(left, prec)} {op} {self.expr(right, prec + 1)}", prec
         # the ternary idiom: cond and x or y, x a constant that is true in Lua
-        if op == "or" and isinstance(left, ast.AndLoOp) and self.kind(left.left) == "bool" \
-                and isinstance(left.right, (ast.Number, ast.String, ast.Table, ast.TrueExpr)):
-            return (f"{self.expr(left.right, OR + 1)} if {self.expr(left.left, OR + 1)} "
+        if op == "or" and isinstance(left, ast.AndLoOp) and isinstance(left.right, (ast.Number, ast.String, ast.Table, ast.TrueExpr)):
+            return (f"{self.expr(left.right, OR + 1)} if {self.truth(left.left, OR + 1)} "
                     f"else {self.expr(right, LAMBDA + 1)}"), LAMBDA + 1
         if isinstance(left, _PURE) and isinstance(right, _PURE):
             a, b = self.expr(left, OR + 1), self.expr(right, LAMBDA + 1)
             if op == "or":
-                return f"{a} if lua.truth({self.expr(left)}) else {b}", LAMBDA + 1
-            return f"{b} if lua.truth({self.expr(left)}) else {a}", LAMBDA + 1
+                return f"{a} if {self.truth(left, OR + 1)} else {b}", LAMBDA + 1
+            return f"{b} if {self.truth(left, OR + 1)} else {a}", LAMBDA + 1
         return f"lua.{op}_({self.expr(left)}, lambda: {self.expr(right)})", ATOM

@@ -166,3 +166,6 @@ TENSOR_REDUCTIONS = frozenset("sum mean std var prod max min".split())
 TENSOR_NUMBER_METHODS = frozenset("nElement nDimension dim numel trace dot dist".split())
 # Methods giving two tensors (max and min only along a dimension).
 TENSOR_TWO_RESULTS = frozenset("max min sort topk kthvalue median mode".split())
+
+# Kinds of the values of library calls that give several (the spread names get them).
+LIBRARY_RESULTS = {"automation.parallelize": ("tensor", "tensor", "number")}

@@ -81,6 +81,15 @@ def assigned_names(body):
     return list(dict.fromkeys(found))
 
 
+def _dotted(node):
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Index) and node.notation == ast.IndexNotation.DOT:
+        head = _dotted(node.value)
+        return None if head is None else head + "." + node.idx.id
+    return None
+
+
 def _method_or_function(node):
     """The name of ``x:name(...)`` or ``torch.name(...)``, else None."""
     if isinstance(node, ast.Invoke):
@@ -92,12 +101,13 @@ def _method_or_function(node):
 
 
 class Spread:
-    """One of the first two values of a call spread over several names (``m, i = x:max(1)``): a
-    tensor when the call is a tensor method that gives two tensors."""
-    __slots__ = ("call",)
+    """The value at ``position`` of a call spread over several names (``m, i = x:max(1)``,
+    ``images, labels = load(...)``)."""
+    __slots__ = ("call", "position")
 
-    def __init__(self, call):
+    def __init__(self, call, position):
         self.call = call
+        self.position = position
 
 
 class Analysis:
@@ -135,6 +145,8 @@ class Analysis:
                 assignments.extend((a.id, None) for a in node.args if isinstance(a, ast.Name))
         self.assignments = assignments
         self.assigned = {name for name, _ in assignments} | {"self"}
+        self.function_nodes = self._functions_defined_once(chunk, assignments)
+        self.field_assignments, self.nn_parents = self._fields(chunk)
         self.literal_lengths = self._literal_lengths(chunk, assignments)
         self.kinds = {}
         seen = {}
@@ -143,6 +155,33 @@ class Analysis:
             seen.setdefault(name, set()).add(kind)
             self.kinds[name] = kind if seen[name] == {kind} else None
         self.kinds = {k: v for k, v in self.kinds.items() if v is not None}
+
+    @staticmethod
+    def _functions_defined_once(chunk, assignments):
+        """name -> Function node, for the names bound to one ``function`` statement and nothing else."""
+        found = {}
+        for node in walk(chunk):
+            if isinstance(node, (ast.Function, ast.LocalFunction)) and isinstance(node.name, ast.Name):
+                found.setdefault(node.name.id, []).append(node)
+        return {name: nodes[0] for name, nodes in found.items()
+                if len(nodes) == 1 and all(value == "function" for n, value in assignments if n == name)}
+
+    def _fields(self, chunk):
+        """(field name -> the values assigned to ``x.field`` anywhere, the parents of this file's
+        ``torch.class`` classes)."""
+        fields, parents = {}, set()
+        for node in walk(chunk):
+            if isinstance(node, ast.Assign):
+                for i, target in enumerate(node.targets):
+                    if isinstance(target, ast.Index) and target.notation == ast.IndexNotation.DOT:
+                        value = node.values[i] if i < len(node.values) and len(node.targets) <= len(node.values) \
+                            else None
+                        fields.setdefault(target.idx.id, []).append(value)
+            if isinstance(node, ast.Call) and self._is_torch_class(node):
+                parent = node.args[1] if len(node.args) > 1 else None
+                parents.add(parent.s.decode() if isinstance(getattr(parent, "s", None), bytes)
+                            else getattr(parent, "s", None))
+        return fields, parents
 
     @staticmethod
     def _is_torch_class(call):
@@ -182,7 +221,10 @@ class Analysis:
             elif values and isinstance(values[-1], ast.Invoke) and values[-1].func.id in names.TENSOR_PAIR_METHODS:
                 out.append((target.id, "tensor"))
             elif values and i <= len(values) and _method_or_function(values[-1]) in names.TENSOR_TWO_RESULTS:
-                out.append((target.id, Spread(values[-1])))
+                out.append((target.id, Spread(values[-1], i - len(values) + 1)))
+            elif values and isinstance(values[-1], ast.Call) and (isinstance(values[-1].func, ast.Name)
+                                                                   or _dotted(values[-1].func) in names.LIBRARY_RESULTS):
+                out.append((target.id, Spread(values[-1], i - len(values) + 1)))      # f() of this file
             else:
                 out.append((target.id, None))
 

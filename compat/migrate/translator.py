@@ -17,7 +17,7 @@ from luaparser.parser.LuaParser import LuaParser
 
 from compat.migrate import names
 from compat.migrate.calls import CallMixin, string_value
-from compat.migrate.expressions import ATOM, TENSORS, ExpressionMixin
+from compat.migrate.expressions import ADD, ATOM, TENSORS, ExpressionMixin
 from compat.migrate.kinds import KindsMixin
 from compat.migrate.resolve import rename_locals
 from compat.migrate.scope import (
@@ -256,7 +256,7 @@ class Translator(KindsMixin, ExpressionMixin, CallMixin):
                                                               "datamodule", "mpi", "mpinn")
             and dotted[6:] not in names.LUA_TORCH_FUNCTIONS)
         code = self._expr(value)[0]
-        if self.tensor_results(value) == count:
+        if self.tensor_results(value) == count or self.returned_count(value) == count:
             return code
         return code if library else f"lua.values({code}, {count})"
 
@@ -269,7 +269,9 @@ class Translator(KindsMixin, ExpressionMixin, CallMixin):
         return f"{self.expr(target.value, ATOM)}.{self.static_key(target)}"
 
     def store(self, target, code, line, value=None):
-        if self.plain_target(target):
+        if self.appends(target, value):
+            self.emit(f"{self.expr(target.value, ATOM)}.append({code})", line)
+        elif self.plain_target(target):
             self.emit(f"{self.target(target)} = {code}", line)
         elif value is not None and self.kind(value) == "number" and self.fast_store(target, code) is not None:
             self.emit(self.fast_store(target, code), line)
@@ -281,6 +283,17 @@ class Translator(KindsMixin, ExpressionMixin, CallMixin):
         else:
             self.emit(f"lua.setindex({self.expr(target.value)}, {self.index_key(target.idx, target.notation)}, {code})",
                       line)
+
+    def appends(self, target, value):
+        """``t[#t + 1] = v`` on a Lua sequence held in a Python list, ``v`` never nil: an append."""
+        if value is None or not isinstance(target, ast.Index) or target.notation == ast.IndexNotation.DOT:
+            return False
+        key, seq = target.idx, target.value
+        return isinstance(seq, ast.Name) and self.kind(seq) == "list" and isinstance(key, ast.AddOp) \
+            and isinstance(key.right, ast.Number) and key.right.n == 1 and isinstance(key.left, ast.ULengthOP) \
+            and isinstance(key.left.operand, ast.Name) and key.left.operand.id == seq.id \
+            and (self.kind(value) in ("number", "str", "bool", "list", "table", "tensor", "object", "function")
+                 or isinstance(value, (ast.Number, ast.String, ast.Table, ast.AnonymousFunction)))
 
     def require_statement(self, call, bound, line):
         module = string_value(call.args[0])
@@ -363,6 +376,12 @@ class Translator(KindsMixin, ExpressionMixin, CallMixin):
             s = step.n if step is not None else 1
             bounds = [str(start.n), str(stop.n + (1 if s > 0 else -1))] + ([str(s)] if s != 1 else [])
             iterator = f"range({', '.join(bounds)})"
+        elif all(self.is_integer(n) for n in constant) and (step is None or isinstance(step, ast.Number)) \
+                and (step is None or step.n != 0):
+            # integers: Python's range, the limit made exclusive
+            s = step.n if step is not None else 1
+            limit = f"{self.expr(stop, ADD)} {'+' if s > 0 else '-'} 1"
+            iterator = f"range({', '.join([self.expr(start), limit] + ([str(s)] if s != 1 else []))})"
         else:
             iterator = f"lua.range({', '.join(self.expr(n) for n in constant)})"
         self.emit(f"for {var} in {iterator}:", node.line)
