@@ -333,6 +333,8 @@ class ExpressionMixin:
         if fast is not None:
             return fast, ATOM
         kind = self.kind(source)
+        if kind == "list" and id(node) in self.in_range_nodes:
+            return f"{self.expr(source, ATOM)}[{self.zero_based(node.idx)}]", ATOM
         if kind == "list" and isinstance(node.idx, ast.Number) and isinstance(node.idx.n, int) \
                 and 1 <= node.idx.n <= self.analysis.literal_lengths.get(getattr(source, "id", None), 0):
             return f"{self.expr(source, ATOM)}[{node.idx.n - 1}]", ATOM
@@ -394,7 +396,8 @@ class ExpressionMixin:
             return f"{self.expr(node.left, prec + 1)} {op} {self.expr(node.right, prec + 1)}", prec
         kinds = (self.kind(node.left), self.kind(node.right))
         helper = _ARITHMETIC.get(op)
-        literals = isinstance(node.left, ast.Number) and isinstance(node.right, ast.Number) or \
+        literals = isinstance(node.left, ast.Number) and isinstance(node.right, ast.Number) \
+            and 0 in (node.left.n, node.right.n) or \
             isinstance(node.left, ast.UMinusOp) and isinstance(node.right, ast.Number) or \
             isinstance(node.left, ast.Number) and isinstance(node.right, ast.UMinusOp)
         if helper is not None and not self.plain_arithmetic(op, kinds, literals):
@@ -414,7 +417,7 @@ class ExpressionMixin:
         if op == "/":
             return False
         if kinds == ("number", "number"):
-            return not literals                  # 0 * -43 is -0 in Lua
+            return not literals                  # 0 * -43 is -0 in Lua (not so without a zero)
         if "tensor" not in kinds:
             return False
         return op != "*" or "number" in kinds

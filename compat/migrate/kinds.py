@@ -63,6 +63,7 @@ class KindsMixin:
     positive_nodes = frozenset()
     positive_names = frozenset()
     number_nodes = frozenset()
+    in_range_nodes = frozenset()
     field_kinds = {}
     _resolving = set()
     defined_functions = frozenset()     # the Translator's, once Analysis has found them
@@ -95,6 +96,7 @@ class KindsMixin:
             if dims_allowed:
                 self.tensor_dims_of = self._solve_dims(by_name)
         self.scope.kinds = analysis.kinds
+        self.positive_nodes = self._positive_loop_names(chunk)      # with the kinds: lists in range
 
     def _solve_positive(self, by_name):
         """Names every assignment of which is an integer >= 1 (a greatest fixed point)."""
@@ -274,6 +276,7 @@ class KindsMixin:
         nothing assigns or redeclares it. Records the ids of the nodes that read any numeric loop's
         variable so in ``number_nodes`` (a number there, whatever the same name is elsewhere)."""
         found, numbers = set(), set()
+        self.in_range_nodes = frozenset()
         for loop in walk(chunk):
             if isinstance(loop, ast.Forin):
                 ipairs = len(loop.iter) == 1 and isinstance(loop.iter[0], ast.Call) \
@@ -282,11 +285,16 @@ class KindsMixin:
                     reads = self._loop_reads(loop, loop.targets[0].id)
                     found.update(reads)
                     numbers.update(reads)
+                    self._in_range(loop, reads, loop.iter[0].args[0] if loop.iter[0].args else None)
                 continue
             if not isinstance(loop, ast.Fornum):
                 continue
             reads = self._loop_reads(loop, loop.target.id)
             numbers.update(reads)
+            if isinstance(loop.start, ast.Number) and loop.start.n == 1 and isinstance(loop.stop, ast.ULengthOP) \
+                    and (loop.step is None or not isinstance(loop.step, ast.Node)
+                         or isinstance(loop.step, ast.Number) and isinstance(loop.step.n, int) and loop.step.n >= 1):
+                self._in_range(loop, reads, loop.stop.operand)
             step = loop.step if isinstance(loop.step, ast.Node) else None
             if not (isinstance(loop.start, ast.Number) and isinstance(loop.start.n, int) and loop.start.n >= 1):
                 continue
@@ -296,6 +304,25 @@ class KindsMixin:
             found.update(reads)
         self.number_nodes = frozenset(numbers)
         return found
+
+    def _in_range(self, loop, reads, sequence):
+        """Record in ``in_range_nodes`` the ``t[i]`` of ``for i = 1, #t`` / ``for i in ipairs(t)``,
+        ``t`` a list name the body never changes (no assignment to it or its entries, no
+        table.insert/remove, not passed to a call): ``i`` then lies in ``1..#t``."""
+        if not isinstance(sequence, ast.Name) or self.scope.kind(sequence.id) != "list":
+            return
+        name, reads_in_index = sequence.id, []
+        for node in walk(loop.body):
+            if isinstance(node, ast.Assign) and any(
+                    getattr(t, "id", None) == name or isinstance(t, ast.Index) and getattr(t.value, "id", None) == name
+                    for t in node.targets):
+                return
+            if isinstance(node, (ast.Call, ast.Invoke)) and any(getattr(a, "id", None) == name for a in node.args):
+                return
+            if isinstance(node, ast.Index) and getattr(node.value, "id", None) == name:
+                if id(node.idx) in reads:
+                    reads_in_index.append(id(node))
+        self.in_range_nodes = self.in_range_nodes | set(reads_in_index)
 
     @staticmethod
     def _loop_reads(loop, var):

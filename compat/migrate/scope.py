@@ -81,6 +81,18 @@ def assigned_names(body):
     return list(dict.fromkeys(found))
 
 
+# Expressions that are never nil.
+_NEVER_NIL = (ast.Number, ast.String, ast.Table, ast.TrueExpr, ast.FalseExpr, ast.AnonymousFunction, ast.Concat)
+
+
+def _appends(target, value):
+    """``t[#t + 1] = v`` with ``v`` a literal or table: the sequence ``t`` grows by one."""
+    key = target.idx
+    return isinstance(value, _NEVER_NIL) and isinstance(key, ast.AddOp) and isinstance(key.right, ast.Number) \
+        and key.right.n == 1 and isinstance(key.left, ast.ULengthOP) and isinstance(key.left.operand, ast.Name) \
+        and key.left.operand.id == target.value.id
+
+
 def _dotted(node):
     if isinstance(node, ast.Name):
         return node.id
@@ -201,13 +213,16 @@ class Analysis:
                    and not isinstance(value.fields[-1].value, (ast.Call, ast.Invoke, ast.Varargs, ast.Dots))}
         for node in walk(chunk):
             if isinstance(node, ast.Assign):
-                for target in node.targets:
-                    if isinstance(target, ast.Index) and isinstance(target.value, ast.Name):
+                for i, target in enumerate(node.targets):
+                    if isinstance(target, ast.Index) and isinstance(target.value, ast.Name) \
+                            and not _appends(target, node.values[i] if len(node.values) == len(node.targets) else None):
                         lengths.pop(target.value.id, None)
             elif isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Name) \
-                    and isinstance(node.func, ast.Index) and getattr(node.func.value, "id", None) == "table":
+                    and isinstance(node.func, ast.Index) and getattr(node.func.value, "id", None) == "table" \
+                    and not (getattr(node.func.idx, "id", None) == "insert" and len(node.args) == 2
+                             and isinstance(node.args[1], _NEVER_NIL)):
                 lengths.pop(node.args[0].id, None)
-        return lengths
+        return lengths       # (appends of values that are never nil only lengthen a sequence)
 
     @staticmethod
     def _assignments(node, out):

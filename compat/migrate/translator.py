@@ -382,6 +382,12 @@ class Translator(KindsMixin, ExpressionMixin, CallMixin):
             s = step.n if step is not None else 1
             limit = f"{self.expr(stop, ADD)} {'+' if s > 0 else '-'} 1"
             iterator = f"range({', '.join([self.expr(start), limit] + ([str(s)] if s != 1 else []))})"
+        elif self.lower_bound(start) >= 1 and self.kind(stop) == "number" and (
+                step is None or isinstance(step, ast.Number) and isinstance(step.n, int) and step.n >= 1):
+            # counting up from an integer >= 1 to any number: the integers up to int(limit) (trunc
+            # is floor for a limit >= 0; below 1 both loops are empty)
+            bounds = [self.expr(start), f"int({self.expr(stop)}) + 1"] + ([str(step.n)] if step is not None else [])
+            iterator = f"range({', '.join(bounds)})"
         else:
             iterator = f"lua.range({', '.join(self.expr(n) for n in constant)})"
         self.emit(f"for {var} in {iterator}:", node.line)
