@@ -486,7 +486,8 @@ class ExpressionMixin:
             prec = AND if op == "and" else OR
             return f"{self.expr(left, prec)} {op} {self.expr(right, prec + 1)}", prec
         # the ternary idiom: cond and x or y, x a constant that is true in Lua
-        if op == "or" and isinstance(left, ast.AndLoOp) and isinstance(left.right, (ast.Number, ast.String, ast.Table, ast.TrueExpr)):
+        if op == "or" and isinstance(left, ast.AndLoOp) \
+                and isinstance(left.right, (ast.Number, ast.String, ast.Table, ast.TrueExpr)):
             return (f"{self.expr(left.right, OR + 1)} if {self.truth(left.left, OR + 1)} "
                     f"else {self.expr(right, LAMBDA + 1)}"), LAMBDA + 1
         if isinstance(left, _PURE) and isinstance(right, _PURE):

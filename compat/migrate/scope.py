@@ -237,8 +237,8 @@ class Analysis:
                 out.append((target.id, "tensor"))
             elif values and i <= len(values) and _method_or_function(values[-1]) in names.TENSOR_TWO_RESULTS:
                 out.append((target.id, Spread(values[-1], i - len(values) + 1)))
-            elif values and isinstance(values[-1], ast.Call) and (isinstance(values[-1].func, ast.Name)
-                                                                   or _dotted(values[-1].func) in names.LIBRARY_RESULTS):
+            elif values and isinstance(values[-1], ast.Call) and (
+                    isinstance(values[-1].func, ast.Name) or _dotted(values[-1].func) in names.LIBRARY_RESULTS):
                 out.append((target.id, Spread(values[-1], i - len(values) + 1)))      # f() of this file
             else:
                 out.append((target.id, None))
