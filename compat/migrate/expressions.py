@@ -74,7 +74,12 @@ class ExpressionMixin:
         if isinstance(node, ast.AnonymousFunction):
             return "function"
         if isinstance(node, ast.Name):
-            return "number" if id(node) in self.number_nodes else self.scope.kind(node.id)
+            if id(node) in self.number_nodes:
+                return "number"
+            analysis = getattr(self, "analysis", None)
+            if analysis is not None and id(node) in analysis.param_nodes:
+                return None                                 # a parameter: any value
+            return self.scope.kind(node.id)
         if isinstance(node, (ast.AndLoOp, ast.OrLoOp)):
             left, right = self.kind(node.left), self.kind(node.right)
             return left if left == right and left != "bool" else ("bool" if left == right == "bool" else None)
@@ -92,6 +97,9 @@ class ExpressionMixin:
         if isinstance(node, ast.Index) and node.notation == ast.IndexNotation.DOT \
                 and isinstance(node.value, ast.Name) and node.value.id == "self":
             return self.field_kinds.get(node.idx.id)     # a field every assignment of which gives one kind
+        if isinstance(node, ast.Index) and node.notation == ast.IndexNotation.DOT \
+                and isinstance(node.value, ast.Name) and node.value.id in self.option_names:
+            return self.option_kinds.get(node.idx.id)    # opt.x of cmd:parse(arg): the default's kind
         if isinstance(node, ast.Index) and node.notation != ast.IndexNotation.DOT \
                 and self.kind(node.value) in TENSORS and self.kind(node.idx) == "number":
             return "element"                    # x[i]: a number for a 1-D tensor, else a tensor
@@ -100,6 +108,8 @@ class ExpressionMixin:
             if source in TENSORS:
                 kind = self.tensor_method_kind(node.func.id, node.args)
                 return "field" if kind == "tensor" and source == "field" else kind
+            if source == "table":
+                return self.returned_kind(node)             # function t:m() of this file
             if source == "str" and node.func.id in ("format", "sub", "rep", "upper", "lower", "reverse"):
                 return "str"
         return None
@@ -113,6 +123,18 @@ class ExpressionMixin:
         if name in names.TENSOR_RESULTS or name in names.TENSOR_REDUCTIONS or name in names.TENSOR_TWO_RESULTS:
             return "tensor"
         return None
+
+    def value_count(self, node):
+        """How many values a call gives, when proven: a tensor method, a function of this file, a
+        library function of fixed arity."""
+        if isinstance(node, ast.Call):
+            mapped = self.callee(node.func)
+            if mapped in names.LIBRARY_COUNTS:
+                return names.LIBRARY_COUNTS[mapped]
+        if isinstance(node, ast.Invoke) and "lua.string." + node.func.id in names.LIBRARY_COUNTS \
+                and (self.kind(node.source) == "str" or isinstance(node.source, ast.String)):
+            return names.LIBRARY_COUNTS["lua.string." + node.func.id]
+        return self.tensor_results(node) or self.returned_count(node)
 
     def tensor_results(self, node):
         """How many values a call of a Torch7 tensor method gives (1 or 2), when proven; else None."""
@@ -155,6 +177,9 @@ class ExpressionMixin:
             return "object"
         if dotted in ("tostring", "string.format", "string.rep", "string.sub", "string.upper", "string.lower"):
             return "str"
+        if dotted == "os.date" and node.args and isinstance(node.args[0], ast.String) \
+                and "*t" not in string_literal(node.args[0]):
+            return "str"                                  # (os.date('*t') is a table)
         return None
 
     def dotted(self, node):
@@ -170,7 +195,7 @@ class ExpressionMixin:
     def expr(self, node, minimum=0):
         """Python code of ``node`` in a single-value context, parenthesized to bind at ``minimum``."""
         code, prec = self._expr(node)
-        if self.tensor_results(node) == 2 or (self.returned_count(node) or 0) >= 2:
+        if (self.value_count(node) or 0) >= 2:
             return f"{code}[0]"
         if self.is_multi(node) or self.is_cut(node):
             code, prec = f"lua.first({code})", ATOM
@@ -185,7 +210,7 @@ class ExpressionMixin:
                 out.append(self.expr(last))        # (f()) and (...) give one value
             elif isinstance(last, (ast.Varargs, ast.Dots)):
                 out.append("*varargs")
-            elif self.tensor_results(last) == 2 or (self.returned_count(last) or 0) >= 2:
+            elif (self.value_count(last) or 0) >= 2:
                 out.append("*" + self._expr(last)[0])
             elif self.is_multi(last) or isinstance(last, (ast.Call, ast.Invoke)) and not self.single_valued(last):
                 out.append(f"*lua.expand({self._expr(last)[0]})")
@@ -400,7 +425,9 @@ class ExpressionMixin:
             and 0 in (node.left.n, node.right.n) or \
             isinstance(node.left, ast.UMinusOp) and isinstance(node.right, ast.Number) or \
             isinstance(node.left, ast.Number) and isinstance(node.right, ast.UMinusOp)
-        if helper is not None and not self.plain_arithmetic(op, kinds, literals):
+        inexact = op == "/" and isinstance(node.left, ast.Number) and isinstance(node.right, ast.Number) \
+            and node.right.n != 0 and node.left.n % node.right.n != 0      # 1 / 4: a fraction in both
+        if helper is not None and not inexact and not self.plain_arithmetic(op, kinds, literals):
             # Lua's meaning depends on the values: numeric strings convert, tables have metamethods,
             # Torch7's tensor * tensor is a matrix/dot product, 6 / 2 is 3 and 1 / 0 is inf
             return f"lua.{helper}({self.expr(node.left)}, {self.expr(node.right)})", ATOM
@@ -443,6 +470,8 @@ class ExpressionMixin:
         kind = self.kind(node.operand)
         if kind in ("str", "list"):
             return f"len({self.expr(node.operand)})", ATOM
+        if kind in TENSORS:
+            return self.torch7_call("size", [self.expr(node.operand)]), ATOM    # Torch7: #x is x:size()
         return f"lua.length({self.expr(node.operand)})", ATOM
 
     def expr_Concat(self, node):
@@ -486,8 +515,9 @@ class ExpressionMixin:
             prec = AND if op == "and" else OR
             return f"{self.expr(left, prec)} {op} {self.expr(right, prec + 1)}", prec
         # the ternary idiom: cond and x or y, x a constant that is true in Lua
-        if op == "or" and isinstance(left, ast.AndLoOp) \
-                and isinstance(left.right, (ast.Number, ast.String, ast.Table, ast.TrueExpr)):
+        if op == "or" and isinstance(left, ast.AndLoOp) and (
+                isinstance(left.right, (ast.Number, ast.String, ast.Table, ast.TrueExpr))
+                or isinstance(left.right, ast.UMinusOp) and isinstance(left.right.operand, ast.Number)):
             return (f"{self.expr(left.right, OR + 1)} if {self.truth(left.left, OR + 1)} "
                     f"else {self.expr(right, LAMBDA + 1)}"), LAMBDA + 1
         if isinstance(left, _PURE) and isinstance(right, _PURE):

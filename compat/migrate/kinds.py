@@ -65,6 +65,8 @@ class KindsMixin:
     number_nodes = frozenset()
     in_range_nodes = frozenset()
     field_kinds = {}
+    option_names = frozenset()
+    option_kinds = {}
     _resolving = set()
     defined_functions = frozenset()     # the Translator's, once Analysis has found them
     tensor_dims_of = {}
@@ -93,6 +95,7 @@ class KindsMixin:
             analysis.kinds.update(kinds)
             self.scope.kinds = analysis.kinds
             self.field_kinds = self._solve_fields()
+            self.option_names, self.option_kinds = self._command_line(chunk, by_name)
             if dims_allowed:
                 self.tensor_dims_of = self._solve_dims(by_name)
         self.scope.kinds = analysis.kinds
@@ -157,26 +160,37 @@ class KindsMixin:
         """The Return statements of the function of this file that ``call`` calls, when every path
         of its body ends in one (else None: it may give nil)."""
         analysis = getattr(self, "analysis", None)
-        if analysis is None or not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)):
+        key = self._function_key(call)
+        if analysis is None or key is None:
             return None
-        function = analysis.function_nodes.get(call.func.id)
+        function = analysis.function_nodes.get(key)
         if function is None or not function.body.body or not isinstance(function.body.body[-1], ast.Return):
             return None
         return [n for n in own_nodes(function.body) if isinstance(n, ast.Return)]
+
+    @staticmethod
+    def _function_key(call):
+        """``f`` for ``f(...)``, ``t.m`` for ``t:m(...)`` (t a name); else None."""
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Name):
+            return call.func.id
+        if isinstance(call, ast.Invoke) and isinstance(call.source, ast.Name):
+            return f"{call.source.id}.{call.func.id}"
+        return None
 
     def returned_kind(self, call, position=0):
         """The kind of the value at ``position`` that a call of a function of this file gives, when
         every ``return`` gives one of the same kind."""
         returns = self._returns(call)
-        if returns is None or call.func.id in self._resolving:
+        key = self._function_key(call)
+        if returns is None or key in self._resolving:
             return None
-        self._resolving.add(call.func.id)
+        self._resolving.add(key)
         try:
             kinds = {self.kind(r.values[position]) if position < len(r.values) and not (
                      position == len(r.values) - 1 and position > 0 and isinstance(
                          r.values[-1], (ast.Call, ast.Invoke, ast.Varargs, ast.Dots))) else None for r in returns}
         finally:
-            self._resolving.discard(call.func.id)
+            self._resolving.discard(key)
         return kinds.pop() if len(kinds) == 1 else None
 
     def returned_count(self, call):
@@ -207,6 +221,25 @@ class KindsMixin:
                 kind = kinds.pop()
                 found[field] = "field" if kind in ("tensor", "field") else kind
         return found
+
+    def _command_line(self, chunk, by_name):
+        """(names every assignment of which is ``cmd:parse(...)``, option -> kind): torch.CmdLine gives
+        an option the type of its default (``cmd:option('-lr', 0.1, ...)``: ``opt.lr`` is a number)."""
+        parsed = {name for name, values in by_name.items() if values and all(
+            isinstance(v, ast.Invoke) and v.func.id == "parse" for v in values)}
+        found = {}
+        for node in walk(chunk):
+            if isinstance(node, ast.Invoke) and node.func.id == "option" and len(node.args) >= 2 \
+                    and isinstance(node.args[0], ast.String):
+                key = node.args[0].s.decode() if isinstance(node.args[0].s, bytes) else node.args[0].s
+                default = node.args[1]
+                kind = {ast.Number: "number", ast.String: "str", ast.TrueExpr: "bool",
+                        ast.FalseExpr: "bool"}.get(type(default))
+                found.setdefault(key.lstrip("-"), set()).add(kind)
+        for field, values in self.analysis.field_assignments.items():
+            if field in found:       # opt.x = ... elsewhere: that kind too
+                found[field].update(v if isinstance(v, str) or v is None else self.kind(v) for v in values)
+        return parsed, {key: kinds.pop() for key, kinds in found.items() if len(kinds) == 1 and None not in kinds}
 
     def _optim_results(self, chunk):
         """Names assigned only as the second result of ``optim.<algorithm>(...)``: the list ``{fx}``."""

@@ -169,3 +169,5 @@ TENSOR_TWO_RESULTS = frozenset("max min sort topk kthvalue median mode".split())
 
 # Kinds of the values of library calls that give several (the spread names get them).
 LIBRARY_RESULTS = {"automation.parallelize": ("tensor", "tensor", "number")}
+# Library calls that always give the same number of values (torch.class: the class and its parent).
+LIBRARY_COUNTS = {"lua.torch_class": 2, "lua.string.gsub": 2}

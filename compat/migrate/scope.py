@@ -130,6 +130,7 @@ class Analysis:
         self.classes = set()      # nn.X made by torch.class in this file
         self.multi_functions = set()
         self.defined_functions = set()
+        self.param_nodes = set()
         assignments = []
         for node in walk(chunk):
             if isinstance(node, ast.Index) and isinstance(node.value, ast.Name) and (
@@ -154,11 +155,14 @@ class Analysis:
                 targets = [node.target] if isinstance(node, ast.Fornum) else node.targets
                 assignments.extend((t.id, "number" if isinstance(node, ast.Fornum) else None) for t in targets)
             elif isinstance(node, (ast.Function, ast.LocalFunction, ast.Method, ast.AnonymousFunction)):
-                assignments.extend((a.id, None) for a in node.args if isinstance(a, ast.Name))
+                # a parameter is its function's own: its reads are marked unknown node by node, so that
+                # a global of the same name keeps its kind
+                params = {a.id for a in node.args if isinstance(a, ast.Name)}
+                self.param_nodes.update(id(n) for n in walk(node.body) if isinstance(n, ast.Name) and n.id in params)
         self.assignments = assignments
         self.assigned = {name for name, _ in assignments} | {"self"}
-        self.function_nodes = self._functions_defined_once(chunk, assignments)
         self.field_assignments, self.nn_parents = self._fields(chunk)
+        self.function_nodes = self._functions_defined_once(chunk, assignments, self.field_assignments)
         self.literal_lengths = self._literal_lengths(chunk, assignments)
         self.kinds = {}
         seen = {}
@@ -169,12 +173,15 @@ class Analysis:
         self.kinds = {k: v for k, v in self.kinds.items() if v is not None}
 
     @staticmethod
-    def _functions_defined_once(chunk, assignments):
-        """name -> Function node, for the names bound to one ``function`` statement and nothing else."""
+    def _functions_defined_once(chunk, assignments, fields):
+        """name -> Function node, for the names bound to one ``function`` statement and nothing else;
+        ``t.name`` -> Method node for ``function t:name()`` when no statement assigns a ``.name`` field."""
         found = {}
         for node in walk(chunk):
             if isinstance(node, (ast.Function, ast.LocalFunction)) and isinstance(node.name, ast.Name):
                 found.setdefault(node.name.id, []).append(node)
+            elif isinstance(node, ast.Method) and isinstance(node.source, ast.Name) and node.name.id not in fields:
+                found.setdefault(f"{node.source.id}.{node.name.id}", []).append(node)
         return {name: nodes[0] for name, nodes in found.items()
                 if len(nodes) == 1 and all(value == "function" for n, value in assignments if n == name)}
 

@@ -237,6 +237,8 @@ class Translator(KindsMixin, ExpressionMixin, CallMixin):
         if missing > 0 and isinstance(last, (ast.Call, ast.Invoke, ast.Varargs, ast.Dots)):
             codes = [self.rvalue(t, v) for t, v in zip(targets, values[:-1])]
             spread = self.multi_value(last, missing + 1)
+            if len(values) == 1 and spread.startswith("(*"):
+                spread = spread[1:-1]                   # a, b, c = *f(), None
             return codes + [spread if len(values) == 1 else "*" + spread]
         return [self.rvalue(t, v) for t, v in zip(targets, values)] + ["None"] * max(missing, 0)
 
@@ -256,8 +258,11 @@ class Translator(KindsMixin, ExpressionMixin, CallMixin):
                                                               "datamodule", "mpi", "mpinn")
             and dotted[6:] not in names.LUA_TORCH_FUNCTIONS)
         code = self._expr(value)[0]
-        if self.tensor_results(value) == count or self.returned_count(value) == count:
+        known = self.value_count(value)
+        if known == count:
             return code
+        if known is not None and known < count:
+            return "(" + ", ".join([f"*{code}"] + ["None"] * (count - known)) + ")"   # the missing ones: nil
         return code if library else f"lua.values({code}, {count})"
 
     def plain_target(self, target):
