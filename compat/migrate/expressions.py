@@ -98,6 +98,10 @@ class ExpressionMixin:
                 and isinstance(node.value, ast.Name) and node.value.id == "self":
             return self.field_kinds.get(node.idx.id)     # a field every assignment of which gives one kind
         if isinstance(node, ast.Index) and node.notation == ast.IndexNotation.DOT \
+                and isinstance(node.value, ast.Name) and node.value.id in self.module_names \
+                and node.idx.id in names.MODULE_TENSOR_FIELDS:
+            return "field"                              # lin.weight of lin = nn.Linear(...)
+        if isinstance(node, ast.Index) and node.notation == ast.IndexNotation.DOT \
                 and isinstance(node.value, ast.Name) and node.value.id in self.option_names:
             return self.option_kinds.get(node.idx.id)    # opt.x of cmd:parse(arg): the default's kind
         if isinstance(node, ast.Index) and node.notation != ast.IndexNotation.DOT \
@@ -158,9 +162,13 @@ class ExpressionMixin:
         return "list" if all(f.key is None for f in node.fields) else "table"
 
     def call_kind(self, node):
+        if isinstance(node.func, ast.Call) and (self.dotted(node.func.func) or "").startswith("nn."):
+            return "object"                         # nn.Linear(3, 4)(x): an nngraph node
         dotted = self.dotted(node.func)
         if dotted is None:
             return None
+        if dotted == "nn.gModule":
+            return "object"
         analysis = getattr(self, "analysis", None)      # (None while Analysis itself reads kinds)
         if isinstance(node.func, ast.Name) and analysis is not None and dotted in analysis.function_nodes:
             return self.returned_kind(node)

@@ -67,6 +67,7 @@ class KindsMixin:
     field_kinds = {}
     option_names = frozenset()
     option_kinds = {}
+    module_names = frozenset()
     _resolving = set()
     defined_functions = frozenset()     # the Translator's, once Analysis has found them
     tensor_dims_of = {}
@@ -87,6 +88,9 @@ class KindsMixin:
         for name in self.optim_results:
             by_name[name] = ["list" if v is None else v for v in by_name[name]]
         dims_allowed = not self._resizes_or_loads(chunk)
+        self.module_names = {name for name, values in by_name.items() if values and all(    # lin = nn.Linear(...)
+            isinstance(v, ast.Call) and (self.dotted(v.func) or "")[:3] == "nn." and self.dotted(v.func)[3:4].isupper()
+            and self.dotted(v.func)[3:] in names.NN_NAMES for v in values)}
         self.positive_names = self._solve_positive(by_name)
         self.positive_nodes = self._positive_loop_names(chunk)      # steps that are positive names
         self.positive_names = self._solve_positive(by_name)

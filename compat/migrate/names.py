@@ -171,3 +171,5 @@ TENSOR_TWO_RESULTS = frozenset("max min sort topk kthvalue median mode".split())
 LIBRARY_RESULTS = {"automation.parallelize": ("tensor", "tensor", "number")}
 # Library calls that always give the same number of values (torch.class: the class and its parent).
 LIBRARY_COUNTS = {"lua.torch_class": 2, "lua.string.gsub": 2}
+# The tensors every nn module with parameters holds (nn.Linear, nn.SpatialConvolution, ...).
+MODULE_TENSOR_FIELDS = frozenset("weight bias gradWeight gradBias output gradInput".split())
