@@ -191,8 +191,8 @@ class KindsMixin:
         self._resolving.add(key)
         try:
             kinds = {self.kind(r.values[position]) if position < len(r.values) and not (
-                     position == len(r.values) - 1 and position > 0 and isinstance(
-                         r.values[-1], (ast.Call, ast.Invoke, ast.Varargs, ast.Dots))) else None for r in returns}
+                     position == len(r.values) - 1 and position > 0 and self._spreads(r.values[-1]))
+                     else None for r in returns}
         finally:
             self._resolving.discard(key)
         return kinds.pop() if len(kinds) == 1 else None
@@ -203,11 +203,17 @@ class KindsMixin:
         returns = self._returns(call)
         if returns is None:
             return None
-        counts = {len(r.values) for r in returns
-                  if not (r.values and isinstance(r.values[-1], (ast.Call, ast.Invoke, ast.Varargs, ast.Dots)))}
-        plain = all(not (r.values and isinstance(r.values[-1], (ast.Call, ast.Invoke, ast.Varargs, ast.Dots)))
-                    for r in returns)
-        return counts.pop() if plain and len(counts) == 1 else None
+        if any(r.values and self._spreads(r.values[-1]) for r in returns):
+            return None
+        counts = {len(r.values) for r in returns}
+        return counts.pop() if len(counts) == 1 else None
+
+    def _spreads(self, node):
+        """Whether ``node`` in last place of a ``return`` may give other than one value."""
+        if isinstance(node, (ast.Varargs, ast.Dots)):
+            return True
+        return isinstance(node, (ast.Call, ast.Invoke)) and not getattr(node, "wrapped", False) \
+            and not self.single_valued(node)
 
     def _solve_fields(self):
         """field -> kind, for the fields every assignment of which in this file gives one kind (and
