@@ -64,9 +64,11 @@ TRAPS = textwrap.dedent("""\
 
 def test_the_traps_translate_to_lua_meaning():
     code = translate(TRAPS + "print(target[3], i[1], part:size(1), part[1])\n", "x.lua").code
-    assert "lua.setindex(target, lua.index(label, 1), 1)" in code
-    assert "lua.torch.max(" in code and "lua.torch.range(1, 6)" in code
-    assert "lua.invoke(lua.torch.range(1, 6), 'sub', 2, 4)" in code
+    # proven tensors: Torch7's methods and element access called directly (T7), no run-time dispatch
+    assert "T7.put(target, T7.at(label, 1), 1)" in code
+    assert "v, i = lua.torch.max(torch.Tensor([1, 5, 2]), 1)" in code and "lua.torch.range(1, 6)" in code
+    assert "T7.sub(lua.torch.range(1, 6), 2, 4)" in code
+    assert "from compat.lua.tensors import T7" in code
 
 
 def test_traps_run_as_in_lua(tmp_path):

@@ -191,3 +191,33 @@ TORCH.update(cat=_cat, range=_range, typename=lambda x: _typename(x) if isinstan
 # simpler entries above of the same names (size, stride, nDimension, resize, type, LongStorage...).
 LUA_TENSOR_METHODS.update(_shape.METHODS)
 TORCH.update(_shape.TORCH)
+
+
+# ------------------------------------------------------------------------------ direct calls
+def _as_lua_data(method):
+    """``method`` run as Lua runs it on a module's weight (a leaf that requires grad): as plain data."""
+    def call(x, *args):
+        if x.requires_grad and x.is_leaf:
+            with torch.no_grad():
+                return method(x, *args)
+        return method(x, *args)
+    call.__name__ = call.__qualname__ = getattr(method, "__name__", "method")
+    call.__doc__ = method.__doc__
+    return call
+
+
+class _Torch7Tensor:
+    """Torch7's tensor methods as plain functions, for code that knows its value is a tensor:
+    ``T7.sum(x)`` is Lua's ``x:sum()``, ``T7.mul(x, 3)`` is ``x:mul(3)`` (in place, as Torch7),
+    ``T7.at(x, i)`` is ``x[i]`` (a number for a 1-D tensor) and ``T7.put(x, i, v)`` is ``x[i] = v``.
+    torchad-migrate emits these where it has proven the receiver a tensor, in place of ``lua.invoke``
+    and ``lua.index``, which first find out what the value is."""
+    __slots__ = ()
+
+
+T7 = _Torch7Tensor()
+for _name, _method in LUA_TENSOR_METHODS.items():
+    setattr(_Torch7Tensor, _name, staticmethod(_as_lua_data(_method)))
+_Torch7Tensor.at = staticmethod(tensor_index)
+_Torch7Tensor.put = staticmethod(tensor_setindex)
+__all__.append("T7")

@@ -5,7 +5,7 @@ from luaparser import astnodes as ast
 from luaparser.ast import walk
 
 from compat.migrate import names
-from compat.migrate.expressions import ATOM, LAMBDA
+from compat.migrate.expressions import ATOM, LAMBDA, TENSORS
 from compat.migrate.kinds import pure
 from compat.migrate.scope import assigned_names
 
@@ -75,17 +75,24 @@ class CallMixin:
         if kind == "str" or isinstance(source, ast.String):
             return f"lua.string.{name}({', '.join([self.expr(source)] + args)})", ATOM
         obj = self.expr(source, ATOM)
-        if kind == "object" or (kind == "tensor" and name not in names.LUA_TENSOR_METHODS):
+        if kind == "object" or (kind in TENSORS and name not in names.LUA_TENSOR_METHODS):
             return f"{obj}.{name}({', '.join(args)})", ATOM
-        if kind == "tensor":
-            fast = self.tensor_method(obj, name, node.args, args)
-            if fast is None:
+        if kind in TENSORS:
+            fast = None if kind == "field" else self.tensor_method(obj, name, node.args, args)
+            if fast is None and kind != "field":
                 fast = self.fast_tensor_method(obj, name, node.args, args, pure(source))
             if fast is not None:
                 return fast, ATOM
+            if name in names.LUA_TENSOR_METHODS:
+                return self.torch7_call(name, [obj] + args), ATOM
         if kind == "table" and name.isidentifier():
             return f"{obj}.{name}({', '.join([obj] + args)})", ATOM
         return f"lua.invoke({', '.join([self.expr(source), repr(name)] + args)})", ATOM
+
+    def torch7_call(self, name, args):
+        """Torch7's tensor method ``name`` called directly on a value proven a tensor."""
+        self.imports.append(names.T7_IMPORT)
+        return f"T7.{name}({', '.join(args)})"
 
     def tensor_method(self, obj, name, nodes, args):
         """Plain PyTorch for a tensor receiver where the translation is certain."""

@@ -21,6 +21,15 @@ _BINARY = {
 }
 # Lua's arithmetic where the operands' kinds do not make Python's operator right (compat.lua helpers).
 _ARITHMETIC = {"+": "add", "-": "sub", "*": "mul", "/": "div", "%": "mod", "**": "pow"}
+# Kinds of values proven tensors, or tensors unless Lua raises: ``x[i]`` of a tensor, indexed
+# again or given a method call, is a row (a number there would stop the Lua program too).
+# A "field" (``self.weight``) is a tensor that may be a module's parameter: Torch7's methods on it
+# go through T7, which changes a parameter as plain data, never through PyTorch's in-place methods.
+TENSORS = ("tensor", "element", "field")
+# Kinds whose values are never Lua's ``false``: such a value is true unless it is nil.
+NEVER_FALSE = ("number", "str", "list", "table", "tensor", "element", "field", "object", "function")
+# Literals that are true in Lua.
+_LITERALS = (ast.Number, ast.String, ast.Table, ast.TrueExpr, ast.AnonymousFunction)
 _PURE = (ast.Name, ast.Number, ast.String, ast.Nil, ast.TrueExpr, ast.FalseExpr)
 
 
@@ -65,6 +74,11 @@ class ExpressionMixin:
         if isinstance(node, ast.AnonymousFunction):
             return "function"
         if isinstance(node, ast.Name):
+            if id(node) in self.number_nodes:
+                return "number"
+            analysis = getattr(self, "analysis", None)
+            if analysis is not None and id(node) in analysis.param_nodes:
+                return None                                 # a parameter: any value
             return self.scope.kind(node.id)
         if isinstance(node, (ast.AndLoOp, ast.OrLoOp)):
             left, right = self.kind(node.left), self.kind(node.right)
@@ -74,16 +88,72 @@ class ExpressionMixin:
             return "tensor" if "tensor" in kinds else ("number" if kinds == {"number"} else None)
         if isinstance(node, ast.UMinusOp):
             return self.kind(node.operand)
+        if isinstance(node, ast.ULengthOP) and self.kind(node.operand) in ("str", "list", "table"):
+            return "number"
         if isinstance(node, ast.Index) and isinstance(node.idx, ast.Table):
             return "tensor"
         if isinstance(node, ast.Call):
             return self.call_kind(node)
+        if isinstance(node, ast.Index) and node.notation == ast.IndexNotation.DOT \
+                and isinstance(node.value, ast.Name) and node.value.id == "self":
+            return self.field_kinds.get(node.idx.id)     # a field every assignment of which gives one kind
+        if isinstance(node, ast.Index) and node.notation == ast.IndexNotation.DOT \
+                and isinstance(node.value, ast.Name) and node.value.id in self.module_names \
+                and node.idx.id in names.MODULE_TENSOR_FIELDS:
+            return "field"                              # lin.weight of lin = nn.Linear(...)
+        if isinstance(node, ast.Index) and node.notation == ast.IndexNotation.DOT \
+                and isinstance(node.value, ast.Name) and node.value.id in self.option_names:
+            return self.option_kinds.get(node.idx.id)    # opt.x of cmd:parse(arg): the default's kind
+        if isinstance(node, ast.Index) and node.notation != ast.IndexNotation.DOT \
+                and self.kind(node.value) in TENSORS and self.kind(node.idx) == "number":
+            return "element"                    # x[i]: a number for a 1-D tensor, else a tensor
         if isinstance(node, ast.Invoke):
             source = self.kind(node.source)
-            if source == "tensor" and node.func.id in names.TENSOR_RESULTS:
-                return "tensor"
+            if source in TENSORS:
+                kind = self.tensor_method_kind(node.func.id, node.args)
+                return "field" if kind == "tensor" and source == "field" else kind
+            if source == "table":
+                return self.returned_kind(node)             # function t:m() of this file
             if source == "str" and node.func.id in ("format", "sub", "rep", "upper", "lower", "reverse"):
                 return "str"
+        return None
+
+    @staticmethod
+    def tensor_method_kind(name, args):
+        """The kind of Torch7's ``x:name(args)`` (of its first value), when proven."""
+        if name in names.TENSOR_NUMBER_METHODS or name == "size" and len(args) == 1 \
+                or name == "norm" and len(args) <= 1 or name in names.TENSOR_REDUCTIONS and not args:
+            return "number"
+        if name in names.TENSOR_RESULTS or name in names.TENSOR_REDUCTIONS or name in names.TENSOR_TWO_RESULTS:
+            return "tensor"
+        return None
+
+    def value_count(self, node):
+        """How many values a call gives, when proven: a tensor method, a function of this file, a
+        library function of fixed arity."""
+        if isinstance(node, ast.Call):
+            mapped = self.callee(node.func)
+            if mapped in names.LIBRARY_COUNTS:
+                return names.LIBRARY_COUNTS[mapped]
+        if isinstance(node, ast.Invoke) and "lua.string." + node.func.id in names.LIBRARY_COUNTS \
+                and (self.kind(node.source) == "str" or isinstance(node.source, ast.String)):
+            return names.LIBRARY_COUNTS["lua.string." + node.func.id]
+        return self.tensor_results(node) or self.returned_count(node)
+
+    def tensor_results(self, node):
+        """How many values a call of a Torch7 tensor method gives (1 or 2), when proven; else None."""
+        if isinstance(node, ast.Invoke) and self.kind(node.source) in TENSORS:
+            name = node.func.id
+            if name in names.TENSOR_TWO_RESULTS:
+                return 2 if node.args or name not in names.TENSOR_REDUCTIONS else 1
+            return 1 if name in names.LUA_TENSOR_METHODS and self.tensor_method_kind(name, node.args) else None
+        if isinstance(node, ast.Call) and node.args and self.kind(node.args[0]) in TENSORS:
+            # torch.max(x, 2), torch.sort(x [, dim] [, descending]): Torch7's two tensors
+            callee = self.callee(node.func)
+            name = callee[10:] if callee is not None and callee.startswith("lua.torch.") else None
+            if name in names.TENSOR_TWO_RESULTS and all(self.kind(a) in ("number", "bool") for a in node.args[1:]) \
+                    and (len(node.args) > 1 or name not in names.TENSOR_REDUCTIONS):
+                return 2
         return None
 
     def table_kind(self, node):
@@ -92,9 +162,18 @@ class ExpressionMixin:
         return "list" if all(f.key is None for f in node.fields) else "table"
 
     def call_kind(self, node):
+        if isinstance(node.func, ast.Call) and (self.dotted(node.func.func) or "").startswith("nn."):
+            return "object"                         # nn.Linear(3, 4)(x): an nngraph node
         dotted = self.dotted(node.func)
         if dotted is None:
             return None
+        if dotted == "nn.gModule":
+            return "object"
+        analysis = getattr(self, "analysis", None)      # (None while Analysis itself reads kinds)
+        if isinstance(node.func, ast.Name) and analysis is not None and dotted in analysis.function_nodes:
+            return self.returned_kind(node)
+        if dotted in names.LIBRARY_RESULTS:
+            return names.LIBRARY_RESULTS[dotted][0]
         head, _, last = dotted.rpartition(".")
         if head == "torch" and last in names.TENSOR_CONSTRUCTORS or head == "image":
             return "tensor"
@@ -106,6 +185,9 @@ class ExpressionMixin:
             return "object"
         if dotted in ("tostring", "string.format", "string.rep", "string.sub", "string.upper", "string.lower"):
             return "str"
+        if dotted == "os.date" and node.args and isinstance(node.args[0], ast.String) \
+                and "*t" not in string_literal(node.args[0]):
+            return "str"                                  # (os.date('*t') is a table)
         return None
 
     def dotted(self, node):
@@ -121,6 +203,8 @@ class ExpressionMixin:
     def expr(self, node, minimum=0):
         """Python code of ``node`` in a single-value context, parenthesized to bind at ``minimum``."""
         code, prec = self._expr(node)
+        if (self.value_count(node) or 0) >= 2:
+            return f"{code}[0]"
         if self.is_multi(node) or self.is_cut(node):
             code, prec = f"lua.first({code})", ATOM
         return code if prec >= minimum else f"({code})"
@@ -134,6 +218,8 @@ class ExpressionMixin:
                 out.append(self.expr(last))        # (f()) and (...) give one value
             elif isinstance(last, (ast.Varargs, ast.Dots)):
                 out.append("*varargs")
+            elif (self.value_count(last) or 0) >= 2:
+                out.append("*" + self._expr(last)[0])
             elif self.is_multi(last) or isinstance(last, (ast.Call, ast.Invoke)) and not self.single_valued(last):
                 out.append(f"*lua.expand({self._expr(last)[0]})")
             else:
@@ -167,6 +253,8 @@ class ExpressionMixin:
             dotted = self.dotted(node.func)
             return dotted is not None and dotted.split(".")[0] in names.PACKAGE_GLOBALS \
                 and not self.scope.is_local(dotted.split(".")[0]) and dotted not in names.MULTI_RETURN
+        if self.tensor_results(node) is not None:
+            return self.tensor_results(node) == 1
         kind = self.kind(node.source)
         several = {"str": names.STRING_MULTI_METHODS, "tensor": ("max", "min", "sort", "topk")}
         return kind in ("object", "str", "tensor") and node.func.id not in several.get(kind, ())
@@ -278,12 +366,16 @@ class ExpressionMixin:
         if fast is not None:
             return fast, ATOM
         kind = self.kind(source)
+        if kind == "list" and id(node) in self.in_range_nodes:
+            return f"{self.expr(source, ATOM)}[{self.zero_based(node.idx)}]", ATOM
         if kind == "list" and isinstance(node.idx, ast.Number) and isinstance(node.idx.n, int) \
                 and 1 <= node.idx.n <= self.analysis.literal_lengths.get(getattr(source, "id", None), 0):
             return f"{self.expr(source, ATOM)}[{node.idx.n - 1}]", ATOM
         key = self.index_key(node.idx, node.notation)
         if kind == "table":
             return f"{self.expr(source, ATOM)}[{key}]", ATOM
+        if kind in TENSORS:
+            return self.torch7_call("at", [self.expr(source), key]), ATOM
         return f"lua.index({self.expr(source)}, {key})", ATOM
 
     def index_key(self, idx, notation=None):
@@ -337,10 +429,13 @@ class ExpressionMixin:
             return f"{self.expr(node.left, prec + 1)} {op} {self.expr(node.right, prec + 1)}", prec
         kinds = (self.kind(node.left), self.kind(node.right))
         helper = _ARITHMETIC.get(op)
-        literals = isinstance(node.left, ast.Number) and isinstance(node.right, ast.Number) or \
+        literals = isinstance(node.left, ast.Number) and isinstance(node.right, ast.Number) \
+            and 0 in (node.left.n, node.right.n) or \
             isinstance(node.left, ast.UMinusOp) and isinstance(node.right, ast.Number) or \
             isinstance(node.left, ast.Number) and isinstance(node.right, ast.UMinusOp)
-        if helper is not None and not self.plain_arithmetic(op, kinds, literals):
+        inexact = op == "/" and isinstance(node.left, ast.Number) and isinstance(node.right, ast.Number) \
+            and node.right.n != 0 and node.left.n % node.right.n != 0      # 1 / 4: a fraction in both
+        if helper is not None and not inexact and not self.plain_arithmetic(op, kinds, literals):
             # Lua's meaning depends on the values: numeric strings convert, tables have metamethods,
             # Torch7's tensor * tensor is a matrix/dot product, 6 / 2 is 3 and 1 / 0 is inf
             return f"lua.{helper}({self.expr(node.left)}, {self.expr(node.right)})", ATOM
@@ -357,7 +452,7 @@ class ExpressionMixin:
         if op == "/":
             return False
         if kinds == ("number", "number"):
-            return not literals                  # 0 * -43 is -0 in Lua
+            return not literals                  # 0 * -43 is -0 in Lua (not so without a zero)
         if "tensor" not in kinds:
             return False
         return op != "*" or "number" in kinds
@@ -375,12 +470,16 @@ class ExpressionMixin:
     def expr_ULNotOp(self, node):
         if self.kind(node.operand) == "bool":
             return "not " + self.expr(node.operand, NOT), NOT
-        return f"not lua.truth({self.expr(node.operand)})", NOT
+        if self.kind(node.operand) in NEVER_FALSE and not isinstance(node.operand, _LITERALS):
+            return f"{self.expr(node.operand, CMP + 1)} is None", CMP      # nil is its only false value
+        return f"not {self.truth(node.operand)}", NOT
 
     def expr_ULengthOP(self, node):
         kind = self.kind(node.operand)
         if kind in ("str", "list"):
             return f"len({self.expr(node.operand)})", ATOM
+        if kind in TENSORS:
+            return self.torch7_call("size", [self.expr(node.operand)]), ATOM    # Torch7: #x is x:size()
         return f"lua.length({self.expr(node.operand)})", ATOM
 
     def expr_Concat(self, node):
@@ -397,10 +496,19 @@ class ExpressionMixin:
             return " + ".join(self.expr(p, ADD + 1) for p in parts), ADD
         return "lua.concat(" + ", ".join(self.expr(p) for p in parts) + ")", ATOM
 
-    def truth(self, node):
-        """Python condition code with Lua's truthiness."""
-        if self.kind(node) == "bool":
-            return self.expr(node)
+    def truth(self, node, minimum=0):
+        """Python condition code with Lua's truthiness: a value of a kind that is never ``false`` is
+        true unless nil (``0`` and ``''`` are true in Lua)."""
+        kind = self.kind(node)
+        if kind == "bool":
+            return self.expr(node, minimum)
+        if isinstance(node, _LITERALS):
+            return "True"
+        if isinstance(node, (ast.Nil, ast.FalseExpr)):
+            return "False"
+        if kind in NEVER_FALSE:
+            code = f"{self.expr(node, CMP + 1)} is not None"
+            return code if minimum <= CMP else f"({code})"
         return f"lua.truth({self.expr(node)})"
 
     def expr_AndLoOp(self, node):
@@ -415,13 +523,14 @@ class ExpressionMixin:
             prec = AND if op == "and" else OR
             return f"{self.expr(left, prec)} {op} {self.expr(right, prec + 1)}", prec
         # the ternary idiom: cond and x or y, x a constant that is true in Lua
-        if op == "or" and isinstance(left, ast.AndLoOp) and self.kind(left.left) == "bool" \
-                and isinstance(left.right, (ast.Number, ast.String, ast.Table, ast.TrueExpr)):
-            return (f"{self.expr(left.right, OR + 1)} if {self.expr(left.left, OR + 1)} "
+        if op == "or" and isinstance(left, ast.AndLoOp) and (
+                isinstance(left.right, (ast.Number, ast.String, ast.Table, ast.TrueExpr))
+                or isinstance(left.right, ast.UMinusOp) and isinstance(left.right.operand, ast.Number)):
+            return (f"{self.expr(left.right, OR + 1)} if {self.truth(left.left, OR + 1)} "
                     f"else {self.expr(right, LAMBDA + 1)}"), LAMBDA + 1
         if isinstance(left, _PURE) and isinstance(right, _PURE):
             a, b = self.expr(left, OR + 1), self.expr(right, LAMBDA + 1)
             if op == "or":
-                return f"{a} if lua.truth({self.expr(left)}) else {b}", LAMBDA + 1
-            return f"{b} if lua.truth({self.expr(left)}) else {a}", LAMBDA + 1
+                return f"{a} if {self.truth(left, OR + 1)} else {b}", LAMBDA + 1
+            return f"{b} if {self.truth(left, OR + 1)} else {a}", LAMBDA + 1
         return f"lua.{op}_({self.expr(left)}, lambda: {self.expr(right)})", ATOM

@@ -16,11 +16,13 @@ Three facts, each proven for the whole file before anything is emitted:
 
 Where a fact is not proven the translator keeps its helper: these hooks return None.
 """
+import contextlib
+
 from luaparser import astnodes as ast
 from luaparser.ast import walk
 
 from compat.migrate import names
-from compat.migrate.scope import Scope
+from compat.migrate.scope import Scope, Spread, own_nodes
 
 # Tensor methods that change the shape of their receiver in place.
 RESIZING_METHODS = frozenset({"resize", "resizeAs", "set", "squeeze", "unsqueeze", "addmm", "addmv", "addr",
@@ -60,6 +62,13 @@ class KindsMixin:
     optim_results = frozenset()
     positive_nodes = frozenset()
     positive_names = frozenset()
+    number_nodes = frozenset()
+    in_range_nodes = frozenset()
+    field_kinds = {}
+    option_names = frozenset()
+    option_kinds = {}
+    module_names = frozenset()
+    _resolving = set()
     defined_functions = frozenset()     # the Translator's, once Analysis has found them
     tensor_dims_of = {}
 
@@ -79,15 +88,22 @@ class KindsMixin:
         for name in self.optim_results:
             by_name[name] = ["list" if v is None else v for v in by_name[name]]
         dims_allowed = not self._resizes_or_loads(chunk)
+        self.module_names = {name for name, values in by_name.items() if values and all(    # lin = nn.Linear(...)
+            isinstance(v, ast.Call) and (self.dotted(v.func) or "")[:3] == "nn." and self.dotted(v.func)[3:4].isupper()
+            and self.dotted(v.func)[3:] in names.NN_NAMES for v in values)}
         self.positive_names = self._solve_positive(by_name)
         self.positive_nodes = self._positive_loop_names(chunk)      # steps that are positive names
         self.positive_names = self._solve_positive(by_name)
         for _ in range(3):              # kinds need dimensions (a row is a tensor) and the reverse
             kinds = self._solve_kinds(by_name)
             analysis.kinds.update(kinds)
+            self.scope.kinds = analysis.kinds
+            self.field_kinds = self._solve_fields()
+            self.option_names, self.option_kinds = self._command_line(chunk, by_name)
             if dims_allowed:
                 self.tensor_dims_of = self._solve_dims(by_name)
         self.scope.kinds = analysis.kinds
+        self.positive_nodes = self._positive_loop_names(chunk)      # with the kinds: lists in range
 
     def _solve_positive(self, by_name):
         """Names every assignment of which is an integer >= 1 (a greatest fixed point)."""
@@ -120,14 +136,120 @@ class KindsMixin:
     def _value_kind(self, value, name, kinds):
         if value is None or isinstance(value, str):
             return value
+        if isinstance(value, Spread):
+            with self._kinds_scope(kinds):
+                results = names.LIBRARY_RESULTS.get(self.dotted(value.call.func)) \
+                    if isinstance(value.call, ast.Call) else None
+                if results is not None:
+                    return results[value.position] if value.position < len(results) else None
+                if isinstance(value.call, ast.Call) and isinstance(value.call.func, ast.Name):
+                    return self.returned_kind(value.call, value.position)
+                return "tensor" if self.tensor_results(value.call) == 2 else None
         if isinstance(value, ast.Table) and not value.fields:
             return "table" if name in self.analysis.records else "list"
+        with self._kinds_scope(kinds):
+            return self.kind(value)
+
+    @contextlib.contextmanager
+    def _kinds_scope(self, kinds):
         saved = self.scope
         self.scope = Scope(None, kinds, ())
         try:
-            return self.kind(value)
+            yield
         finally:
             self.scope = saved
+
+    # ------------------------------------------------------------------ functions and fields
+    def _returns(self, call):
+        """The Return statements of the function of this file that ``call`` calls, when every path
+        of its body ends in one (else None: it may give nil)."""
+        analysis = getattr(self, "analysis", None)
+        key = self._function_key(call)
+        if analysis is None or key is None:
+            return None
+        function = analysis.function_nodes.get(key)
+        if function is None or not function.body.body or not isinstance(function.body.body[-1], ast.Return):
+            return None
+        return [n for n in own_nodes(function.body) if isinstance(n, ast.Return)]
+
+    @staticmethod
+    def _function_key(call):
+        """``f`` for ``f(...)``, ``t.m`` for ``t:m(...)`` (t a name); else None."""
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Name):
+            return call.func.id
+        if isinstance(call, ast.Invoke) and isinstance(call.source, ast.Name):
+            return f"{call.source.id}.{call.func.id}"
+        return None
+
+    def returned_kind(self, call, position=0):
+        """The kind of the value at ``position`` that a call of a function of this file gives, when
+        every ``return`` gives one of the same kind."""
+        returns = self._returns(call)
+        key = self._function_key(call)
+        if returns is None or key in self._resolving:
+            return None
+        self._resolving.add(key)
+        try:
+            kinds = {self.kind(r.values[position]) if position < len(r.values) and not (
+                     position == len(r.values) - 1 and position > 0 and self._spreads(r.values[-1]))
+                     else None for r in returns}
+        finally:
+            self._resolving.discard(key)
+        return kinds.pop() if len(kinds) == 1 else None
+
+    def returned_count(self, call):
+        """How many values a call of a function of this file gives, when every ``return`` gives the
+        same number of plain values."""
+        returns = self._returns(call)
+        if returns is None:
+            return None
+        if any(r.values and self._spreads(r.values[-1]) for r in returns):
+            return None
+        counts = {len(r.values) for r in returns}
+        return counts.pop() if len(counts) == 1 else None
+
+    def _spreads(self, node):
+        """Whether ``node`` in last place of a ``return`` may give other than one value."""
+        if isinstance(node, (ast.Varargs, ast.Dots)):
+            return True
+        return isinstance(node, (ast.Call, ast.Invoke)) and not getattr(node, "wrapped", False) \
+            and not self.single_valued(node)
+
+    def _solve_fields(self):
+        """field -> kind, for the fields every assignment of which in this file gives one kind (and
+        the tensors that nn.Module's and nn.Linear's constructors store)."""
+        assigned = {field: list(values) for field, values in self.analysis.field_assignments.items()}
+        implicit = {"nn.Module": ("output", "gradInput"),
+                    "nn.Linear": ("output", "gradInput", "weight", "bias", "gradWeight", "gradBias")}
+        for parent in self.analysis.nn_parents:
+            for field in implicit.get(parent, ()):
+                assigned.setdefault(field, []).append("tensor")
+        found = {}
+        for field, values in assigned.items():
+            kinds = {v if isinstance(v, str) or v is None else self.kind(v) for v in values}
+            if len(kinds) == 1 and None not in kinds:
+                kind = kinds.pop()
+                found[field] = "field" if kind in ("tensor", "field") else kind
+        return found
+
+    def _command_line(self, chunk, by_name):
+        """(names every assignment of which is ``cmd:parse(...)``, option -> kind): torch.CmdLine gives
+        an option the type of its default (``cmd:option('-lr', 0.1, ...)``: ``opt.lr`` is a number)."""
+        parsed = {name for name, values in by_name.items() if values and all(
+            isinstance(v, ast.Invoke) and v.func.id == "parse" for v in values)}
+        found = {}
+        for node in walk(chunk):
+            if isinstance(node, ast.Invoke) and node.func.id == "option" and len(node.args) >= 2 \
+                    and isinstance(node.args[0], ast.String):
+                key = node.args[0].s.decode() if isinstance(node.args[0].s, bytes) else node.args[0].s
+                default = node.args[1]
+                kind = {ast.Number: "number", ast.String: "str", ast.TrueExpr: "bool",
+                        ast.FalseExpr: "bool"}.get(type(default))
+                found.setdefault(key.lstrip("-"), set()).add(kind)
+        for field, values in self.analysis.field_assignments.items():
+            if field in found:       # opt.x = ... elsewhere: that kind too
+                found[field].update(v if isinstance(v, str) or v is None else self.kind(v) for v in values)
+        return parsed, {key: kinds.pop() for key, kinds in found.items() if len(kinds) == 1 and None not in kinds}
 
     def _optim_results(self, chunk):
         """Names assigned only as the second result of ``optim.<algorithm>(...)``: the list ``{fx}``."""
@@ -193,32 +315,85 @@ class KindsMixin:
 
     def _positive_loop_names(self, chunk):
         """ids of the Name nodes that read the variable of a ``for i = a, b [, s]`` with a >= 1 and
-        s >= 1 integer literals, inside its body, where nothing assigns or redeclares it."""
-        found = set()
+        s >= 1 integer literals, or the index of ``for i, v in ipairs(t)``, inside its body, where
+        nothing assigns or redeclares it. Records the ids of the nodes that read any numeric loop's
+        variable so in ``number_nodes`` (a number there, whatever the same name is elsewhere)."""
+        found, numbers = set(), set()
+        self.in_range_nodes = frozenset()
         for loop in walk(chunk):
+            if isinstance(loop, ast.Forin):
+                ipairs = len(loop.iter) == 1 and isinstance(loop.iter[0], ast.Call) \
+                    and self.callee(loop.iter[0].func) == "lua.ipairs"
+                if ipairs and loop.targets:
+                    reads = self._loop_reads(loop, loop.targets[0].id)
+                    found.update(reads)
+                    numbers.update(reads)
+                    self._in_range(loop, reads, loop.iter[0].args[0] if loop.iter[0].args else None)
+                continue
             if not isinstance(loop, ast.Fornum):
                 continue
+            reads = self._loop_reads(loop, loop.target.id)
+            numbers.update(reads)
+            if isinstance(loop.start, ast.Number) and loop.start.n == 1 and isinstance(loop.stop, ast.ULengthOP) \
+                    and (loop.step is None or not isinstance(loop.step, ast.Node)
+                         or isinstance(loop.step, ast.Number) and isinstance(loop.step.n, int) and loop.step.n >= 1):
+                self._in_range(loop, reads, loop.stop.operand)
             step = loop.step if isinstance(loop.step, ast.Node) else None
             if not (isinstance(loop.start, ast.Number) and isinstance(loop.start.n, int) and loop.start.n >= 1):
                 continue
             if step is not None and not (isinstance(step, ast.Number) and isinstance(step.n, int) and step.n >= 1
                                          or isinstance(step, ast.Name) and step.id in self.positive_names):
                 continue
-            var = loop.target.id
-            nodes = list(walk(loop.body))
-            rebinds = any(isinstance(n, (ast.Assign, ast.LocalAssign)) and any(
-                getattr(t, "id", None) == var for t in n.targets) or isinstance(n, ast.Fornum) and n.target.id == var
-                or isinstance(n, ast.Forin) and any(t.id == var for t in n.targets)
-                or isinstance(n, (ast.Function, ast.LocalFunction, ast.Method, ast.AnonymousFunction))
-                and any(getattr(a, "id", None) == var for a in n.args) for n in nodes)
-            if not rebinds:
-                found.update(id(n) for n in nodes if isinstance(n, ast.Name) and n.id == var)
+            found.update(reads)
+        self.number_nodes = frozenset(numbers)
         return found
+
+    def _in_range(self, loop, reads, sequence):
+        """Record in ``in_range_nodes`` the ``t[i]`` of ``for i = 1, #t`` / ``for i in ipairs(t)``,
+        ``t`` a list name the body never changes (no assignment to it or its entries, no
+        table.insert/remove, not passed to a call): ``i`` then lies in ``1..#t``."""
+        if not isinstance(sequence, ast.Name) or self.scope.kind(sequence.id) != "list":
+            return
+        name, reads_in_index = sequence.id, []
+        for node in walk(loop.body):
+            if isinstance(node, ast.Assign) and any(
+                    getattr(t, "id", None) == name or isinstance(t, ast.Index) and getattr(t.value, "id", None) == name
+                    for t in node.targets):
+                return
+            if isinstance(node, (ast.Call, ast.Invoke)) and any(getattr(a, "id", None) == name for a in node.args):
+                return
+            if isinstance(node, ast.Index) and getattr(node.value, "id", None) == name:
+                if id(node.idx) in reads:
+                    reads_in_index.append(id(node))
+        self.in_range_nodes = self.in_range_nodes | set(reads_in_index)
+
+    @staticmethod
+    def _loop_reads(loop, var):
+        """ids of the Name nodes reading the loop variable ``var`` in the body, none when the body
+        assigns or redeclares it."""
+        nodes = list(walk(loop.body))
+        rebinds = any(isinstance(n, (ast.Assign, ast.LocalAssign)) and any(
+            getattr(t, "id", None) == var for t in n.targets) or isinstance(n, ast.Fornum) and n.target.id == var
+            or isinstance(n, ast.Forin) and any(t.id == var for t in n.targets)
+            or isinstance(n, (ast.Function, ast.LocalFunction, ast.Method, ast.AnonymousFunction))
+            and any(getattr(a, "id", None) == var for a in n.args) for n in nodes)
+        return set() if rebinds else {id(n) for n in nodes if isinstance(n, ast.Name) and n.id == var}
 
     # ------------------------------------------------------------------ per-expression facts
     def positive_int(self, node):
         """Whether ``node`` is an integer >= 1 whatever happens at run time."""
         return self.lower_bound(node) >= 1
+
+    def is_integer(self, node):
+        """Whether ``node`` is proven an integer (of any sign)."""
+        if self.lower_bound(node) > float("-inf"):
+            return True
+        if isinstance(node, ast.UMinusOp):
+            return self.is_integer(node.operand)
+        if isinstance(node, (ast.AddOp, ast.SubOp, ast.MultOp)):
+            return self.is_integer(node.left) and self.is_integer(node.right)
+        return isinstance(node, ast.Call) and self.callee(node.func) in ("lua.math.floor", "lua.math.ceil") \
+            and len(node.args) == 1 and self.kind(node.args[0]) == "number"
 
     def lower_bound(self, node):
         """A lower bound of an expression proven to be an integer; -inf when it is not proven one."""
@@ -229,6 +404,12 @@ class KindsMixin:
         if isinstance(node, ast.ModOp) and isinstance(node.right, ast.Number) and isinstance(node.right.n, int) \
                 and node.right.n >= 1:
             return 0 if self.lower_bound(node.left) > float("-inf") else float("-inf")
+        if isinstance(node, ast.ULengthOP) and self.kind(node.operand) in ("str", "list", "table"):
+            return 0
+        if isinstance(node, ast.Invoke) and self.kind(node.source) in ("tensor", "element") and (
+                node.func.id in ("nElement", "nDimension", "dim", "numel") and not node.args
+                or node.func.id == "size" and len(node.args) == 1):
+            return 0
         if isinstance(node, ast.AddOp):
             return self.lower_bound(node.left) + self.lower_bound(node.right)
         if isinstance(node, ast.SubOp) and isinstance(node.right, ast.Number) and isinstance(node.right.n, int):

@@ -33,6 +33,7 @@ REQUIRES = {
 
 # Imports of the compat.lua modules that translated code may use besides compat.lua itself.
 MODULES_IMPORT = "from compat.lua import modules as lua_modules"
+T7_IMPORT = "from compat.lua.tensors import T7"
 SCOPE_IMPORT = "from compat.lua import scope as lua_scope"
 # Lua's standard modules: require gives the library compat.lua has (nothing to import).
 LUA_STANDARD_MODULES = frozenset({"math", "io", "os", "string", "table"})
@@ -151,3 +152,24 @@ RESERVED = (set(keyword.kwlist) | set(keyword.softkwlist) - {"_"}) | {
 def python_name(name):
     """A Lua identifier as a Python identifier (``class`` -> ``class_``, ``lua`` -> ``lua_``)."""
     return name + "_" if name in RESERVED else name
+
+# What Torch7's tensor methods give, for the kinds the translator proves (``x:sum()`` is a number,
+# ``x:sum(1)`` a tensor, ``x:max(1)`` two tensors).
+TENSOR_RESULTS |= frozenset("""
+eq ne gt lt ge le abs exp log log1p sqrt rsqrt tanh sigmoid sin cos tan floor ceil round trunc frac neg sign
+pow clamp cumsum cumprod index gather scatter indexFill indexCopy indexAdd maskedFill maskedCopy cmax cmin
+mm mv bmm addmm addmv addr ger csub fmod remainder cinv cpow cremainder cfmod uniform normal bernoulli
+random apply map map2 lerp atan2 unsqueeze unfold""".split())
+# Reductions: a number without arguments, a tensor along a dimension.
+TENSOR_REDUCTIONS = frozenset("sum mean std var prod max min".split())
+# Methods giving a number whatever their arguments (size with a dimension).
+TENSOR_NUMBER_METHODS = frozenset("nElement nDimension dim numel trace dot dist".split())
+# Methods giving two tensors (max and min only along a dimension).
+TENSOR_TWO_RESULTS = frozenset("max min sort topk kthvalue median mode".split())
+
+# Kinds of the values of library calls that give several (the spread names get them).
+LIBRARY_RESULTS = {"automation.parallelize": ("tensor", "tensor", "number")}
+# Library calls that always give the same number of values (torch.class: the class and its parent).
+LIBRARY_COUNTS = {"lua.torch_class": 2, "lua.string.gsub": 2}
+# The tensors every nn module with parameters holds (nn.Linear, nn.SpatialConvolution, ...).
+MODULE_TENSOR_FIELDS = frozenset("weight bias gradWeight gradBias output gradInput".split())

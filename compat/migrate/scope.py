@@ -81,6 +81,47 @@ def assigned_names(body):
     return list(dict.fromkeys(found))
 
 
+# Expressions that are never nil.
+_NEVER_NIL = (ast.Number, ast.String, ast.Table, ast.TrueExpr, ast.FalseExpr, ast.AnonymousFunction, ast.Concat)
+
+
+def _appends(target, value):
+    """``t[#t + 1] = v`` with ``v`` a literal or table: the sequence ``t`` grows by one."""
+    key = target.idx
+    return isinstance(value, _NEVER_NIL) and isinstance(key, ast.AddOp) and isinstance(key.right, ast.Number) \
+        and key.right.n == 1 and isinstance(key.left, ast.ULengthOP) and isinstance(key.left.operand, ast.Name) \
+        and key.left.operand.id == target.value.id
+
+
+def _dotted(node):
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Index) and node.notation == ast.IndexNotation.DOT:
+        head = _dotted(node.value)
+        return None if head is None else head + "." + node.idx.id
+    return None
+
+
+def _method_or_function(node):
+    """The name of ``x:name(...)`` or ``torch.name(...)``, else None."""
+    if isinstance(node, ast.Invoke):
+        return node.func.id
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Index) and isinstance(node.func.value, ast.Name) \
+            and node.func.value.id == "torch" and node.func.notation == ast.IndexNotation.DOT:
+        return node.func.idx.id
+    return None
+
+
+class Spread:
+    """The value at ``position`` of a call spread over several names (``m, i = x:max(1)``,
+    ``images, labels = load(...)``)."""
+    __slots__ = ("call", "position")
+
+    def __init__(self, call, position):
+        self.call = call
+        self.position = position
+
+
 class Analysis:
     """Kinds of names, functions with several results, names used as records (``t.x``)."""
 
@@ -89,6 +130,7 @@ class Analysis:
         self.classes = set()      # nn.X made by torch.class in this file
         self.multi_functions = set()
         self.defined_functions = set()
+        self.param_nodes = set()
         assignments = []
         for node in walk(chunk):
             if isinstance(node, ast.Index) and isinstance(node.value, ast.Name) and (
@@ -113,17 +155,52 @@ class Analysis:
                 targets = [node.target] if isinstance(node, ast.Fornum) else node.targets
                 assignments.extend((t.id, "number" if isinstance(node, ast.Fornum) else None) for t in targets)
             elif isinstance(node, (ast.Function, ast.LocalFunction, ast.Method, ast.AnonymousFunction)):
-                assignments.extend((a.id, None) for a in node.args if isinstance(a, ast.Name))
+                # a parameter is its function's own: its reads are marked unknown node by node, so that
+                # a global of the same name keeps its kind
+                params = {a.id for a in node.args if isinstance(a, ast.Name)}
+                self.param_nodes.update(id(n) for n in walk(node.body) if isinstance(n, ast.Name) and n.id in params)
         self.assignments = assignments
         self.assigned = {name for name, _ in assignments} | {"self"}
+        self.field_assignments, self.nn_parents = self._fields(chunk)
+        self.function_nodes = self._functions_defined_once(chunk, assignments, self.field_assignments)
         self.literal_lengths = self._literal_lengths(chunk, assignments)
         self.kinds = {}
         seen = {}
         for name, value in assignments:
-            kind = value if value is None or isinstance(value, str) else kind_of(value, name, self)
+            kind = value if value is None or isinstance(value, (str, Spread)) else kind_of(value, name, self)
             seen.setdefault(name, set()).add(kind)
             self.kinds[name] = kind if seen[name] == {kind} else None
         self.kinds = {k: v for k, v in self.kinds.items() if v is not None}
+
+    @staticmethod
+    def _functions_defined_once(chunk, assignments, fields):
+        """name -> Function node, for the names bound to one ``function`` statement and nothing else;
+        ``t.name`` -> Method node for ``function t:name()`` when no statement assigns a ``.name`` field."""
+        found = {}
+        for node in walk(chunk):
+            if isinstance(node, (ast.Function, ast.LocalFunction)) and isinstance(node.name, ast.Name):
+                found.setdefault(node.name.id, []).append(node)
+            elif isinstance(node, ast.Method) and isinstance(node.source, ast.Name) and node.name.id not in fields:
+                found.setdefault(f"{node.source.id}.{node.name.id}", []).append(node)
+        return {name: nodes[0] for name, nodes in found.items()
+                if len(nodes) == 1 and all(value == "function" for n, value in assignments if n == name)}
+
+    def _fields(self, chunk):
+        """(field name -> the values assigned to ``x.field`` anywhere, the parents of this file's
+        ``torch.class`` classes)."""
+        fields, parents = {}, set()
+        for node in walk(chunk):
+            if isinstance(node, ast.Assign):
+                for i, target in enumerate(node.targets):
+                    if isinstance(target, ast.Index) and target.notation == ast.IndexNotation.DOT:
+                        value = node.values[i] if i < len(node.values) and len(node.targets) <= len(node.values) \
+                            else None
+                        fields.setdefault(target.idx.id, []).append(value)
+            if isinstance(node, ast.Call) and self._is_torch_class(node):
+                parent = node.args[1] if len(node.args) > 1 else None
+                parents.add(parent.s.decode() if isinstance(getattr(parent, "s", None), bytes)
+                            else getattr(parent, "s", None))
+        return fields, parents
 
     @staticmethod
     def _is_torch_class(call):
@@ -143,13 +220,16 @@ class Analysis:
                    and not isinstance(value.fields[-1].value, (ast.Call, ast.Invoke, ast.Varargs, ast.Dots))}
         for node in walk(chunk):
             if isinstance(node, ast.Assign):
-                for target in node.targets:
-                    if isinstance(target, ast.Index) and isinstance(target.value, ast.Name):
+                for i, target in enumerate(node.targets):
+                    if isinstance(target, ast.Index) and isinstance(target.value, ast.Name) \
+                            and not _appends(target, node.values[i] if len(node.values) == len(node.targets) else None):
                         lengths.pop(target.value.id, None)
             elif isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Name) \
-                    and isinstance(node.func, ast.Index) and getattr(node.func.value, "id", None) == "table":
+                    and isinstance(node.func, ast.Index) and getattr(node.func.value, "id", None) == "table" \
+                    and not (getattr(node.func.idx, "id", None) == "insert" and len(node.args) == 2
+                             and isinstance(node.args[1], _NEVER_NIL)):
                 lengths.pop(node.args[0].id, None)
-        return lengths
+        return lengths       # (appends of values that are never nil only lengthen a sequence)
 
     @staticmethod
     def _assignments(node, out):
@@ -162,6 +242,11 @@ class Analysis:
                 out.append((target.id, values[i]))
             elif values and isinstance(values[-1], ast.Invoke) and values[-1].func.id in names.TENSOR_PAIR_METHODS:
                 out.append((target.id, "tensor"))
+            elif values and i <= len(values) and _method_or_function(values[-1]) in names.TENSOR_TWO_RESULTS:
+                out.append((target.id, Spread(values[-1], i - len(values) + 1)))
+            elif values and isinstance(values[-1], ast.Call) and (
+                    isinstance(values[-1].func, ast.Name) or _dotted(values[-1].func) in names.LIBRARY_RESULTS):
+                out.append((target.id, Spread(values[-1], i - len(values) + 1)))      # f() of this file
             else:
                 out.append((target.id, None))
 

@@ -17,7 +17,7 @@ from luaparser.parser.LuaParser import LuaParser
 
 from compat.migrate import names
 from compat.migrate.calls import CallMixin, string_value
-from compat.migrate.expressions import ATOM, ExpressionMixin
+from compat.migrate.expressions import ADD, ATOM, TENSORS, ExpressionMixin
 from compat.migrate.kinds import KindsMixin
 from compat.migrate.resolve import rename_locals
 from compat.migrate.scope import (
@@ -237,6 +237,8 @@ class Translator(KindsMixin, ExpressionMixin, CallMixin):
         if missing > 0 and isinstance(last, (ast.Call, ast.Invoke, ast.Varargs, ast.Dots)):
             codes = [self.rvalue(t, v) for t, v in zip(targets, values[:-1])]
             spread = self.multi_value(last, missing + 1)
+            if len(values) == 1 and spread.startswith("(*"):
+                spread = spread[1:-1]                   # a, b, c = *f(), None
             return codes + [spread if len(values) == 1 else "*" + spread]
         return [self.rvalue(t, v) for t, v in zip(targets, values)] + ["None"] * max(missing, 0)
 
@@ -256,6 +258,11 @@ class Translator(KindsMixin, ExpressionMixin, CallMixin):
                                                               "datamodule", "mpi", "mpinn")
             and dotted[6:] not in names.LUA_TORCH_FUNCTIONS)
         code = self._expr(value)[0]
+        known = self.value_count(value)
+        if known == count:
+            return code
+        if known is not None and known < count:
+            return "(" + ", ".join([f"*{code}"] + ["None"] * (count - known)) + ")"   # the missing ones: nil
         return code if library else f"lua.values({code}, {count})"
 
     def plain_target(self, target):
@@ -267,15 +274,31 @@ class Translator(KindsMixin, ExpressionMixin, CallMixin):
         return f"{self.expr(target.value, ATOM)}.{self.static_key(target)}"
 
     def store(self, target, code, line, value=None):
-        if self.plain_target(target):
+        if self.appends(target, value):
+            self.emit(f"{self.expr(target.value, ATOM)}.append({code})", line)
+        elif self.plain_target(target):
             self.emit(f"{self.target(target)} = {code}", line)
         elif value is not None and self.kind(value) == "number" and self.fast_store(target, code) is not None:
             self.emit(self.fast_store(target, code), line)
         elif isinstance(target, ast.Index) and self.kind(target.value) == "table":
             self.emit(f"{self.expr(target.value, ATOM)}[{self.index_key(target.idx, target.notation)}] = {code}", line)
+        elif isinstance(target, ast.Index) and self.kind(target.value) in TENSORS:
+            key = self.index_key(target.idx, target.notation)
+            self.emit(self.torch7_call("put", [self.expr(target.value), key, code]), line)
         else:
             self.emit(f"lua.setindex({self.expr(target.value)}, {self.index_key(target.idx, target.notation)}, {code})",
                       line)
+
+    def appends(self, target, value):
+        """``t[#t + 1] = v`` on a Lua sequence held in a Python list, ``v`` never nil: an append."""
+        if value is None or not isinstance(target, ast.Index) or target.notation == ast.IndexNotation.DOT:
+            return False
+        key, seq = target.idx, target.value
+        return isinstance(seq, ast.Name) and self.kind(seq) == "list" and isinstance(key, ast.AddOp) \
+            and isinstance(key.right, ast.Number) and key.right.n == 1 and isinstance(key.left, ast.ULengthOP) \
+            and isinstance(key.left.operand, ast.Name) and key.left.operand.id == seq.id \
+            and (self.kind(value) in ("number", "str", "bool", "list", "table", "tensor", "object", "function")
+                 or isinstance(value, (ast.Number, ast.String, ast.Table, ast.AnonymousFunction)))
 
     def require_statement(self, call, bound, line):
         module = string_value(call.args[0])
@@ -357,6 +380,18 @@ class Translator(KindsMixin, ExpressionMixin, CallMixin):
         if all(isinstance(n, ast.Number) and isinstance(n.n, int) for n in constant):
             s = step.n if step is not None else 1
             bounds = [str(start.n), str(stop.n + (1 if s > 0 else -1))] + ([str(s)] if s != 1 else [])
+            iterator = f"range({', '.join(bounds)})"
+        elif all(self.is_integer(n) for n in constant) and (step is None or isinstance(step, ast.Number)) \
+                and (step is None or step.n != 0):
+            # integers: Python's range, the limit made exclusive
+            s = step.n if step is not None else 1
+            limit = f"{self.expr(stop, ADD)} {'+' if s > 0 else '-'} 1"
+            iterator = f"range({', '.join([self.expr(start), limit] + ([str(s)] if s != 1 else []))})"
+        elif self.lower_bound(start) >= 1 and self.kind(stop) == "number" and (
+                step is None or isinstance(step, ast.Number) and isinstance(step.n, int) and step.n >= 1):
+            # counting up from an integer >= 1 to any number: the integers up to int(limit) (trunc
+            # is floor for a limit >= 0; below 1 both loops are empty)
+            bounds = [self.expr(start), f"int({self.expr(stop)}) + 1"] + ([str(step.n)] if step is not None else [])
             iterator = f"range({', '.join(bounds)})"
         else:
             iterator = f"lua.range({', '.join(self.expr(n) for n in constant)})"
