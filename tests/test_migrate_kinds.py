@@ -143,3 +143,12 @@ print(lin:forward(torch.ones(2))[1], lin.weight:sum())
     # 1..2.5 counts 1 2; 0 is true in Lua; sum 21, x[2][3] = 6, row maxima 3 and 6 at column 3;
     # weights of 0.5 on two ones: 1; a parameter filled in place as plain data (no autograd error)
     assert result.stdout.splitlines() == ["1 2 1.5 3 4.5 6 ", "yes\tfalse\t4", "21\t6\t6\t3\t3", "1\t2"]
+
+
+def test_module_results():
+    out = lines("require 'nn'\nlocal model = nn.Linear(3, 2)\nlocal crit = nn.MSECriterion()\nlocal loss = 0\n"
+                "local y = model:forward(torch.ones(3))\nloss = loss + crit:forward(y, torch.zeros(2))\n"
+                "local _, k = y:max(1)\nprint(y[1], k[1], loss)\n")
+    assert "loss = loss + crit.forward(y, torch.zeros(2))" in out     # a criterion gives a number
+    assert "_, k = T7.max(y, 1)" in out       # a module's output: Torch7's tensor methods through T7
+    assert "lua.print(lua.index(y, 1), T7.at(k, 1), loss)" in out     # y may be a table: y[1] decided then

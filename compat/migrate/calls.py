@@ -5,7 +5,7 @@ from luaparser import astnodes as ast
 from luaparser.ast import walk
 
 from compat.migrate import names
-from compat.migrate.expressions import ATOM, LAMBDA, TENSORS
+from compat.migrate.expressions import ATOM, LAMBDA, RECEIVERS
 from compat.migrate.kinds import pure
 from compat.migrate.scope import assigned_names
 
@@ -75,11 +75,12 @@ class CallMixin:
         if kind == "str" or isinstance(source, ast.String):
             return f"lua.string.{name}({', '.join([self.expr(source)] + args)})", ATOM
         obj = self.expr(source, ATOM)
-        if kind == "object" or (kind in TENSORS and name not in names.LUA_TENSOR_METHODS):
+        if kind == "object" or (kind in RECEIVERS and name not in names.LUA_TENSOR_METHODS):
             return f"{obj}.{name}({', '.join(args)})", ATOM
-        if kind in TENSORS:
-            fast = None if kind == "field" else self.tensor_method(obj, name, node.args, args)
-            if fast is None and kind != "field":
+        if kind in RECEIVERS:
+            direct = kind in ("tensor", "element")          # (a parameter or an output: through T7 only)
+            fast = self.tensor_method(obj, name, node.args, args) if direct else None
+            if fast is None and direct:
                 fast = self.fast_tensor_method(obj, name, node.args, args, pure(source))
             if fast is not None:
                 return fast, ATOM

@@ -26,6 +26,9 @@ _ARITHMETIC = {"+": "add", "-": "sub", "*": "mul", "/": "div", "%": "mod", "**":
 # A "field" (``self.weight``) is a tensor that may be a module's parameter: Torch7's methods on it
 # go through T7, which changes a parameter as plain data, never through PyTorch's in-place methods.
 TENSORS = ("tensor", "element", "field")
+# An "output" (``model:forward(x)``) is a tensor, or a table for the table modules: Torch7's tensor
+# methods on it go through T7 (a table has none: Lua stops there too), its elements through lua.index.
+RECEIVERS = TENSORS + ("output",)
 # Kinds whose values are never Lua's ``false``: such a value is true unless it is nil.
 NEVER_FALSE = ("number", "str", "list", "table", "tensor", "element", "field", "object", "function")
 # Literals that are true in Lua.
@@ -109,9 +112,11 @@ class ExpressionMixin:
             return "element"                    # x[i]: a number for a 1-D tensor, else a tensor
         if isinstance(node, ast.Invoke):
             source = self.kind(node.source)
-            if source in TENSORS:
+            if source in RECEIVERS:
                 kind = self.tensor_method_kind(node.func.id, node.args)
                 return "field" if kind == "tensor" and source == "field" else kind
+            if isinstance(node.source, ast.Name) and node.source.id in self.module_names:
+                return self.module_result_kind(self.module_names[node.source.id], node.func.id)
             if source == "table":
                 return self.returned_kind(node)             # function t:m() of this file
             if source == "str" and node.func.id in ("format", "sub", "rep", "upper", "lower", "reverse"):
@@ -140,9 +145,19 @@ class ExpressionMixin:
             return names.LIBRARY_COUNTS["lua.string." + node.func.id]
         return self.tensor_results(node) or self.returned_count(node)
 
+    @staticmethod
+    def module_result_kind(constructor, method):
+        """What ``m:method(...)`` gives for ``m = nn.<constructor>(...)``: a criterion's forward a
+        number, a module's forward and backward its output or gradInput."""
+        if method in ("forward", "updateOutput"):
+            return "number" if constructor.endswith("Criterion") else "output"
+        if method in ("backward", "updateGradInput"):
+            return "output"
+        return None
+
     def tensor_results(self, node):
         """How many values a call of a Torch7 tensor method gives (1 or 2), when proven; else None."""
-        if isinstance(node, ast.Invoke) and self.kind(node.source) in TENSORS:
+        if isinstance(node, ast.Invoke) and self.kind(node.source) in RECEIVERS:
             name = node.func.id
             if name in names.TENSOR_TWO_RESULTS:
                 return 2 if node.args or name not in names.TENSOR_REDUCTIONS else 1

@@ -67,7 +67,7 @@ class KindsMixin:
     field_kinds = {}
     option_names = frozenset()
     option_kinds = {}
-    module_names = frozenset()
+    module_names = {}
     _resolving = set()
     defined_functions = frozenset()     # the Translator's, once Analysis has found them
     tensor_dims_of = {}
@@ -88,9 +88,14 @@ class KindsMixin:
         for name in self.optim_results:
             by_name[name] = ["list" if v is None else v for v in by_name[name]]
         dims_allowed = not self._resizes_or_loads(chunk)
-        self.module_names = {name for name, values in by_name.items() if values and all(    # lin = nn.Linear(...)
-            isinstance(v, ast.Call) and (self.dotted(v.func) or "")[:3] == "nn." and self.dotted(v.func)[3:4].isupper()
-            and self.dotted(v.func)[3:] in names.NN_NAMES for v in values)}
+        self.module_names = {}              # lin = nn.Linear(...): name -> 'Linear'
+        for name, values in by_name.items():
+            constructors = {self.dotted(v.func)[3:] for v in values if isinstance(v, ast.Call)
+                            and (self.dotted(v.func) or "")[:3] == "nn." and self.dotted(v.func)[3:4].isupper()
+                            and self.dotted(v.func)[3:] in names.NN_NAMES}
+            if values and len(constructors) == 1 and all(isinstance(v, ast.Call) for v in values) \
+                    and all(self.dotted(v.func) == "nn." + next(iter(constructors)) for v in values):
+                self.module_names[name] = constructors.pop()
         self.positive_names = self._solve_positive(by_name)
         self.positive_nodes = self._positive_loop_names(chunk)      # steps that are positive names
         self.positive_names = self._solve_positive(by_name)
