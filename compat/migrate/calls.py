@@ -78,10 +78,11 @@ class CallMixin:
         if kind == "object" or (kind in RECEIVERS and name not in names.LUA_TENSOR_METHODS):
             return f"{obj}.{name}({', '.join(args)})", ATOM
         if kind in RECEIVERS:
-            direct = kind in ("tensor", "element")          # (a parameter or an output: through T7 only)
-            fast = self.tensor_method(obj, name, node.args, args) if direct else None
-            if fast is None and direct:
-                fast = self.fast_tensor_method(obj, name, node.args, args, pure(source))
+            # a parameter or an output changes in place through T7 only; reading its shape is PyTorch's
+            in_place = kind in ("tensor", "element")
+            fast = self.tensor_method(obj, name, node.args, args, in_place)
+            if fast is None:
+                fast = self.fast_tensor_method(obj, name, node.args, args, pure(source), in_place)
             if fast is not None:
                 return fast, ATOM
             if name in names.LUA_TENSOR_METHODS:
@@ -95,12 +96,15 @@ class CallMixin:
         self.imports.append(names.T7_IMPORT)
         return f"T7.{name}({', '.join(args)})"
 
-    def tensor_method(self, obj, name, nodes, args):
-        """Plain PyTorch for a tensor receiver where the translation is certain."""
+    def tensor_method(self, obj, name, nodes, args, in_place=True):
+        """Plain PyTorch for a tensor receiver where the translation is certain (``in_place``: the
+        receiver may be changed by PyTorch's in-place methods)."""
         if name == "size" and len(nodes) == 1 and isinstance(nodes[0], ast.Number) and nodes[0].n >= 1:
             return f"{obj}.size({int(nodes[0].n) - 1})"
         if name == "nElement" and not nodes:
             return f"{obj}.numel()"
+        if not in_place:
+            return None
         # (not div or mul: Torch7 truncates the number for integer tensors; not the reductions: Torch7
         # sums a FloatTensor in double and gives a number)
         if name in ("add", "fill") and len(nodes) == 1:

@@ -98,7 +98,7 @@ class ExpressionMixin:
         if isinstance(node, ast.Call):
             return self.call_kind(node)
         if isinstance(node, ast.Index) and node.notation == ast.IndexNotation.DOT \
-                and isinstance(node.value, ast.Name) and node.value.id == "self":
+                and isinstance(node.value, ast.Name) and (node.value.id == "self" or self.kind(node.value) == "table"):
             return self.field_kinds.get(node.idx.id)     # a field every assignment of which gives one kind
         if isinstance(node, ast.Index) and node.notation == ast.IndexNotation.DOT \
                 and isinstance(node.value, ast.Name) and node.value.id in self.module_names \

@@ -512,7 +512,7 @@ class KindsMixin:
     def zero_based_sub(self, left, amount):
         return f"{self.expr(left, 11)} - {amount}"
 
-    def fast_tensor_method(self, obj, name, nodes, args, pure=False):
+    def fast_tensor_method(self, obj, name, nodes, args, pure=False, in_place=True):
         """``x:name(...)`` on a tensor as PyTorch with Torch7's meaning, for the methods whose 1-based
         arguments are literal or proven positive integers and whose in-place forms are certain
         (``pure``: the receiver's code may be evaluated twice)."""
@@ -524,6 +524,8 @@ class KindsMixin:
                 return None
             out = [self.zero_based(n) if i in shifted else a for i, (n, a) in enumerate(zip(nodes, args))]
             return f"{obj}.{method}({', '.join(out)})"
+        if not in_place:
+            return None
         if name in IN_PLACE_METHODS and tuple(self.kind(n) for n in nodes) in IN_PLACE_METHODS[name][1]:
             return f"{obj}.{IN_PLACE_METHODS[name][0]}({', '.join(args)})"
         if name == "copy" and len(nodes) == 1 and self.kind(nodes[0]) == "tensor" and pure:

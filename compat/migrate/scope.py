@@ -93,6 +93,19 @@ def _appends(target, value):
         and key.left.operand.id == target.value.id
 
 
+def _string(node):
+    return node.s.decode("utf-8", "replace") if isinstance(node.s, bytes) else str(node.s)
+
+
+def _field_key(target):
+    """The field name that ``t.name = v`` or ``t['name'] = v`` assigns, else None."""
+    if not isinstance(target, ast.Index):
+        return None
+    if target.notation == ast.IndexNotation.DOT:
+        return target.idx.id
+    return _string(target.idx) if isinstance(target.idx, ast.String) else None
+
+
 def _dotted(node):
     if isinstance(node, ast.Name):
         return node.id
@@ -192,10 +205,17 @@ class Analysis:
         for node in walk(chunk):
             if isinstance(node, ast.Assign):
                 for i, target in enumerate(node.targets):
-                    if isinstance(target, ast.Index) and target.notation == ast.IndexNotation.DOT:
+                    key = _field_key(target)
+                    if key is not None:
                         value = node.values[i] if i < len(node.values) and len(node.targets) <= len(node.values) \
                             else None
-                        fields.setdefault(target.idx.id, []).append(value)
+                        fields.setdefault(key, []).append(value)
+            if isinstance(node, ast.Table):
+                for field in node.fields:
+                    if field.key is not None and isinstance(field.key, ast.Name) and not field.between_brackets:
+                        fields.setdefault(field.key.id, []).append(field.value)      # {data = ...}
+                    elif isinstance(field.key, ast.String):
+                        fields.setdefault(_string(field.key), []).append(field.value)  # {['data'] = ...}
             if isinstance(node, ast.Call) and self._is_torch_class(node):
                 parent = node.args[1] if len(node.args) > 1 else None
                 parents.add(parent.s.decode() if isinstance(getattr(parent, "s", None), bytes)
