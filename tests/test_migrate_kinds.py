@@ -152,3 +152,15 @@ def test_module_results():
     assert "loss = loss + crit.forward(y, torch.zeros(2))" in out     # a criterion gives a number
     assert "_, k = T7.max(y, 1)" in out       # a module's output: Torch7's tensor methods through T7
     assert "lua.print(lua.index(y, 1), T7.at(k, 1), loss)" in out     # y may be a table: y[1] decided then
+
+
+def test_parameters_take_what_every_call_passes():
+    out = lines("local data = {x = torch.zeros(3), size = function() return 3 end}\n"
+                "local function train(d, k)\n  print(d.x:sum(), d:size(), k)\nend\n"
+                "train(data, 1)\ntrain(data)\nlocal e = torch.ones(2)\n"
+                "local function twice(e) return e * 2 end\nprint(twice(3), e[1])\n"
+                "local function free(t) return t:sum() end\nlocal f = free\n")
+    # d is always the record data: its tensor field, its one size function (one value: no expand)
+    assert "    lua.print(T7.sum(d.x), d.size(d), k)" in out     # k is nil in one call: unknown
+    assert "    return e * 2" in out                             # twice's e is the number 3, not the tensor
+    assert "    return lua.invoke(t, 'sum')" in out              # free is passed as a value: any caller

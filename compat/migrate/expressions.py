@@ -81,7 +81,7 @@ class ExpressionMixin:
                 return "number"
             analysis = getattr(self, "analysis", None)
             if analysis is not None and id(node) in analysis.param_nodes:
-                return None                                 # a parameter: any value
+                return self.parameter_kind(analysis.param_nodes[id(node)])   # what every call passes
             return self.scope.kind(node.id)
         if isinstance(node, (ast.AndLoOp, ast.OrLoOp)):
             left, right = self.kind(node.left), self.kind(node.right)
@@ -268,8 +268,9 @@ class ExpressionMixin:
             dotted = self.dotted(node.func)
             return dotted is not None and dotted.split(".")[0] in names.PACKAGE_GLOBALS \
                 and not self.scope.is_local(dotted.split(".")[0]) and dotted not in names.MULTI_RETURN
-        if self.tensor_results(node) is not None:
-            return self.tensor_results(node) == 1
+        count = self.value_count(node)
+        if count is not None:
+            return count == 1
         kind = self.kind(node.source)
         several = {"str": names.STRING_MULTI_METHODS, "tensor": ("max", "min", "sort", "topk")}
         return kind in ("object", "str", "tensor") and node.func.id not in several.get(kind, ())

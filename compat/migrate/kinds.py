@@ -173,6 +173,11 @@ class KindsMixin:
         if analysis is None or key is None:
             return None
         function = analysis.function_nodes.get(key)
+        if function is None and isinstance(call, ast.Invoke) and self.kind(call.source) == "table" \
+                and call.func.id not in analysis.method_names:
+            values = analysis.field_assignments.get(call.func.id, ())
+            if len(values) == 1 and isinstance(values[0], ast.AnonymousFunction):
+                function = values[0]                # the one function given to that field: {size = function...}
         if function is None or not function.body.body or not isinstance(function.body.body[-1], ast.Return):
             return None
         return [n for n in own_nodes(function.body) if isinstance(n, ast.Return)]
@@ -200,6 +205,27 @@ class KindsMixin:
                      else None for r in returns}
         finally:
             self._resolving.discard(key)
+        return kinds.pop() if len(kinds) == 1 else None
+
+    def parameter_kind(self, where):
+        """The kind of a parameter ``(function, position)`` of a function only ever called by name in
+        this file: the kind every call passes there (a missing argument is nil: no kind)."""
+        calls = self.analysis.call_sites.get(where[0]) if where is not None else None
+        if not calls or where in self._resolving:
+            return None
+        function, position = where
+        self._resolving.add(where)
+        try:
+            kinds = set()
+            for call in calls:
+                args = call.args
+                spread = args and isinstance(args[-1], (ast.Call, ast.Invoke, ast.Varargs, ast.Dots)) \
+                    and self._spreads(args[-1])
+                if position >= len(args) - (1 if spread else 0):
+                    return None                     # nil, or a value of a call that may give several
+                kinds.add(self.kind(args[position]))
+        finally:
+            self._resolving.discard(where)
         return kinds.pop() if len(kinds) == 1 else None
 
     def returned_count(self, call):

@@ -168,7 +168,8 @@ TENSOR_NUMBER_METHODS = frozenset("nElement nDimension dim numel trace dot dist"
 TENSOR_TWO_RESULTS = frozenset("max min sort topk kthvalue median mode".split())
 
 # Kinds of the values of library calls that give several (the spread names get them).
-LIBRARY_RESULTS = {"automation.parallelize": ("tensor", "tensor", "number")}
+LIBRARY_RESULTS = {"automation.parallelize": ("tensor", "tensor", "number"), "sys.clock": ("number",),
+                   "os.clock": ("number",), "os.time": ("number",), "torch.random": ("number",)}
 # Library calls that always give the same number of values (torch.class: the class and its parent).
 LIBRARY_COUNTS = {"lua.torch_class": 2, "lua.string.gsub": 2}
 # The tensors every nn module with parameters holds (nn.Linear, nn.SpatialConvolution, ...).

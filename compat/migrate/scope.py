@@ -143,7 +143,7 @@ class Analysis:
         self.classes = set()      # nn.X made by torch.class in this file
         self.multi_functions = set()
         self.defined_functions = set()
-        self.param_nodes = set()
+        self.param_nodes = {}
         assignments = []
         for node in walk(chunk):
             if isinstance(node, ast.Index) and isinstance(node.value, ast.Name) and (
@@ -167,15 +167,23 @@ class Analysis:
             elif isinstance(node, (ast.Fornum, ast.Forin)):
                 targets = [node.target] if isinstance(node, ast.Fornum) else node.targets
                 assignments.extend((t.id, "number" if isinstance(node, ast.Fornum) else None) for t in targets)
-            elif isinstance(node, (ast.Function, ast.LocalFunction, ast.Method, ast.AnonymousFunction)):
-                # a parameter is its function's own: its reads are marked unknown node by node, so that
-                # a global of the same name keeps its kind
-                params = {a.id for a in node.args if isinstance(a, ast.Name)}
-                self.param_nodes.update(id(n) for n in walk(node.body) if isinstance(n, ast.Name) and n.id in params)
+            if isinstance(node, (ast.Function, ast.LocalFunction, ast.Method, ast.AnonymousFunction)):
+                # a parameter is its function's own: its reads are marked node by node (the kind its
+                # callers pass, or none), so that a global of the same name keeps its kind
+                params = {a.id: i for i, a in enumerate(node.args) if isinstance(a, ast.Name)}
+                name = node.name.id if isinstance(node, (ast.Function, ast.LocalFunction)) \
+                    and isinstance(node.name, ast.Name) else None
+                assigned = {t.id for n in walk(node.body) if isinstance(n, (ast.Assign, ast.LocalAssign))
+                            for t in n.targets if isinstance(t, ast.Name)}
+                for n in walk(node.body):
+                    if isinstance(n, ast.Name) and n.id in params:
+                        # (function name, position) of a parameter the body never reassigns, else None
+                        self.param_nodes[id(n)] = (name, params[n.id]) if name and n.id not in assigned else None
         self.assignments = assignments
         self.assigned = {name for name, _ in assignments} | {"self"}
         self.field_assignments, self.nn_parents = self._fields(chunk)
         self.function_nodes = self._functions_defined_once(chunk, assignments, self.field_assignments)
+        self.call_sites = self._direct_calls(chunk, self.function_nodes)
         self.literal_lengths = self._literal_lengths(chunk, assignments)
         self.kinds = {}
         seen = {}
@@ -198,10 +206,28 @@ class Analysis:
         return {name: nodes[0] for name, nodes in found.items()
                 if len(nodes) == 1 and all(value == "function" for n, value in assignments if n == name)}
 
+    @staticmethod
+    def _direct_calls(chunk, functions):
+        """function name -> its call nodes, for the functions of this file only ever called by name
+        (never passed, stored or returned as a value): their parameters are what the calls pass."""
+        calls = {name: [] for name in functions if "." not in name}
+        called = set()
+        for node in walk(chunk):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in calls:
+                calls[node.func.id].append(node)
+                called.add(id(node.func))
+            elif isinstance(node, (ast.Function, ast.LocalFunction)) and isinstance(node.name, ast.Name):
+                called.add(id(node.name))
+        for node in walk(chunk):
+            if isinstance(node, ast.Name) and node.id in calls and id(node) not in called:
+                calls.pop(node.id)                  # used as a value: any caller may pass anything
+        return calls
+
     def _fields(self, chunk):
         """(field name -> the values assigned to ``x.field`` anywhere, the parents of this file's
         ``torch.class`` classes)."""
         fields, parents = {}, set()
+        self.method_names = {node.name.id for node in walk(chunk) if isinstance(node, ast.Method)}
         for node in walk(chunk):
             if isinstance(node, ast.Assign):
                 for i, target in enumerate(node.targets):
