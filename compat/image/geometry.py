@@ -101,29 +101,27 @@ class _Samples:
                 for row in self.rows]
         return _Samples(rows, None if self.index is None else self.index[:, start:start + length])
 
-    def take(self, along, src, ws):
-        if along is _Rows and self.index is None and self.rows[0].step > 1:
-            stacked = self._strided(src)
-            if stacked is not None:
-                # every step-th element of each row: copied once, as the elementwise operations on a
-                # strided last dimension are several times slower
-                return ws("samples", stacked.shape, src.dtype).copy_(stacked).unbind(0)
-        gathered = iter(along.gather(src, self.index, ws) if self.index is not None else ())
-        return [next(gathered) if row is None else along.view(src, row) for row in self.rows]
-
-    def _strided(self, src):
-        """The samples as one strided view ``K x C x R x n`` of ``src``, when each starts a fixed
-        distance after the previous one and all step alike."""
-        first, step = self.rows[0].start, self.rows[0].step
-        apart = self.rows[1].start - first if len(self.rows) > 1 else 0
-        length = len(range(first, self.rows[0].stop, step))
-        for k, row in enumerate(self.rows):
-            if row.step != step or row.start != first + k * apart or len(range(row.start, row.stop, step)) != length:
-                return None
-        stride = src.stride()
-        return src.as_strided((len(self.rows), *src.shape[:-1], length),
-                              (apart * stride[-1], *stride[:-1], step * stride[-1]),
-                              src.storage_offset() + first * stride[-1])
+    def take(self, along, src, ws, phases=None, name="samples"):
+        """The samples of ``src`` (gathered into buffer ``name``); ``phases`` keeps the strided copies
+        for the next sample set."""
+        gathered = iter(along.gather(src, self.index, ws, name) if self.index is not None else ())
+        phases = {} if phases is None else phases
+        samples = []
+        for row in self.rows:
+            if row is None:
+                samples.append(next(gathered))
+            elif along is _Rows and row.step > 1:
+                # every step-th element of each row, copied once per phase (elementwise operations on a
+                # strided last dimension are several times slower), then contiguous windows of it
+                key = (row.start % row.step, row.step)
+                if key not in phases:
+                    strided = src[..., key[0]::row.step]
+                    phases[key] = ws(f"phase{key}", strided.shape, src.dtype).copy_(strided)
+                length = len(range(row.start, row.stop, row.step))
+                samples.append(phases[key].narrow(-1, row.start // row.step, length))
+            else:
+                samples.append(along.view(src, row))
+        return samples
 
 
 class _Rows:
@@ -149,11 +147,11 @@ class _Rows:
         return out
 
     @staticmethod
-    def gather(src, index, ws):
+    def gather(src, index, ws, name):
         """``src`` at the ``K x n`` positions ``index``: K tensors ``C x R x n``."""
         k, n = index.shape
         lead = src.shape[:-1]
-        out = ws("samples", (k, *lead, n), src.dtype)
+        out = ws(name, (k, *lead, n), src.dtype)
         return torch.gather(src.unsqueeze(0).expand(k, *src.shape), -1, index.view(k, 1, 1, n).expand(k, *lead, n),
                             out=out).unbind(0)
 
@@ -192,9 +190,9 @@ class _Columns:
         return out
 
     @staticmethod
-    def gather(src, index, ws):
+    def gather(src, index, ws, name):
         k, n = index.shape
-        out = ws("samples", (k * n, *src.shape[1:]), src.dtype)
+        out = ws(name, (k * n, *src.shape[1:]), src.dtype)
         torch.index_select(src.view(src.shape[0], -1), 0, index.reshape(-1), out=out.view(k * n, -1))
         return out.view(k, n, *src.shape[1:]).unbind(0)
 
@@ -227,8 +225,9 @@ def _emit(op, a, b, out, value_dtype, ws):
 def _linear_plan(src_len, dst_len, work):
     """The samples and weights of a linear resampling (they depend on the sizes only; shared between
     calls and only read). Enlarging: ``(samples base and base + 1, w0, w1)`` for the first
-    ``dst_len - 1`` outputs. Shrinking: ``(samples, w_start, w_end, count)``; the samples past an
-    output's end read position ``src_len``, a padding sample that leaves the float accumulator as is."""
+    ``dst_len - 1`` outputs. Shrinking: ``(samples, partial last samples, w_start, w_end, count,
+    padded)``; with ``padded``, the samples past an output's end read position ``src_len``, a
+    padding sample that leaves the float accumulator as it is."""
     if dst_len > src_len:
         step = _f32(src_len - 1) / _f32(dst_len - 1)
         pos = torch.arange(dst_len - 1, dtype=_F32) * step
@@ -249,10 +248,15 @@ def _linear_plan(src_len, dst_len, work):
         valid = index < end_i
         rows.append(torch.where(valid, index, src_len))
         count = torch.where(valid, count + 1, count)
-    covered = end_i < src_len  # the partial last sample, for the outputs whose end lies inside
-    rows.append(torch.where(covered, end_i, src_len))
-    count = torch.where(covered, count + end_f, count)
-    return _Samples.at(rows), (1 - start_f).to(work), end_f.to(work), count
+    # the partial last sample, for the outputs whose end lies inside the source (a prefix): read on
+    # that prefix, or everywhere (the others reading the padding) when the padding is there anyway
+    covered = int((end_i < src_len).sum())
+    padded = any(bool((row == src_len).any()) for row in rows[1:])
+    tail = end_i.clamp(max=src_len) if padded else end_i[:covered]
+    count = torch.cat([count[:covered] + end_f[:covered], count[covered:]])
+    w_start = None if bool((start_f == 0).all()) else (1 - start_f).to(work)  # None: all 1
+    return (_Samples.at(rows), _Samples.at([tail]), w_start, end_f[:tail.shape[0]].to(work), count,
+            padded)
 
 
 def _linear_block(along, src, plan, out, work, ws):
@@ -270,21 +274,32 @@ def _linear_block(along, src, plan, out, work, ws):
         return
     # shrinking: the covered source samples summed into a C float accumulator in the C order (each
     # sum formed in the source's precision, then rounded to float), divided by the covered length
-    samples, w_start, w_end, count = plan
-    samples = samples.take(along, src, ws)
+    samples, tail, w_start, w_end, count, _ = plan
+    phases = {}
+    samples = samples.take(along, src, ws, phases)
     acc = ws("acc", out.shape, _F32)
-    tail = torch.mul(samples[-1], along.weights(w_end), out=ws("tail", out.shape, work))
+    covered = w_end.shape[0]
+    if covered:
+        tail = tail.take(along, src, ws, phases, "tail samples")[0]
+        tail = torch.mul(tail, along.weights(w_end), out=ws("tail", tail.shape, work))
+    first = samples[0] if w_start is None else \
+        torch.mul(samples[0], along.weights(w_start), out=ws("wide", out.shape, work))
     if work == _F32:
-        torch.mul(samples[0], along.weights(w_start), out=acc)
-        for sample in samples[1:-1]:
-            torch.add(acc, sample, out=acc)
-        acc.add_(tail)
+        acc.copy_(first)
+        for sample in samples[1:]:
+            acc.add_(sample)
+        if covered:
+            along.window(acc, 0, covered).add_(tail)
     else:  # a double source: each sum in double, rounded to float (through acc: no mixed-type operation)
-        wide = torch.mul(samples[0], along.weights(w_start), out=ws("wide", out.shape, work))
-        for sample in (*samples[1:-1], tail):
-            acc.copy_(wide)
+        acc.copy_(first)
+        wide = ws("wide", out.shape, work)
+        for sample in samples[1:]:
             wide.copy_(acc).add_(sample)
-        acc.copy_(wide)
+            acc.copy_(wide)
+        if covered:
+            head, wide = along.window(acc, 0, covered), along.window(wide, 0, covered)
+            wide.copy_(head).add_(tail)
+            head.copy_(wide)
     _emit(torch.div, acc, along.weights(count), out, _F32, ws)
 
 
@@ -355,7 +370,7 @@ def _prepared(along, src, dst_len, cubic):
         return padded, _cubic_plan(src_len, dst_len, temp), temp
     work = torch.float64 if dtype == torch.float64 else _F32
     plan = _linear_plan(src_len, dst_len, work)
-    if len(plan) == 3:
+    if len(plan) == 3 or not plan[-1]:
         return (src if along is _Rows else src.contiguous()), plan, work
     padded = along.padded(src, 0, 1, dtype)
     # x + (-0.0) is x for every float x; an integer source's float accumulator is never -0
@@ -392,6 +407,17 @@ def _pass_rows(src, dst_len, out, cubic):
         out.narrow(-1, dst_len - 1, 1).copy_(src.narrow(-1, src.shape[-1] - 1, 1))
 
 
+def _plan_part(plan, start, length):
+    """The plan of outputs ``start .. start + length - 1``."""
+    if len(plan) == 6:  # linear shrinking: the partial last samples cover a prefix
+        samples, tail, w_start, w_end, count, padded = plan
+        covered = min(max(w_end.shape[0] - start, 0), length)
+        return (samples.part(start, length), tail.part(start, covered),
+                None if w_start is None else w_start[start:start + length], w_end[start:start + covered],
+                count[start:start + length], padded)
+    return tuple(p.part(start, length) if isinstance(p, _Samples) else p[start:start + length] for p in plan)
+
+
 def _pass_columns(src, dst_len, out, cubic):
     """Resample ``src`` (L x C x M) along its first dimension into ``out`` (dst_len x C x M)."""
     padded, plan, kind = _prepared(_Columns, src, dst_len, cubic)
@@ -400,8 +426,7 @@ def _pass_columns(src, dst_len, out, cubic):
     ws = _Workspace()
     for j0 in range(0, computed, step):
         n = min(step, computed - j0)
-        part = plan if n == computed else \
-            tuple(p.part(j0, n) if isinstance(p, _Samples) else p[j0:j0 + n] for p in plan)
+        part = plan if n == computed else _plan_part(plan, j0, n)
         if cubic:
             _cubic_block(_Columns, padded, part, out.narrow(0, j0, n), kind, ws, int(part[0][0]))
         else:
