@@ -489,6 +489,8 @@ def _simple(src, height, width):
         src, late = src.to(_F32), False
     if isinstance(col_step, slice):
         picked = src[..., col_step]
+    elif src.dtype == _F32 and src.is_contiguous():  # index_select has a fast path for float rows
+        picked = torch.index_select(src.view(-1, src_w), 1, cols).view(channels, src_h, width)
     else:
         picked = torch.gather(src, -1, cols.expand(channels, src_h, width))
     out = torch.empty(channels, height, width, dtype=_F32 if late else dtype)
