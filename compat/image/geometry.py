@@ -72,11 +72,15 @@ class _Workspace:
         self._buffers = {}
 
     def __call__(self, name, shape, dtype):
-        numel = math.prod(shape)
         buffer = self._buffers.get(name)
-        if buffer is None or buffer.numel() < numel or buffer.dtype != dtype:
-            buffer = self._buffers[name] = torch.empty(numel, dtype=dtype)
-        return (buffer if buffer.numel() == numel else buffer[:numel]).view(shape)
+        if buffer is not None and buffer.dtype == dtype:
+            if buffer.shape == shape:
+                return buffer
+            numel = math.prod(shape)
+            if numel <= buffer.numel():
+                return buffer.view(-1)[:numel].view(shape)
+        buffer = self._buffers[name] = torch.empty(shape, dtype=dtype)
+        return buffer
 
 
 class _Samples:
