@@ -364,12 +364,13 @@ def _extrapolate(along, padded, length):
         along.window(padded, edge, 1).sub_(along.window(padded, second, 1))
 
 
-def _prepared(along, src, dst_len, cubic):
-    """The padded source and the plan of one pass."""
+def _prepared(along, src, dst_len, cubic, padded=None):
+    """The padded source and the plan of one pass (``padded``: a cubic's source already in place)."""
     dtype, src_len = src.dtype, (src.shape[-1] if along is _Rows else src.shape[0])
     if cubic:
         temp = work_dtype(dtype)
-        padded = along.padded(src, 1, 1, temp)
+        if padded is None:
+            padded = along.padded(src, 1, 1, temp)
         _extrapolate(along, padded, src_len)
         return padded, _cubic_plan(src_len, dst_len, temp), temp
     work = torch.float64 if dtype == torch.float64 else _F32
@@ -422,9 +423,9 @@ def _plan_part(plan, start, length):
     return tuple(p.part(start, length) if isinstance(p, _Samples) else p[start:start + length] for p in plan)
 
 
-def _pass_columns(src, dst_len, out, cubic):
+def _pass_columns(src, dst_len, out, cubic, padded=None):
     """Resample ``src`` (L x C x M) along its first dimension into ``out`` (dst_len x C x M)."""
-    padded, plan, kind = _prepared(_Columns, src, dst_len, cubic)
+    padded, plan, kind = _prepared(_Columns, src, dst_len, cubic, padded)
     computed = _outputs_computed(plan, dst_len, cubic)
     step = _block_len(computed, src.shape[1] * src.shape[2])
     ws = _Workspace()
@@ -444,6 +445,7 @@ def _separable(src, height, width, cubic):
     with whole rows outermost (H x C x W), the layout the columns pass gathers from."""
     channels, src_h, src_w = src.shape
     dtype = src.dtype
+    pad = False
     out = torch.empty(channels, height, width, dtype=dtype)
     columns = out.permute(1, 0, 2)
     if width == src_w:
@@ -453,15 +455,21 @@ def _separable(src, height, width, cubic):
     else:
         if src_w == 1:  # Torch7 leaves the last sample unwritten here; it gets the source value
             middle = src.permute(1, 0, 2).expand(src_h, channels, width)
+        elif height == src_h:
+            middle = columns
+            _pass_rows(src, width, middle.permute(1, 0, 2), cubic)
         else:
-            middle = torch.empty(src_h, channels, width, dtype=dtype) if height != src_h else columns
+            # a cubic columns pass reads the rows with one more at each end: in place when the types agree
+            pad = cubic and src_h > 1 and work_dtype(dtype) == dtype
+            padded = torch.empty(src_h + 2 * pad, channels, width, dtype=dtype)
+            middle = padded.narrow(0, int(pad), src_h)
             _pass_rows(src, width, middle.permute(1, 0, 2), cubic)
         if height == src_h:
             return out.copy_(middle.permute(1, 0, 2)) if middle is not columns else out
     if src_h == 1:
         columns.copy_(middle.expand(height, channels, width))
         return out
-    _pass_columns(middle, height, columns, cubic)
+    _pass_columns(middle, height, columns, cubic, padded if pad else None)
     return out
 
 
