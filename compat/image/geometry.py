@@ -20,6 +20,7 @@ Torch7's does), and a ByteTensor result is rounded half up and clamped to [0, 25
 import functools
 import math
 import re
+import threading
 
 import torch
 
@@ -65,22 +66,30 @@ def _positions(index):
 _BLOCK_BYTES = 1 << 23
 
 
-class _Workspace:
-    """Buffers shared by the blocks of one pass (a fresh large tensor per block costs page faults)."""
+# Scratch buffers stay with their thread between calls, _KEEP_BYTES in all: a fresh large tensor costs
+# a page fault per page on first touch, as much as several elementwise passes over it.
+_KEEP_BYTES = 1 << 26
+_kept = threading.local()
 
-    def __init__(self):
-        self._buffers = {}
 
-    def __call__(self, name, shape, dtype):
-        buffer = self._buffers.get(name)
-        if buffer is not None and buffer.dtype == dtype:
-            if buffer.shape == shape:
-                return buffer
-            numel = math.prod(shape)
-            if numel <= buffer.numel():
-                return buffer.view(-1)[:numel].view(shape)
-        buffer = self._buffers[name] = torch.empty(shape, dtype=dtype)
-        return buffer
+def _scratch(name, shape, dtype):
+    """This thread's buffer ``name`` of ``shape`` (contents undefined; never part of a result)."""
+    buffers = getattr(_kept, "buffers", None)
+    if buffers is None:
+        buffers = _kept.buffers = {}
+    key = (name, dtype)
+    buffer = buffers.get(key)
+    if buffer is not None:
+        if buffer.shape == shape:
+            return buffer
+        numel = math.prod(shape)
+        if numel <= buffer.numel():
+            return buffer.view(-1)[:numel].view(shape)
+    fresh = torch.empty(shape, dtype=dtype)
+    others = sum(b.numel() * b.element_size() for k, b in buffers.items() if k != key)
+    if others + fresh.numel() * fresh.element_size() <= _KEEP_BYTES:
+        buffers[key] = fresh
+    return fresh
 
 
 class _Samples:
@@ -146,7 +155,7 @@ class _Rows:
     @staticmethod
     def padded(src, before, after, dtype):
         """``src`` in ``dtype`` with room for ``before``/``after`` samples at each end of the axis."""
-        out = torch.empty(*src.shape[:-1], before + src.shape[-1] + after, dtype=dtype)
+        out = _scratch("rows source", (*src.shape[:-1], before + src.shape[-1] + after), dtype)
         out.narrow(-1, before, src.shape[-1]).copy_(src)
         return out
 
@@ -189,7 +198,7 @@ class _Columns:
 
     @staticmethod
     def padded(src, before, after, dtype):
-        out = torch.empty(before + src.shape[0] + after, *src.shape[1:], dtype=dtype)
+        out = _scratch("columns source", (before + src.shape[0] + after, *src.shape[1:]), dtype)
         out.narrow(0, before, src.shape[0]).copy_(src)
         return out
 
@@ -269,7 +278,7 @@ def _linear_block(along, src, plan, out, work, ws):
     if len(plan) == 3:  # enlarging: (1 - frac) s[base] + frac s[base + 1]
         samples, w0, w1 = plan
         s0, s1 = samples.take(along, src, ws)
-        if s0.dtype == work and samples.index is not None:  # gathered: scratch buffers
+        if s0.dtype == work and not any(samples.rows):  # both gathered: scratch buffers
             v0, v1 = s0.mul_(along.weights(w0)), s1.mul_(along.weights(w1))
         else:
             v0 = torch.mul(s0, along.weights(w0), out=ws("v0", out.shape, work))
@@ -404,7 +413,7 @@ def _pass_rows(src, dst_len, out, cubic):
         rows = src.shape[1]
         step = _block_len(rows, src.shape[0] * dst_len)
         target = out.narrow(-1, 0, computed)
-        ws = _Workspace()
+        ws = _scratch
         for r0 in range(0, rows, step):
             r = min(step, rows - r0)
             block(_Rows, padded.narrow(1, r0, r), plan, target.narrow(1, r0, r), kind, ws)
@@ -428,7 +437,7 @@ def _pass_columns(src, dst_len, out, cubic, padded=None):
     padded, plan, kind = _prepared(_Columns, src, dst_len, cubic, padded)
     computed = _outputs_computed(plan, dst_len, cubic)
     step = _block_len(computed, src.shape[1] * src.shape[2])
-    ws = _Workspace()
+    ws = _scratch
     for j0 in range(0, computed, step):
         n = min(step, computed - j0)
         part = plan if n == computed else _plan_part(plan, j0, n)
@@ -461,7 +470,7 @@ def _separable(src, height, width, cubic):
         else:
             # a cubic columns pass reads the rows with one more at each end: in place when the types agree
             pad = cubic and src_h > 1 and work_dtype(dtype) == dtype
-            padded = torch.empty(src_h + 2 * pad, channels, width, dtype=dtype)
+            padded = _scratch("middle", (src_h + 2 * pad, channels, width), dtype)
             middle = padded.narrow(0, int(pad), src_h)
             _pass_rows(src, width, middle.permute(1, 0, 2), cubic)
         if height == src_h:
