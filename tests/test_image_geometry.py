@@ -200,6 +200,51 @@ def test_scale_matches_the_c_loops(dtype, mode):
         torch.testing.assert_close(got, expected, rtol=0, atol=0)
 
 
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic", "simple"])
+def test_scale_matches_the_c_loops_in_blocks_and_regular_steps(mode, monkeypatch):
+    # one row per block; whole-number factors (samples at evenly stepping positions: views and strided
+    # copies) and others, enlarging and shrinking mixed
+    from compat.image import geometry
+    monkeypatch.setattr(geometry, "_BLOCK_BYTES", 1)
+    gen = torch.Generator().manual_seed(3)
+    sizes = [(8, 12, 4, 24), (6, 6, 12, 3), (9, 4, 3, 8), (5, 10, 10, 5), (4, 9, 8, 3), (12, 2, 4, 6), (7, 11, 3, 4),
+             (13, 10, 5, 7), (5, 7, 11, 13)]
+    for dtype in KINDS:
+        for src_h, src_w, dst_h, dst_w in sizes:
+            img = random_image(gen, dtype, 3, src_h, src_w)
+            got = image.scale(img, dst_w, dst_h, mode)
+            if mode == "simple":
+                expected = expected_per_plane(img, simple, dst_h, dst_w)
+            else:
+                along = linear_1d if mode == "bilinear" else cubic_1d
+                expected = expected_per_plane(img, separable, dst_h, dst_w, along)
+            torch.testing.assert_close(got, expected, rtol=0, atol=0)
+
+
+def test_scale_results_stay_apart_across_calls_and_threads():
+    import threading
+    gen = torch.Generator().manual_seed(8)
+    images = [random_image(gen, dtype, 3, 11, 13) for dtype in KINDS for _ in range(2)]
+    jobs = [(img, size, mode) for img in images for size in ((5, 4), (20, 30)) for mode in ("bilinear", "bicubic")]
+    expected = [image.scale(img, *size, mode) for img, size, mode in jobs]
+    kept = [t.clone() for t in expected]
+    results = {}
+
+    def run(k):
+        results[k] = [image.scale(img, *size, mode) for img, size, mode in jobs]
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for k in range(3):
+        for got, want in zip(results[k], kept):
+            assert torch.equal(got, want)
+    for got, want in zip(expected, kept):  # later calls did not write into earlier results
+        assert torch.equal(got, want)
+
+
 def test_scale_worked_examples():
     # enlarging [0, 10] to 5 samples: positions 0, 1/4, 1/2, 3/4 of the way, the last sample copied
     assert image.scale(torch.tensor([[0.0, 10.0]], dtype=torch.float64), 5, 1).tolist() == [[0, 2.5, 5, 7.5, 10]]
