@@ -183,21 +183,24 @@ def expected_per_plane(img, oracle, *extra):
     return torch.tensor(planes, dtype=img.dtype)
 
 
+def check_scale(img, dst_h, dst_w, mode):
+    got = image.scale(img, dst_w, dst_h, mode)
+    if mode == "simple":
+        expected = expected_per_plane(img, simple, dst_h, dst_w)
+    else:
+        along = linear_1d if mode == "bilinear" else cubic_1d
+        expected = expected_per_plane(img, separable, dst_h, dst_w, along)
+    assert got.dtype == img.dtype and got.shape == (img.shape[0], dst_h, dst_w)
+    torch.testing.assert_close(got, expected, rtol=0, atol=0)
+
+
 @pytest.mark.parametrize("dtype", list(KINDS))
 @pytest.mark.parametrize("mode", ["bilinear", "bicubic", "simple"])
 def test_scale_matches_the_c_loops(dtype, mode):
     gen = torch.Generator().manual_seed(11)
     sizes = [(5, 7, 3, 11), (9, 6, 4, 2), (3, 8, 3, 8), (1, 4, 6, 1), (7, 7, 2, 13), (13, 5, 1, 9)]
     for src_h, src_w, dst_h, dst_w in sizes:
-        img = random_image(gen, dtype, 2, src_h, src_w)
-        got = image.scale(img, dst_w, dst_h, mode)
-        if mode == "simple":
-            expected = expected_per_plane(img, simple, dst_h, dst_w)
-        else:
-            along = linear_1d if mode == "bilinear" else cubic_1d
-            expected = expected_per_plane(img, separable, dst_h, dst_w, along)
-        assert got.dtype == dtype and got.shape == (2, dst_h, dst_w)
-        torch.testing.assert_close(got, expected, rtol=0, atol=0)
+        check_scale(random_image(gen, dtype, 2, src_h, src_w), dst_h, dst_w, mode)
 
 
 @pytest.mark.parametrize("mode", ["bilinear", "bicubic", "simple"])
@@ -211,14 +214,7 @@ def test_scale_matches_the_c_loops_in_blocks_and_regular_steps(mode, monkeypatch
              (13, 10, 5, 7), (5, 7, 11, 13)]
     for dtype in KINDS:
         for src_h, src_w, dst_h, dst_w in sizes:
-            img = random_image(gen, dtype, 3, src_h, src_w)
-            got = image.scale(img, dst_w, dst_h, mode)
-            if mode == "simple":
-                expected = expected_per_plane(img, simple, dst_h, dst_w)
-            else:
-                along = linear_1d if mode == "bilinear" else cubic_1d
-                expected = expected_per_plane(img, separable, dst_h, dst_w, along)
-            torch.testing.assert_close(got, expected, rtol=0, atol=0)
+            check_scale(random_image(gen, dtype, 3, src_h, src_w), dst_h, dst_w, mode)
 
 
 def test_scale_results_stay_apart_across_calls_and_threads():
