@@ -514,7 +514,9 @@ def _simple(src, height, width):
         picked = torch.index_select(src.view(-1, src_w), 1, cols).view(channels, src_h, width)
     else:
         picked = torch.gather(src, -1, cols.expand(channels, src_h, width))
-    out = torch.empty(channels, height, width, dtype=_F32 if late else dtype)
+    # late: selected into this thread's float buffer, converted into the result
+    out = _scratch("nearest", (channels, height, width), _F32) if late else \
+        torch.empty(channels, height, width, dtype=dtype)
     if isinstance(row_step, int):
         out.view(channels, src_h, row_step, width).copy_(picked.unsqueeze(2).expand(channels, src_h, row_step, width))
     elif isinstance(row_step, slice):
