@@ -1,7 +1,7 @@
 """torch/image's geometry (``init.lua`` and ``generic/image.c``): scale, crop, translate, rotate, flips.
 
 Images are ``H x W`` or ``C x H x W`` tensors of any type. The arithmetic is generic/image.c's, done
-on whole tensors: positions are single-precision floats as in the C code, bilinear and simple
+on tensors, one PyTorch operation per C operation: positions are single-precision floats as in the C code, bilinear and simple
 modes pass each value through a C ``float`` (so a DoubleTensor result carries float precision, as
 Torch7's does), and a ByteTensor result is rounded half up and clamped to [0, 255].
 
@@ -61,8 +61,8 @@ def _positions(index):
 # tensor) the samples are gathered with ``torch.gather``; along the columns the image is held as
 # L x C x M (whole rows outermost, the layout the rows pass writes) and the samples are whole rows
 # copied by ``index_select``. Samples at evenly stepping positions are views (no copy); the others
-# an output reads are gathered by one call. The work goes in blocks of rows of about _BLOCK_BYTES,
-# so that the ~10 elementwise operations per value run in cache, on buffers the blocks share.
+# an output reads are gathered by one call. The work goes in blocks of rows whose buffers take
+# about _BLOCK_BYTES (smaller blocks save cache misses but cost more Python calls than they save).
 _BLOCK_BYTES = 1 << 23
 
 
@@ -401,6 +401,7 @@ def _outputs_computed(plan, dst_len, cubic):
 
 
 def _block_len(total, row_elements):
+    """Rows per block: about eight double buffers of ``row_elements`` values a row in _BLOCK_BYTES."""
     return max(1, min(total, _BLOCK_BYTES // (row_elements * 64)))
 
 
