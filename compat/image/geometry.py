@@ -1,9 +1,10 @@
 """torch/image's geometry (``init.lua`` and ``generic/image.c``): scale, crop, translate, rotate, flips.
 
 Images are ``H x W`` or ``C x H x W`` tensors of any type. The arithmetic is generic/image.c's, done
-on tensors, one PyTorch operation per C operation: positions are single-precision floats as in the C code, bilinear and simple
-modes pass each value through a C ``float`` (so a DoubleTensor result carries float precision, as
-Torch7's does), and a ByteTensor result is rounded half up and clamped to [0, 255].
+on tensors, one PyTorch operation per C operation: positions are single-precision floats as in the
+C code, bilinear and simple modes pass each value through a C ``float`` (so a DoubleTensor result
+carries float precision, as Torch7's does), and a ByteTensor result is rounded half up and clamped
+to [0, 255].
 
 * ``scale``: rows first, then columns. Enlarging interpolates linearly between the two nearest
   samples at ``x * (n_src - 1) / (n_dst - 1)``; shrinking averages the source samples each output
