@@ -241,6 +241,13 @@ def test_scale_results_stay_apart_across_calls_and_threads():
         assert torch.equal(got, want)
 
 
+def test_scale_of_a_tensor_that_requires_grad():
+    weight = torch.rand(2, 5, 6, dtype=torch.float64, requires_grad=True)
+    for mode in ("bilinear", "bicubic", "simple"):
+        for size in ((3, 2), (12, 10)):
+            assert torch.equal(image.scale(weight, *size, mode), image.scale(weight.detach(), *size, mode))
+
+
 def test_scale_worked_examples():
     # enlarging [0, 10] to 5 samples: positions 0, 1/4, 1/2, 3/4 of the way, the last sample copied
     assert image.scale(torch.tensor([[0.0, 10.0]], dtype=torch.float64), 5, 1).tolist() == [[0, 2.5, 5, 7.5, 10]]

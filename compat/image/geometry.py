@@ -603,7 +603,8 @@ def scale(*args):
             raise ValueError(f"image.scale: src and dst depths do not match (source {tuple(src.shape)}, "
                              f"destination {tuple(dst.shape)})")
         height, width = dst.shape[-2:]
-    result = _MODES[mode](as_chw(src), height, width)
+    with torch.no_grad():  # Torch7's resampling has no gradient; its out= operations refuse autograd
+        result = _MODES[mode](as_chw(src), height, width)
     return into("scale", dst, result.reshape(src.shape[:-2] + result.shape[-2:]))
 
 
