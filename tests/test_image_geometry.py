@@ -183,21 +183,69 @@ def expected_per_plane(img, oracle, *extra):
     return torch.tensor(planes, dtype=img.dtype)
 
 
+def check_scale(img, dst_h, dst_w, mode):
+    got = image.scale(img, dst_w, dst_h, mode)
+    if mode == "simple":
+        expected = expected_per_plane(img, simple, dst_h, dst_w)
+    else:
+        along = linear_1d if mode == "bilinear" else cubic_1d
+        expected = expected_per_plane(img, separable, dst_h, dst_w, along)
+    assert got.dtype == img.dtype and got.shape == (img.shape[0], dst_h, dst_w)
+    torch.testing.assert_close(got, expected, rtol=0, atol=0)
+
+
 @pytest.mark.parametrize("dtype", list(KINDS))
 @pytest.mark.parametrize("mode", ["bilinear", "bicubic", "simple"])
 def test_scale_matches_the_c_loops(dtype, mode):
     gen = torch.Generator().manual_seed(11)
     sizes = [(5, 7, 3, 11), (9, 6, 4, 2), (3, 8, 3, 8), (1, 4, 6, 1), (7, 7, 2, 13), (13, 5, 1, 9)]
     for src_h, src_w, dst_h, dst_w in sizes:
-        img = random_image(gen, dtype, 2, src_h, src_w)
-        got = image.scale(img, dst_w, dst_h, mode)
-        if mode == "simple":
-            expected = expected_per_plane(img, simple, dst_h, dst_w)
-        else:
-            along = linear_1d if mode == "bilinear" else cubic_1d
-            expected = expected_per_plane(img, separable, dst_h, dst_w, along)
-        assert got.dtype == dtype and got.shape == (2, dst_h, dst_w)
-        torch.testing.assert_close(got, expected, rtol=0, atol=0)
+        check_scale(random_image(gen, dtype, 2, src_h, src_w), dst_h, dst_w, mode)
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic", "simple"])
+def test_scale_matches_the_c_loops_in_blocks_and_regular_steps(mode, monkeypatch):
+    # one row per block; whole-number factors (samples at evenly stepping positions: views and strided
+    # copies) and others, enlarging and shrinking mixed
+    from compat.image import geometry
+    monkeypatch.setattr(geometry, "_BLOCK_BYTES", 1)
+    gen = torch.Generator().manual_seed(3)
+    sizes = [(8, 12, 4, 24), (6, 6, 12, 3), (9, 4, 3, 8), (5, 10, 10, 5), (4, 9, 8, 3), (12, 2, 4, 6), (7, 11, 3, 4),
+             (13, 10, 5, 7), (5, 7, 11, 13)]
+    for dtype in KINDS:
+        for src_h, src_w, dst_h, dst_w in sizes:
+            check_scale(random_image(gen, dtype, 3, src_h, src_w), dst_h, dst_w, mode)
+
+
+def test_scale_results_stay_apart_across_calls_and_threads():
+    import threading
+    gen = torch.Generator().manual_seed(8)
+    images = [random_image(gen, dtype, 3, 11, 13) for dtype in KINDS for _ in range(2)]
+    jobs = [(img, size, mode) for img in images for size in ((5, 4), (20, 30)) for mode in ("bilinear", "bicubic")]
+    expected = [image.scale(img, *size, mode) for img, size, mode in jobs]
+    kept = [t.clone() for t in expected]
+    results = {}
+
+    def run(k):
+        results[k] = [image.scale(img, *size, mode) for img, size, mode in jobs]
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for k in range(3):
+        for got, want in zip(results[k], kept):
+            assert torch.equal(got, want)
+    for got, want in zip(expected, kept):  # later calls did not write into earlier results
+        assert torch.equal(got, want)
+
+
+def test_scale_of_a_tensor_that_requires_grad():
+    weight = torch.rand(2, 5, 6, dtype=torch.float64, requires_grad=True)
+    for mode in ("bilinear", "bicubic", "simple"):
+        for size in ((3, 2), (12, 10)):
+            assert torch.equal(image.scale(weight, *size, mode), image.scale(weight.detach(), *size, mode))
 
 
 def test_scale_worked_examples():

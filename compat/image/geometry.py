@@ -1,9 +1,10 @@
 """torch/image's geometry (``init.lua`` and ``generic/image.c``): scale, crop, translate, rotate, flips.
 
 Images are ``H x W`` or ``C x H x W`` tensors of any type. The arithmetic is generic/image.c's, done
-on whole tensors: positions are single-precision floats as in the C code, bilinear and simple
-modes pass each value through a C ``float`` (so a DoubleTensor result carries float precision, as
-Torch7's does), and a ByteTensor result is rounded half up and clamped to [0, 255].
+on tensors, one PyTorch operation per C operation: positions are single-precision floats as in the
+C code, bilinear and simple modes pass each value through a C ``float`` (so a DoubleTensor result
+carries float precision, as Torch7's does), and a ByteTensor result is rounded half up and clamped
+to [0, 255].
 
 * ``scale``: rows first, then columns. Enlarging interpolates linearly between the two nearest
   samples at ``x * (n_src - 1) / (n_dst - 1)``; shrinking averages the source samples each output
@@ -20,6 +21,7 @@ Torch7's does), and a ByteTensor result is rounded half up and clamped to [0, 25
 import functools
 import math
 import re
+import threading
 
 import torch
 
@@ -47,6 +49,8 @@ def _positions(index):
     """A plan's positions: a ``slice`` when they step evenly (the samples are then a view, no
     gather), else the index tensor."""
     count = index.shape[0]
+    if count == 0:
+        return slice(0, 0, 1)
     start = int(index[0])
     step = int(index[1] - index[0]) if count > 1 else 1
     if step >= 1 and torch.equal(index, start + step * torch.arange(count)):
@@ -54,186 +58,482 @@ def _positions(index):
     return index
 
 
-def _take(src, index, dim):
-    """``src`` at positions ``index`` (1-D tensor, or a slice: a view) along ``dim`` (-1 or -2)."""
-    if isinstance(index, slice):
-        # a strided last dimension is copied: PyTorch's mixed-type arithmetic on it is 10x slower
-        return src[..., index].contiguous() if dim == -1 else src[..., index, :]
-    if dim == -1:
-        return torch.gather(src, -1, index.expand(*src.shape[:-1], index.shape[0]))
-    # whole rows, plane by plane (index_select along dim 0 of a matrix copies rows; along a middle
-    # dimension it goes element by element, several times slower)
-    planes = src.reshape(-1, *src.shape[-2:])
-    out = torch.empty(planes.shape[0], index.shape[0], planes.shape[-1], dtype=src.dtype)
-    for k in range(planes.shape[0]):
-        torch.index_select(planes[k], 0, index, out=out[k])
-    return out.reshape(*src.shape[:-2], index.shape[0], src.shape[-1])
+# Each pass of a separable mode resamples one axis. Along the rows (the last dimension of a C x R x L
+# tensor) the samples are gathered with ``torch.gather``; along the columns the image is held as
+# L x C x M (whole rows outermost, the layout the rows pass writes) and the samples are whole rows
+# copied by ``index_select``. Samples at evenly stepping positions are views (no copy); the others
+# an output reads are gathered by one call. The work goes in blocks of rows whose buffers take
+# about _BLOCK_BYTES (smaller blocks save cache misses but cost more Python calls than they save).
+_BLOCK_BYTES = 1 << 23
 
 
-def _weights(values, dtype, dim):
-    """Per-position weights shaped to broadcast along ``dim``."""
-    values = values.to(dtype)
-    return values.unsqueeze(1) if dim == -2 else values
+# Scratch buffers stay with their thread between calls, _KEEP_BYTES in all: a fresh large tensor costs
+# a page fault per page on first touch, as much as several elementwise passes over it.
+_KEEP_BYTES = 1 << 26
+_kept = threading.local()
 
 
-def _last_copied(out, src, dim):
-    """generic/image.c copies the last source sample to the last output sample unchanged."""
-    out.narrow(dim, out.shape[dim] - 1, 1).copy_(src.narrow(dim, src.shape[dim] - 1, 1))
-    return out
+def _scratch(name, shape, dtype):
+    """This thread's buffer ``name`` of ``shape`` (contents undefined; never part of a result)."""
+    buffers = getattr(_kept, "buffers", None)
+    if buffers is None:
+        buffers = _kept.buffers = {}
+    key = (name, dtype)
+    buffer = buffers.get(key)
+    if buffer is not None:
+        if buffer.shape == shape:
+            return buffer
+        numel = math.prod(shape)
+        if numel <= buffer.numel():
+            return buffer.view(-1)[:numel].view(shape)
+    fresh = torch.empty(shape, dtype=dtype)
+    others = sum(b.numel() * b.element_size() for k, b in buffers.items() if k != key)
+    if others + fresh.numel() * fresh.element_size() <= _KEEP_BYTES:
+        buffers[key] = fresh
+    return fresh
+
+
+class _Samples:
+    """The source positions of K samples per output: a ``slice`` where they step evenly (a view),
+    else a row of ``index`` (the K' gathered ones, stacked: one gather reads them all)."""
+
+    def __init__(self, rows, index):
+        self.rows, self.index = rows, index
+
+    @classmethod
+    def at(cls, indices):
+        """The samples at positions ``indices`` (K tensors of n positions)."""
+        rows = [_positions(index) for index in indices]
+        gathered = [row for row in rows if not isinstance(row, slice)]
+        return cls([row if isinstance(row, slice) else None for row in rows],
+                   torch.stack(gathered) if gathered else None)
+
+    def part(self, start, length):
+        """The samples of outputs ``start .. start + length - 1``."""
+        rows = [None if row is None else
+                slice(row.start + start * row.step, row.start + (start + length - 1) * row.step + 1, row.step)
+                for row in self.rows]
+        return _Samples(rows, None if self.index is None else self.index[:, start:start + length])
+
+    def take(self, along, src, ws, phases=None, name="samples"):
+        """The samples of ``src`` (gathered into buffer ``name``); ``phases`` keeps the strided copies
+        for the next sample set."""
+        gathered = iter(along.gather(src, self.index, ws, name) if self.index is not None else ())
+        phases = {} if phases is None else phases
+        samples = []
+        for row in self.rows:
+            if row is None:
+                samples.append(next(gathered))
+            elif along is _Rows and row.step > 1:
+                # every step-th element of each row, copied once per phase (elementwise operations on a
+                # strided last dimension are several times slower), then contiguous windows of it
+                key = (row.start % row.step, row.step)
+                if key not in phases:
+                    strided = src[..., key[0]::row.step]
+                    phases[key] = ws(f"phase{key}", strided.shape, src.dtype).copy_(strided)
+                length = len(range(row.start, row.stop, row.step))
+                samples.append(phases[key].narrow(-1, row.start // row.step, length))
+            else:
+                samples.append(along.view(src, row))
+        return samples
+
+
+class _Rows:
+    """Resampling along the last dimension of a ``C x R x L`` tensor."""
+
+    @staticmethod
+    def weights(values):
+        return values
+
+    @staticmethod
+    def window(t, start, length):
+        return t.narrow(-1, start, length)
+
+    @staticmethod
+    def view(t, positions):
+        return t[..., positions]
+
+    @staticmethod
+    def padded(src, before, after, dtype):
+        """``src`` in ``dtype`` with room for ``before``/``after`` samples at each end of the axis."""
+        out = _scratch("rows source", (*src.shape[:-1], before + src.shape[-1] + after), dtype)
+        out.narrow(-1, before, src.shape[-1]).copy_(src)
+        return out
+
+    @staticmethod
+    def gather(src, index, ws, name):
+        """``src`` at the ``K x n`` positions ``index``: K tensors ``C x R x n``."""
+        k, n = index.shape
+        lead = src.shape[:-1]
+        out = ws(name, (k, *lead, n), src.dtype)
+        return torch.gather(src.unsqueeze(0).expand(k, *src.shape), -1, index.view(k, 1, 1, n).expand(k, *lead, n),
+                            out=out).unbind(0)
+
+    @staticmethod
+    def stack(parts, intervals, like, ws):
+        """A ``parts x C x R x intervals`` buffer and its parts."""
+        out = ws("stack", (parts, *like.shape[:-1], intervals), like.dtype)
+        return out, out.unbind(0)
+
+    @staticmethod
+    def gather_stack(stack, index, ws):
+        n = index.shape[0]
+        out = ws("samples", (*stack.shape[:-1], n), stack.dtype)
+        return torch.gather(stack, -1, index.view(1, 1, 1, n).expand(*stack.shape[:-1], n), out=out).unbind(0)
+
+
+class _Columns:
+    """Resampling along the first dimension of an ``L x C x M`` tensor (whole rows)."""
+
+    @staticmethod
+    def weights(values):
+        return values.view(-1, 1, 1)
+
+    @staticmethod
+    def window(t, start, length):
+        return t.narrow(0, start, length)
+
+    @staticmethod
+    def view(t, positions):
+        return t[positions]
+
+    @staticmethod
+    def padded(src, before, after, dtype):
+        out = _scratch("columns source", (before + src.shape[0] + after, *src.shape[1:]), dtype)
+        out.narrow(0, before, src.shape[0]).copy_(src)
+        return out
+
+    @staticmethod
+    def gather(src, index, ws, name):
+        k, n = index.shape
+        out = ws(name, (k * n, *src.shape[1:]), src.dtype)
+        torch.index_select(src.view(src.shape[0], -1), 0, index.reshape(-1), out=out.view(k * n, -1))
+        return out.view(k, n, *src.shape[1:]).unbind(0)
+
+    @staticmethod
+    def stack(parts, intervals, like, ws):
+        out = ws("stack", (intervals, parts, *like.shape[1:]), like.dtype)
+        return out, out.unbind(1)
+
+    @staticmethod
+    def gather_stack(stack, index, ws):
+        out = ws("samples", (index.shape[0], *stack.shape[1:]), stack.dtype)
+        torch.index_select(stack.view(stack.shape[0], -1), 0, index, out=out.view(index.shape[0], -1))
+        return out.unbind(1)
+
+
+def _emit(op, a, b, out, value_dtype, ws):
+    """``out = FromIntermediate(op(a, b))`` for a C value of type ``value_dtype``. No operation is given
+    an ``out`` of another type than it computes in (PyTorch would add a temporary and a copy)."""
+    compute = torch.result_type(a, b)
+    if compute == value_dtype == out.dtype:
+        op(a, b, out=out)
+        return
+    value = op(a, b, out=ws("value", out.shape, compute))
+    if compute != value_dtype and out.dtype != value_dtype:
+        value = value.to(value_dtype)
+    out.copy_(value if out.dtype.is_floating_point else from_intermediate(value, out.dtype))
 
 
 @functools.lru_cache(maxsize=128)
-def _linear_plan(src_len, dst_len, work, dim):
-    """The positions and weights of a linear resampling: they depend on the sizes only. The tensors
-    are shared between calls and only read."""
+def _linear_plan(src_len, dst_len, work):
+    """The samples and weights of a linear resampling (they depend on the sizes only; shared between
+    calls and only read). Enlarging: ``(samples base and base + 1, w0, w1)`` for the first
+    ``dst_len - 1`` outputs. Shrinking: ``(samples, partial last samples, w_start, w_end, count,
+    padded)``; with ``padded``, the samples past an output's end read position ``src_len``, a
+    padding sample that leaves the float accumulator as it is."""
     if dst_len > src_len:
         step = _f32(src_len - 1) / _f32(dst_len - 1)
-        pos = torch.arange(dst_len, dtype=_F32) * step
+        pos = torch.arange(dst_len - 1, dtype=_F32) * step
         base = pos.to(torch.int64)
         frac = pos - base
-        return (_positions(base.clamp(max=src_len - 1)), _positions((base + 1).clamp(max=src_len - 1)),
-                _weights(1 - frac, work, dim), _weights(frac, work, dim))
+        samples = _Samples.at([base.clamp(max=src_len - 1), (base + 1).clamp(max=src_len - 1)])
+        return samples, (1 - frac).to(work), frac.to(work)
     step = _f32(src_len) / _f32(dst_len)
     end = torch.arange(1, dst_len + 1, dtype=_F32) * step
     end_i = end.to(torch.int64)
     end_f = end - end_i
     start_i = torch.cat([torch.zeros(1, dtype=torch.int64), end_i[:-1]])
     start_f = torch.cat([torch.zeros(1, dtype=_F32), end_f[:-1]])
-    last = src_len - 1
+    rows = [start_i.clamp(max=src_len - 1)]
     count = 1 - start_f
-    steps = []  # (positions, rows taking part or None for all)
     for t in range(max(int((end_i - start_i - 1).max()), 0)):
         index = start_i + 1 + t
         valid = index < end_i
-        steps.append((_positions(index.clamp(max=last)),
-                      None if bool(valid.all()) else _weights(valid, torch.bool, dim)))
+        rows.append(torch.where(valid, index, src_len))
         count = torch.where(valid, count + 1, count)
-    # the partial last sample exists for the outputs whose end lies inside the source: a prefix
+    # the partial last sample, for the outputs whose end lies inside the source (a prefix): read on
+    # that prefix, or everywhere (the others reading the padding) when the padding is there anyway
     covered = int((end_i < src_len).sum())
-    tail_step = None
-    if covered:
-        tail_step = (covered, _positions(end_i[:covered]), _weights(end_f[:covered], work, dim))
-        count = torch.cat([count[:covered] + end_f[:covered], count[covered:]])
-    return (_positions(start_i.clamp(max=last)), _weights(1 - start_f, work, dim), steps, tail_step,
-            _weights(count, _F32, dim))
+    padded = any(bool((row == src_len).any()) for row in rows[1:])
+    tail = end_i.clamp(max=src_len) if padded else end_i[:covered]
+    count = torch.cat([count[:covered] + end_f[:covered], count[covered:]])
+    w_start = None if bool((start_f == 0).all()) else (1 - start_f).to(work)  # None: all 1
+    return (_Samples.at(rows), _Samples.at([tail]), w_start, end_f[:tail.shape[0]].to(work), count,
+            padded)
 
 
-def _linear_axis(src, dst_len, dim):
-    """generic/image.c's linear resampling of the rows (dim -1) or columns (dim -2) of ``src``."""
-    dtype, src_len = src.dtype, src.shape[dim]
-    work = torch.float64 if dtype == torch.float64 else _F32
-    if dst_len == src_len:
-        return src.clone()
-    if dst_len > src_len:
-        if src_len == 1:
-            return src.repeat_interleave(dst_len, dim)
-        base, base1, w0, w1 = _linear_plan(src_len, dst_len, work, dim)
-        value = torch.mul(_take(src, base, dim).to(work), w0)
-        value += torch.mul(_take(src, base1, dim).to(work), w1)
-        return _last_copied(from_intermediate(value, dtype), src, dim)
+def _linear_block(along, src, plan, out, work, ws):
+    """generic/image.c's linear resampling of one block: ``src`` holds the samples (padded when
+    shrinking), ``plan`` the block's part of the plan, ``out`` receives the values."""
+    if len(plan) == 3:  # enlarging: (1 - frac) s[base] + frac s[base + 1]
+        samples, w0, w1 = plan
+        s0, s1 = samples.take(along, src, ws)
+        if s0.dtype == work and not any(samples.rows):  # both gathered: scratch buffers
+            v0, v1 = s0.mul_(along.weights(w0)), s1.mul_(along.weights(w1))
+        else:
+            v0 = torch.mul(s0, along.weights(w0), out=ws("v0", out.shape, work))
+            v1 = torch.mul(s1, along.weights(w1), out=ws("v1", out.shape, work))
+        _emit(torch.add, v0, v1, out, work, ws)
+        return
     # shrinking: the covered source samples summed into a C float accumulator in the C order (each
     # sum formed in the source's precision, then rounded to float), divided by the covered length
-    start, w_start, steps, tail, count = _linear_plan(src_len, dst_len, work, dim)
-    first = _take(src, start, dim).to(work)
-    acc = torch.mul(first, w_start, out=torch.empty(first.shape, dtype=_F32))
-    for index, valid in steps:
-        summed = torch.add(acc, _take(src, index, dim).to(work), out=torch.empty_like(acc))
-        acc = summed if valid is None else torch.where(valid, summed, acc)
-    if tail is not None:
-        covered, index, w_end = tail
-        head = acc.narrow(dim, 0, covered)
-        torch.add(head, torch.mul(_take(src, index, dim).to(work), w_end), out=head)
-    return from_intermediate(acc.div_(count), dtype)
+    samples, tail, w_start, w_end, count, _ = plan
+    phases = {}
+    samples = samples.take(along, src, ws, phases)
+    acc = ws("acc", out.shape, _F32)
+    covered = w_end.shape[0]
+    if covered:
+        tail = tail.take(along, src, ws, phases, "tail samples")[0]
+        tail = torch.mul(tail, along.weights(w_end), out=ws("tail", tail.shape, work))
+    first = samples[0] if w_start is None else \
+        torch.mul(samples[0], along.weights(w_start), out=ws("wide", out.shape, work))
+    if work == _F32:
+        acc.copy_(first)
+        for sample in samples[1:]:
+            acc.add_(sample)
+        if covered:
+            along.window(acc, 0, covered).add_(tail)
+    else:  # a double source: each sum in double, rounded to float (through acc: no mixed-type operation)
+        acc.copy_(first)
+        wide = ws("wide", out.shape, work)
+        for sample in samples[1:]:
+            wide.copy_(acc).add_(sample)
+            acc.copy_(wide)
+        if covered:
+            head, wide = along.window(acc, 0, covered), along.window(wide, 0, covered)
+            wide.copy_(head).add_(tail)
+            head.copy_(wide)
+    _emit(torch.div, acc, along.weights(count), out, _F32, ws)
 
 
 @functools.lru_cache(maxsize=128)
-def _cubic_plan(src_len, dst_len, temp, dim):
-    """The positions and weights of a cubic resampling (shared between calls, only read)."""
+def _cubic_plan(src_len, dst_len, temp):
+    """Per computed output (all but the last): the interval ``base``, its samples ``p0..p3`` (at
+    ``base + 0..3`` in the source padded by one sample at each end), ``x`` and ``0.5 x`` (double)."""
     step = _f32(src_len - 1) if dst_len == 1 else _f32(src_len - 1) / _f32(dst_len - 1)
-    pos = torch.arange(dst_len, dtype=_F32) * step
+    pos = torch.arange(dst_len - 1, dtype=_F32) * step
     base = pos.to(torch.int64).clamp(max=src_len - 2)
-    x = _weights(pos - pos.to(torch.int64), temp, dim)
-    head = int((base == 0).sum())
-    tail = int((base + 2 >= src_len).sum())
-    return base, x, 0.5 * x.double(), head, tail
+    x = pos - pos.to(torch.int64)
+    return base, _Samples.at([base + k for k in range(4)]), x.to(temp), 0.5 * x.double()
 
 
-def _cubic_axis(src, dst_len, dim):
-    """generic/image.c's cubic resampling of the rows (dim -1) or columns (dim -2) of ``src``."""
-    dtype, src_len = src.dtype, src.shape[dim]
-    temp = work_dtype(dtype)
-    if dst_len == src_len:
-        return src.clone()
-    if src_len == 1:  # Torch7 leaves the last sample unwritten here; it gets the source value
-        return src.repeat_interleave(dst_len, dim)
-    base, x, half_x, head, tail = _cubic_plan(src_len, dst_len, temp, dim)
-    # the polynomial's coefficients belong to the source interval [base, base + 1]: work them out per
-    # interval (slices of the source) when there are fewer intervals than outputs, else per output
-    if dst_len > src_len:
-        whole = src.to(temp)
-        p1 = whole.narrow(dim, 0, src_len - 1)
-        p2 = whole.narrow(dim, 1, src_len - 1)
-        first = 2 * whole.narrow(dim, 0, 1) - whole.narrow(dim, 1, 1)
-        p0 = torch.cat([first, whole.narrow(dim, 0, src_len - 2)], dim)
-        end = 2 * whole.narrow(dim, src_len - 1, 1) - whole.narrow(dim, src_len - 2, 1)
-        p3 = torch.cat([whole.narrow(dim, 2, src_len - 2), end], dim)
-        pick = base
+def _cubic_coefficients(p0, p1, p2, p3, a3, a2, a1, scratch):
+    """a3 = 3 (p1 - p2) + p3 - p0, a2 = 2 p0 - 5 p1 + 4 p2 - p3, a1 = p2 - p0, in the C order."""
+    torch.mul(p0, 2.0, out=a2).sub_(torch.mul(p1, 5.0, out=scratch)).add_(torch.mul(p2, 4.0, out=scratch)).sub_(p3)
+    torch.sub(p1, p2, out=a3).mul_(3.0).add_(p3).sub_(p0)
+    torch.sub(p2, p0, out=a1)
+
+
+def _cubic_block(along, src, plan, out, temp, ws, lo=0):
+    """generic/image.c's cubic resampling of one block: ``src`` is padded by one sample at each end (in
+    ``temp``), ``plan`` the block's part of the plan, ``out`` receives the values. When the outputs
+    outnumber the source intervals they use (``lo`` is the first), the coefficients are worked out
+    per interval and gathered, else per output from the samples."""
+    base, samples, x, half_x = plan
+    intervals = int(base[-1]) - lo + 1
+    if intervals < base.shape[0]:
+        stack, (a3, a2, a1, p1) = along.stack(4, intervals, src, ws)
+        p = [along.window(src, lo + k, intervals) for k in range(4)]
+        _cubic_coefficients(*p, a3, a2, a1, ws("scratch", p[0].shape, temp))
+        p1.copy_(p[1])
+        a3, a2, a1, p1 = along.gather_stack(stack, base - lo if lo else base, ws)
     else:
-        pick = None
-        p1 = _take(src, base, dim).to(temp)
-        p2 = _take(src, base + 1, dim).to(temp)
-        p0 = _take(src, (base - 1).clamp(min=0), dim).to(temp)
-        p3 = _take(src, (base + 2).clamp(max=src_len - 1), dim).to(temp)
-        # past the edges (a prefix and a suffix, base being sorted) the samples are extrapolated
-        if head:
-            p0.narrow(dim, 0, head).copy_(2 * p1.narrow(dim, 0, head) - p2.narrow(dim, 0, head))
-        if tail:
-            n = p3.shape[dim]
-            p3.narrow(dim, n - tail, tail).copy_(2 * p2.narrow(dim, n - tail, tail)
-                                                 - p1.narrow(dim, n - tail, tail))
-    # a2 = 2 p0 - 5 p1 + 4 p2 - p3, a3 = 3 (p1 - p2) + p3 - p0, a1 = p2 - p0, in the C order; in place
-    # on few buffers (each new large tensor costs its page faults)
-    scratch = torch.mul(p1, 5)
-    a2 = torch.mul(p0, 2).sub_(scratch).add_(torch.mul(p2, 4, out=scratch)).sub_(p3)
-    a3 = torch.sub(p1, p2, out=scratch).mul_(3).add_(p3).sub_(p0)
-    a1 = torch.sub(p2, p0, out=p0)
-    if pick is not None:
-        a1, a2, a3, p1 = (_take(t, pick, dim) for t in (a1, a2, a3, p1))
+        p0, p1, p2, p3 = samples.take(along, src, ws)
+        a3, a2, a1 = (ws(name, out.shape, temp) for name in ("a3", "a2", "a1"))
+        _cubic_coefficients(p0, p1, p2, p3, a3, a2, a1, ws("scratch", out.shape, temp))
+    x = along.weights(x)
     inner = a3.mul_(x).add_(a2).mul_(x).add_(a1)  # a1 + x * (a2 + x * a3)
+    half_x = along.weights(half_x)
     if temp == torch.float64:
-        value = inner.mul_(half_x).add_(p1)
+        _emit(torch.add, p1, inner.mul_(half_x), out, temp, ws)
     else:  # 0.5 is a C double: the last product and sum are double, stored back as float
-        value = torch.add(p1, inner.double().mul_(half_x), out=torch.empty_like(p1))
-    return _last_copied(from_intermediate(value, dtype), src, dim)
+        wide = ws("wide", out.shape, torch.float64).copy_(inner).mul_(half_x)
+        _emit(torch.add, ws("p1", out.shape, torch.float64).copy_(p1), wide, out, temp, ws)
 
 
-def _separable(src, height, width, axis):
-    """Rows first (along the width), then columns, as generic/image.c."""
-    return axis(axis(src, width, -1), height, -2)
+def _extrapolate(along, padded, length):
+    """The samples past each end of a cubic's source: ``2 p1 - p2`` (padding already in place)."""
+    if length >= 4:  # both ends at once: positions (0, L+1) from (1, L) and (2, L-1)
+        ends = along.view(padded, slice(0, length + 2, length + 1))
+        torch.mul(along.view(padded, slice(1, length + 1, length - 1)), 2.0, out=ends)
+        ends.sub_(along.view(padded, slice(2, length, length - 3)))
+        return
+    for edge, first, second in ((0, 1, 2), (length + 1, length, length - 1)):
+        torch.mul(along.window(padded, first, 1), 2.0, out=along.window(padded, edge, 1))
+        along.window(padded, edge, 1).sub_(along.window(padded, second, 1))
+
+
+def _prepared(along, src, dst_len, cubic, padded=None):
+    """The padded source and the plan of one pass (``padded``: a cubic's source already in place)."""
+    dtype, src_len = src.dtype, (src.shape[-1] if along is _Rows else src.shape[0])
+    if cubic:
+        temp = work_dtype(dtype)
+        if padded is None:
+            padded = along.padded(src, 1, 1, temp)
+        _extrapolate(along, padded, src_len)
+        return padded, _cubic_plan(src_len, dst_len, temp), temp
+    work = torch.float64 if dtype == torch.float64 else _F32
+    plan = _linear_plan(src_len, dst_len, work)
+    if len(plan) == 3 or not plan[-1]:
+        return (src if along is _Rows else src.contiguous()), plan, work
+    padded = along.padded(src, 0, 1, dtype)
+    # x + (-0.0) is x for every float x; an integer source's float accumulator is never -0
+    along.window(padded, src_len, 1).fill_(-0.0 if dtype.is_floating_point else 0)
+    return padded, plan, work
+
+
+def _outputs_computed(plan, dst_len, cubic):
+    """The outputs worked out: all but the last of a cubic resampling or a linear enlargement
+    (generic/image.c copies the last source sample there)."""
+    if cubic:
+        return plan[0].shape[0]
+    return plan[1].shape[0] if len(plan) == 3 else dst_len
+
+
+def _block_len(total, row_elements):
+    """Rows per block: about eight double buffers of ``row_elements`` values a row in _BLOCK_BYTES."""
+    return max(1, min(total, _BLOCK_BYTES // (row_elements * 64)))
+
+
+def _pass_rows(src, dst_len, out, cubic):
+    """Resample the rows of ``src`` (C x R x L) into ``out`` (C x R x dst_len, any strides)."""
+    padded, plan, kind = _prepared(_Rows, src, dst_len, cubic)
+    block = _cubic_block if cubic else _linear_block
+    computed = _outputs_computed(plan, dst_len, cubic)
+    if computed:
+        rows = src.shape[1]
+        step = _block_len(rows, src.shape[0] * dst_len)
+        target = out.narrow(-1, 0, computed)
+        ws = _scratch
+        for r0 in range(0, rows, step):
+            r = min(step, rows - r0)
+            block(_Rows, padded.narrow(1, r0, r), plan, target.narrow(1, r0, r), kind, ws)
+    if computed < dst_len:
+        out.narrow(-1, dst_len - 1, 1).copy_(src.narrow(-1, src.shape[-1] - 1, 1))
+
+
+def _plan_part(plan, start, length):
+    """The plan of outputs ``start .. start + length - 1``."""
+    if len(plan) == 6:  # linear shrinking: the partial last samples cover a prefix
+        samples, tail, w_start, w_end, count, padded = plan
+        covered = min(max(w_end.shape[0] - start, 0), length)
+        return (samples.part(start, length), tail.part(start, covered),
+                None if w_start is None else w_start[start:start + length], w_end[start:start + covered],
+                count[start:start + length], padded)
+    return tuple(p.part(start, length) if isinstance(p, _Samples) else p[start:start + length] for p in plan)
+
+
+def _pass_columns(src, dst_len, out, cubic, padded=None):
+    """Resample ``src`` (L x C x M) along its first dimension into ``out`` (dst_len x C x M)."""
+    padded, plan, kind = _prepared(_Columns, src, dst_len, cubic, padded)
+    computed = _outputs_computed(plan, dst_len, cubic)
+    step = _block_len(computed, src.shape[1] * src.shape[2])
+    ws = _scratch
+    for j0 in range(0, computed, step):
+        n = min(step, computed - j0)
+        part = plan if n == computed else _plan_part(plan, j0, n)
+        if cubic:
+            _cubic_block(_Columns, padded, part, out.narrow(0, j0, n), kind, ws, int(part[0][0]))
+        else:
+            _linear_block(_Columns, padded, part, out.narrow(0, j0, n), kind, ws)
+    if computed < dst_len:
+        out.narrow(0, dst_len - 1, 1).copy_(src.narrow(0, src.shape[0] - 1, 1))
+
+
+def _separable(src, height, width, cubic):
+    """Rows first (along the width), then columns, as generic/image.c. The rows pass writes its result
+    with whole rows outermost (H x C x W), the layout the columns pass gathers from."""
+    channels, src_h, src_w = src.shape
+    dtype = src.dtype
+    pad = False
+    out = torch.empty(channels, height, width, dtype=dtype)
+    columns = out.permute(1, 0, 2)
+    if width == src_w:
+        middle = src.permute(1, 0, 2)
+        if height == src_h:
+            return out.copy_(src)
+    else:
+        if src_w == 1:  # Torch7 leaves the last sample unwritten here; it gets the source value
+            middle = src.permute(1, 0, 2).expand(src_h, channels, width)
+        elif height == src_h:
+            middle = columns
+            _pass_rows(src, width, middle.permute(1, 0, 2), cubic)
+        else:
+            # a cubic columns pass reads the rows with one more at each end: in place when the types agree
+            pad = cubic and src_h > 1 and work_dtype(dtype) == dtype
+            padded = _scratch("middle", (src_h + 2 * pad, channels, width), dtype)
+            middle = padded.narrow(0, int(pad), src_h)
+            _pass_rows(src, width, middle.permute(1, 0, 2), cubic)
+        if height == src_h:
+            return out.copy_(middle.permute(1, 0, 2)) if middle is not columns else out
+    if src_h == 1:
+        columns.copy_(middle.expand(height, channels, width))
+        return out
+    _pass_columns(middle, height, columns, cubic, padded if pad else None)
+    return out
 
 
 @functools.lru_cache(maxsize=128)
 def _nearest_plan(src_len, dst_len):
+    """``(index, regular)``: the source sample of each output, and ``k`` when each sample is repeated
+    ``k`` times in order, a ``slice`` when they step evenly, else None."""
     index = (torch.arange(dst_len, dtype=_F32) * (_f32(src_len) / _f32(dst_len))).to(torch.int64)
-    return _positions(index.clamp(max=src_len - 1))
+    index = index.clamp(max=src_len - 1)
+    repeat = dst_len // src_len
+    if repeat > 1 and dst_len == repeat * src_len and torch.equal(index, torch.arange(dst_len) // repeat):
+        return index, repeat
+    regular = _positions(index)
+    return index, (regular if isinstance(regular, slice) else None)
+
+
+# the types whose values a C float holds exactly: passing them through one changes nothing
+_FLOAT_EXACT = (_F32, torch.float16, torch.bfloat16, torch.uint8, torch.int8, torch.int16, torch.bool)
 
 
 def _simple(src, height, width):
-    src_h, src_w = src.shape[-2:]
-    cols, rows = _nearest_plan(src_w, width), _nearest_plan(src_h, height)
-    # values pass through a C float: round the smaller of the two tensors (selection commutes with it)
-    rounded = height * width >= src_h * src_w
-    source_storage = src.untyped_storage().data_ptr()
-    if rounded:
-        src = from_intermediate(src.to(_F32), src.dtype)
-    picked = _take(_take(src, cols, -1), rows, -2)
-    if not rounded:
-        picked = from_intermediate(picked.to(_F32), src.dtype)
-    return picked.clone() if picked.untyped_storage().data_ptr() == source_storage else picked
+    channels, src_h, src_w = src.shape
+    (cols, col_step), (rows, row_step) = _nearest_plan(src_w, width), _nearest_plan(src_h, height)
+    dtype = src.dtype
+    # values pass through a C float: round the smaller of the source and the result (selection
+    # commutes with it), the result by selecting into a float tensor
+    late = dtype not in _FLOAT_EXACT
+    if late and height * width >= src_h * src_w:
+        src, late = src.to(_F32), False
+    if isinstance(col_step, slice):
+        picked = src[..., col_step]
+    elif src.dtype == _F32 and src.is_contiguous():  # index_select has a fast path for float rows
+        picked = torch.index_select(src.view(-1, src_w), 1, cols).view(channels, src_h, width)
+    else:
+        picked = torch.gather(src, -1, cols.expand(channels, src_h, width))
+    # late: selected into this thread's float buffer, converted into the result
+    out = _scratch("nearest", (channels, height, width), _F32) if late else \
+        torch.empty(channels, height, width, dtype=dtype)
+    if isinstance(row_step, int):
+        out.view(channels, src_h, row_step, width).copy_(picked.unsqueeze(2).expand(channels, src_h, row_step, width))
+    elif isinstance(row_step, slice):
+        out.copy_(picked[:, row_step])
+    else:
+        for k in range(channels):
+            if picked.dtype == out.dtype:
+                torch.index_select(picked[k], 0, rows, out=out[k])
+            else:
+                out[k].copy_(picked[k].index_select(0, rows))
+    return out.to(dtype) if late else out
 
 
-_MODES = {"bilinear": lambda s, h, w: _separable(s, h, w, _linear_axis),
-          "bicubic": lambda s, h, w: _separable(s, h, w, _cubic_axis),
+_MODES = {"bilinear": lambda s, h, w: _separable(s, h, w, False),
+          "bicubic": lambda s, h, w: _separable(s, h, w, True),
           "simple": _simple}
 
 
@@ -303,7 +603,8 @@ def scale(*args):
             raise ValueError(f"image.scale: src and dst depths do not match (source {tuple(src.shape)}, "
                              f"destination {tuple(dst.shape)})")
         height, width = dst.shape[-2:]
-    result = _MODES[mode](as_chw(src), height, width)
+    with torch.no_grad():  # Torch7's resampling has no gradient; its out= operations refuse autograd
+        result = _MODES[mode](as_chw(src), height, width)
     return into("scale", dst, result.reshape(src.shape[:-2] + result.shape[-2:]))
 
 
