@@ -149,6 +149,10 @@ def getmetatable(value):
     return meta
 
 
+_Tensor = torch.Tensor
+_NUMBERS = (int, float)
+
+
 def _position(key, what):
     # Lua numbers are doubles: 2.0 is the key 2.
     number = key if not isinstance(key, str) else None
@@ -174,13 +178,20 @@ def index(obj, key):
     - anything else (an ``nn`` module, a ``torch.class`` object): its attribute ``key``, nil when absent.
     """
     cls = type(obj)                 # the common cases first, decided on exact types
-    if type(key) is float and key.is_integer():
-        key = int(key)              # Lua numbers are doubles: 2.0 is the key 2 (a tensor's element, say)
-    if type(key) is int and key > 0:
+    kind = type(key)
+    if kind is float and key.is_integer():
+        key, kind = int(key), int   # Lua numbers are doubles: 2.0 is the key 2 (a tensor's element, say)
+    if kind is int and key > 0:
         if cls is list:
             return obj[key - 1] if key <= len(obj) else None
-        if cls is torch.Tensor and obj.dim() == 1:
-            return obj[key - 1].item() if key <= obj.size(0) else tensor_index(obj, key)
+        if cls is _Tensor:
+            # Torch7's t[i]: the element of a vector as a number, the i-th slice (a view) otherwise;
+            # Python's integer subscript is select(0, i - 1), and raises as select does past the end
+            dims = obj.dim()
+            if dims == 1 and key <= obj.size(0):
+                return obj[key - 1].item()
+            if dims > 1:
+                return obj[key - 1]
     if cls is Table:
         return obj[key]
     if isinstance(obj, torch.Tensor):
@@ -212,9 +223,14 @@ def setindex(obj, key, value):
     """Lua ``obj[key] = value`` on any value (see :func:`index`): a list grows by one at ``#t + 1``;
     a tensor entry is filled (a number, or a numeric string) or copied into (a tensor of the same
     number of elements)."""
-    if type(key) is int and key > 0 and type(obj) is list and key <= len(obj) and value is not None:
-        obj[key - 1] = value        # the common case first, decided on exact types
-        return
+    cls = type(obj)                 # the common cases first, decided on exact types
+    if type(key) is int and key > 0:
+        if cls is list and key <= len(obj) and value is not None:
+            obj[key - 1] = value
+            return
+        if cls is _Tensor and type(value) in _NUMBERS and not obj.requires_grad and obj.dim() > 0:
+            obj[key - 1] = value    # Torch7 fills element or slice i with the number, as fill does
+            return
     if key is None:
         raise LuaError("table index is nil")
     if isinstance(obj, torch.Tensor):

@@ -88,6 +88,7 @@ class no_grad:
 # registers a parameter, buffer or submodule under these names.
 _LUA_STATE = frozenset(('output', 'gradInput', 'indices', 'noise', 'total_weight'))
 _PLAIN_TYPES = (torch.Tensor, float, int, type(None))
+_Tensor = torch.Tensor
 
 
 def lua_setattr(self, name, value):
@@ -355,13 +356,14 @@ class Module(torch.nn.Module):
         plain contiguous tensor this module owns qualifies: not a view, not sharing storage with any
         of ``inputs``."""
         buf = self.__dict__.get(name)
-        if (not isinstance(buf, torch.Tensor) or buf.shape != shape or buf.dtype != like.dtype
+        if (type(buf) is not _Tensor or buf.shape != shape or buf.dtype != like.dtype
                 or buf.device != like.device or buf.requires_grad or buf._base is not None
                 or not buf.is_contiguous() or buf.numel() == 0):
             return None
         ptr = buf.untyped_storage().data_ptr()
-        if any(isinstance(t, torch.Tensor) and t.untyped_storage().data_ptr() == ptr for t in inputs):
-            return None
+        for t in inputs:
+            if isinstance(t, _Tensor) and t.untyped_storage().data_ptr() == ptr:
+                return None
         return buf
 
     def reset(self, stdv=None):

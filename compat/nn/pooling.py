@@ -13,13 +13,17 @@ import torch.nn.functional as F
 from compat.nn.batched import BatchedModule, lua_int
 from compat.nn.module import Module, autograd_active, check_tensor, no_grad
 
-_pool = torch.ops.aten.max_pool2d_with_indices.default
+_pool = torch._C._nn.max_pool2d_with_indices     # the direct binding of aten's max_pool2d_with_indices
 _pool_backward = torch.ops.aten.max_pool2d_with_indices_backward.default
 _pool_backward_out = torch.ops.aten.max_pool2d_with_indices_backward.grad_input
 # PyTorch's NCHW max-pooling kernel is scalar; its channels-last kernel is vectorised over the planes.
 # From this many planes on, copying a batch to channels-last and pooling there is faster, copy
 # included (benchmarks/RESULTS.md, "Timings behind choices in the code"). Same values, same indices.
+# A small sample (3-D input of fewer elements than the second bound) stays NCHW: there the two
+# copies cost more than the vectorised kernel saves.
 _CHANNELS_LAST_MIN_PLANES = 8
+_CHANNELS_LAST_MIN_SAMPLE = 8192
+_Tensor = torch.Tensor
 
 
 class CeilMode:
@@ -60,21 +64,24 @@ class SpatialMaxPooling(CeilMode, Module):
                 bool(self.ceil_mode))
 
     def updateOutput(self, input):
-        check_tensor(self, 'input', input, (3, 4))
+        if type(input) is not _Tensor or not 3 <= input.dim() <= 4:
+            check_tensor(self, 'input', input, (3, 4))
         kh, kw = self.dilationH * (self.kH - 1) + 1, self.dilationW * (self.kW - 1) + 1
-        if input.shape[-2] + 2 * self.padH < kh or input.shape[-1] + 2 * self.padW < kw:
-            raise ValueError(f"{type(self).__name__}: input of size {tuple(input.shape)} is smaller than the "
+        shape = input.shape
+        if shape[-2] + 2 * self.padH < kh or shape[-1] + 2 * self.padW < kw:
+            raise ValueError(f"{type(self).__name__}: input of size {tuple(shape)} is smaller than the "
                              f"kernel {kh}x{kw}; expecting {self.expected_input()}")
         k, d, p, dil, ceil = self._args()
         if autograd_active():
             self.output, self.indices = F.max_pool2d_with_indices(input, k, d, p, dil, ceil, True)
             return self.output
         with no_grad():
-            if input.shape[-3] >= _CHANNELS_LAST_MIN_PLANES:    # one sample too: as a batch of 1
-                x4 = input if input.dim() == 4 else input.unsqueeze(0)
+            if shape[-3] >= _CHANNELS_LAST_MIN_PLANES and (len(shape) == 4
+                                                           or input.numel() >= _CHANNELS_LAST_MIN_SAMPLE):
+                x4 = input if len(shape) == 4 else input.unsqueeze(0)
                 x = self._scratch('channels_last', x4.shape, input, torch.channels_last).copy_(x4)
                 out, idx = _pool(x, k, d, p, dil, ceil)
-                if input.dim() == 3:
+                if len(shape) == 3:
                     out, idx = out.squeeze(0), idx.squeeze(0)
                 self.output, self.indices = out.contiguous(), idx.contiguous()
             else:
@@ -84,7 +91,8 @@ class SpatialMaxPooling(CeilMode, Module):
     def updateGradInput(self, input, gradOutput):
         if self.gradInput is None:
             return None
-        check_tensor(self, 'gradOutput', gradOutput, input.dim())
+        if type(gradOutput) is not _Tensor or gradOutput.dim() != input.dim():
+            check_tensor(self, 'gradOutput', gradOutput, input.dim())
         k, d, p, dil, ceil = self._args()
         with no_grad():
             buf = self._reusable('gradInput', input.shape, gradOutput, input, gradOutput)
