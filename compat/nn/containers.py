@@ -188,17 +188,8 @@ class Sequential(Container):
 
     def updateGradInput(self, input, gradOutput):
         self._empty_check()
-        mods = list(self._modules.values())     # _walk_back's loop, unrolled for the per-sample step
-        g, i = gradOutput, len(mods) - 1
-        try:
-            for i in range(len(mods) - 1, 0, -1):
-                g = mods[i].updateGradInput(mods[i - 1].output, g)
-            i = 0
-            g = mods[0].updateGradInput(input, g)
-        except Exception as e:
-            self._reraise(i + 1, e)
-        self.gradInput = g
-        return g
+        self.gradInput = self._walk_back('updateGradInput', input, gradOutput)
+        return self.gradInput
 
     def accGradParameters(self, input, gradOutput, scale=1):
         self._empty_check()
@@ -211,17 +202,7 @@ class Sequential(Container):
 
     def accUpdateGradParameters(self, input, gradOutput, lr):
         self._empty_check()
-        mods = list(self._modules.values())     # _walk_back's loop, unrolled for the per-sample step
-        g, i = gradOutput, len(mods) - 1
-        try:
-            for i in range(len(mods) - 1, 0, -1):
-                m = mods[i]
-                m.accUpdateGradParameters(mods[i - 1].output, g, lr)
-                g = m.gradInput
-            i = 0
-            mods[0].accUpdateGradParameters(input, g, lr)
-        except Exception as e:
-            self._reraise(i + 1, e)
+        self._walk_back('accUpdateGradParameters', input, gradOutput, lr)
 
     def __tostring__(self):
         mods = list(self._modules.values())

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from compat.nn.batched import BatchedModule, fuses_backward, lua_int
-from compat.nn.module import autograd_active, no_grad
+from compat.nn.module import autograd_active, without_grad
 
 _conv_backward = torch.ops.aten.convolution_backward.default
 # One sample (3-D input): ATen's port of THNN's SpatialConvolutionMM (unfold, then one matrix product),
@@ -26,6 +26,7 @@ _conv_backward = torch.ops.aten.convolution_backward.default
 _slow_conv = torch._C._nn.thnn_conv2d
 _slow_conv_backward = torch.ops.aten._slow_conv2d_backward.output_mask
 _Tensor = torch.Tensor
+_is_grad_enabled = torch.is_grad_enabled
 _NOTHING = {}
 _FOLD_MAX_PLANES = 8  # below this many input planes gradInput goes through col2im (see _grad_input_by_fold)
 _FOLD_CHUNK_BYTES = 4 << 20  # col2im works on chunks of the batch whose columns take about this much
@@ -112,14 +113,17 @@ class _SpatialConv(Conv2dShape):
                 and width + 2 * self.padW >= self.kW)
 
     def updateOutput(self, input):
-        if not self._one_sample(input) or autograd_active():
+        if not self._one_sample(input):
             return super().updateOutput(input)
+        if _is_grad_enabled():
+            if autograd_active():
+                return super().updateOutput(input)
+            return without_grad(_SpatialConv.updateOutput, self, input)
         params = self._parameters
-        with no_grad():
-            out = _slow_conv(input.unsqueeze(0), params['weight'], (self.kH, self.kW), params.get('bias'),
-                             (self.dH, self.dW), (self.padH, self.padW))
-        self.output = out.squeeze(0)
-        return self.output
+        out = _slow_conv(input.unsqueeze(0), params['weight'], (self.kH, self.kW), params.get('bias'),
+                         (self.dH, self.dW), (self.padH, self.padW)).squeeze(0)
+        self.__dict__['output'] = out
+        return out
 
     def _sample_gradient(self, input, gradOutput):
         """Whether (input, gradOutput) is one sample with gradOutput of the last output's size."""
@@ -135,16 +139,17 @@ class _SpatialConv(Conv2dShape):
         the unfolded input of the forward for it)."""
         if self.gradInput is None or not self._sample_gradient(input, gradOutput):
             return super().updateGradInput(input, gradOutput)
+        if _is_grad_enabled():
+            return without_grad(_SpatialConv.updateGradInput, self, input, gradOutput)
         params = self._parameters
-        has_bias = params.get('bias') is not None
-        with no_grad():
-            gi, dw, db = _slow_conv_backward(gradOutput.unsqueeze(0), input.unsqueeze(0), params['weight'],
-                                             (self.kH, self.kW), (self.dH, self.dW), (self.padH, self.padW),
-                                             [True, True, has_bias])
+        gi, dw, db = _slow_conv_backward(gradOutput.unsqueeze(0), input.unsqueeze(0), params['weight'],
+                                         (self.kH, self.kW), (self.dH, self.dW), (self.padH, self.padW),
+                                         [True, True, params.get('bias') is not None])
         self.__dict__.setdefault('_scratch_bufs', {})['param_grads'] = (
             input, input._version, gradOutput, gradOutput._version, dw, db)
-        self.gradInput = gi.squeeze(0)
-        return self.gradInput
+        gi = gi.squeeze(0)
+        self.__dict__['gradInput'] = gi
+        return gi
 
     def _accGrad(self, input, gradOutput, scale, gradWeight, gradBias):
         if not self._sample_gradient(input, gradOutput):

@@ -53,6 +53,14 @@ class Criterion(torch.nn.Module):
     def clone(self):
         return copy.deepcopy(self)
 
+    def __getstate__(self):
+        """Copies and saved criterions leave out the class targets kept between forward and backward."""
+        state = super().__getstate__()
+        if '_kept_targets' in state:
+            state = dict(state)
+            del state['_kept_targets']
+        return state
+
     def _set_output(self, loss):
         """Keep ``loss`` (a 0-dim tensor) as ``output``: the tensor itself under autograd, else a
         Python number as Lua's criterions return."""
@@ -108,6 +116,11 @@ def _targets(crit, input, target, n_classes):
     if isinstance(target, torch.Tensor):
         if target.dim() <= 1 and target.numel() == 1:   # one target (a Lua dataset's labels[i])
             return _one_target(crit, input, int(target.item()), n_classes)   # int() truncates as .to(long)
+        kept = crit.__dict__.get('_kept_targets')
+        if (kept is not None and kept[0] is target and kept[1] == target._version and kept[2] == n_classes
+                and kept[3] == input.device):       # forward then backward of one batch: converted once
+            _check_count(crit, input, kept[4].numel())
+            return kept[4]
         t = target.reshape(-1) if target.dim() == 0 else target
         if t.dim() != 1:
             raise ValueError(f"{crit.__class__.__name__}: expecting target to be a 1-D tensor, got size "
@@ -118,10 +131,14 @@ def _targets(crit, input, target, n_classes):
             raise ValueError(f"{crit.__class__.__name__}: expecting an integer class target, got {target!r}")
         return _one_target(crit, input, int(target), n_classes)
     _check_count(crit, input, t.numel())
-    ignore = crit.ignoreIndex - 1
-    bad = ((t < 0) | (t >= n_classes)) & (t != ignore)
-    if bool(bad.any()):
-        _out_of_range(crit, int(t[bad][0]) + 1, n_classes)
+    if t.numel():
+        low, high = torch.aminmax(t)            # one kernel decides the common case: all in range
+        if not (0 <= low.item() and high.item() < n_classes):
+            ignore = crit.ignoreIndex - 1
+            bad = ((t < 0) | (t >= n_classes)) & (t != ignore)
+            if bool(bad.any()):
+                _out_of_range(crit, int(t[bad][0]) + 1, n_classes)
+    crit.__dict__['_kept_targets'] = (target, target._version, n_classes, input.device, t)
     return t
 
 

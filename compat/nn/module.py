@@ -82,6 +82,16 @@ class no_grad:
         _set_grad_enabled(self.prev)
 
 
+def without_grad(method, *args):
+    """``method(*args)`` with grad mode off. The Lua-path methods of the modules a per-sample step
+    runs most (``if is_grad_enabled(): return without_grad(Class.method, self, ...)`` first) then
+    compute with grad mode off and neither ask :func:`autograd_active` nor enter :class:`no_grad`
+    themselves, which costs as much as their small kernels when the caller already turned grad mode
+    off (``StochasticGradient.train``, the ``optim`` functions)."""
+    with no_grad():
+        return method(*args)
+
+
 # Fields a Lua step reassigns on every call (``self.output = ...``, pooling's indices, ...): stored straight into the
 # instance dict for these value types instead of through ``torch.nn.Module.__setattr__``, whose
 # parameter/buffer/submodule checks cost more than a per-sample kernel. A compat module never
