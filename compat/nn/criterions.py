@@ -16,10 +16,12 @@ import torch.nn.functional as F
 
 from compat import cuda
 from compat.nn.activations import LogSoftMax
-from compat.nn.module import autograd_active, call_tracked, check_tensor, lua_setattr, no_grad
+from compat.nn.module import autograd_active, call_tracked, check_tensor, lua_setattr, no_grad, without_grad
 from compat.t7 import T7Storage
 from compat.torch_extras import FLOAT_TYPES
 
+_Tensor = torch.Tensor
+_is_grad_enabled = torch.is_grad_enabled
 _nll = torch.ops.aten.nll_loss_forward.default
 _nll_backward = torch.ops.aten.nll_loss_backward.default
 _MEAN, _SUM = 1, 2
@@ -187,7 +189,8 @@ class ClassNLLCriterion(Criterion):
         self.total_weight = 0.0
 
     def _prepare(self, input, target):
-        check_tensor(self, 'input', input, (1, 2))
+        if type(input) is not _Tensor or not 1 <= input.dim() <= 2:
+            check_tensor(self, 'input', input, (1, 2))
         t = _targets(self, input, target, input.shape[-1])
         w = self.weights
         if w is not None:
@@ -203,25 +206,31 @@ class ClassNLLCriterion(Criterion):
 
     def updateOutput(self, input, target):
         x, t, w, red = self._prepare(input, target)
-        if autograd_active():
-            self.output = F.nll_loss(x, t, w, ignore_index=self.ignoreIndex - 1,
-                                     reduction='mean' if red == _MEAN else 'sum')
-            return self.output
-        with no_grad():
+        if _is_grad_enabled():
+            if autograd_active():
+                self.output = F.nll_loss(x, t, w, ignore_index=self.ignoreIndex - 1,
+                                         reduction='mean' if red == _MEAN else 'sum')
+                return self.output
+            with no_grad():
+                out, tw = _nll(x, t, w, red, self.ignoreIndex - 1)
+        else:
             out, tw = _nll(x, t, w, red, self.ignoreIndex - 1)
-        self.output, self.total_weight = out.item(), tw.item()
-        return self.output
+        state = self.__dict__
+        state['output'], state['total_weight'] = out.item(), tw.item()
+        return state['output']
 
     def updateGradInput(self, input, target):
+        if _is_grad_enabled():
+            return without_grad(ClassNLLCriterion.updateGradInput, self, input, target)
         x, t, w, red = self._prepare(input, target)
-        with no_grad():
-            if w is None and not 1 <= self.ignoreIndex <= x.shape[-1]:
-                tw = _constant(float(t.numel()), x.dtype, x.device)  # no weights, no target ignored
-            else:
-                tw = _nll(x, t, w, red, self.ignoreIndex - 1)[1]   # the normaliser sum_i w[t_i]
-            g = _nll_backward(_constant(1.0, x.dtype, x.device), x, t, w, red, self.ignoreIndex - 1, tw)
-        self.gradInput = g.view(input.shape)
-        return self.gradInput
+        if w is None and not 1 <= self.ignoreIndex <= x.shape[-1]:
+            tw = _constant(float(t.numel()), x.dtype, x.device)  # no weights, no target ignored
+        else:
+            tw = _nll(x, t, w, red, self.ignoreIndex - 1)[1]   # the normaliser sum_i w[t_i]
+        g = _nll_backward(_constant(1.0, x.dtype, x.device), x, t, w, red, self.ignoreIndex - 1, tw)
+        g = g.view(input.shape)
+        self.__dict__['gradInput'] = g
+        return g
 
 
 class CrossEntropyCriterion(Criterion):

@@ -256,16 +256,18 @@ class Module(torch.nn.Module):
     def accGradParameters(self, input, gradOutput, scale=1):
         """gradParams += scale * dLoss/dParams for this (input, gradOutput)."""
         if self._parameters:
-            with no_grad():
-                self._accGrad(input, gradOutput, scale, self._grad('weight'), self._grad('bias'))
+            if _is_grad_enabled():
+                return without_grad(Module.accGradParameters, self, input, gradOutput, scale)
+            self._accGrad(input, gradOutput, scale, self._grad('weight'), self._grad('bias'))
 
     def accUpdateGradParameters(self, input, gradOutput, lr):
         """params -= lr * dLoss/dParams for this sample; gradWeight/gradBias are left as they are
         (Lua ``defaultAccUpdateGradParameters``)."""
-        if self._parameters:
-            w, b = self._parameters.get('weight'), self._parameters.get('bias')
-            with no_grad():
-                self._accGrad(input, gradOutput, -lr, w, b)
+        params = self._parameters
+        if params:
+            if _is_grad_enabled():
+                return without_grad(Module.accUpdateGradParameters, self, input, gradOutput, lr)
+            self._accGrad(input, gradOutput, -lr, params.get('weight'), params.get('bias'))
 
     def _accGrad(self, input, gradOutput, scale, gradWeight, gradBias):
         raise NotImplementedError(f"{self.__class__.__name__} has parameters but no _accGrad")
