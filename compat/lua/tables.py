@@ -188,10 +188,13 @@ def index(obj, key):
             # Torch7's t[i]: the element of a vector as a number, the i-th slice (a view) otherwise;
             # Python's integer subscript is select(0, i - 1), and raises as select does past the end
             dims = obj.dim()
-            if dims == 1 and key <= obj.size(0):
-                return obj[key - 1].item()
             if dims > 1:
                 return obj[key - 1]
+            if dims == 1:
+                try:
+                    return obj[key - 1].item()
+                except IndexError:      # past the end: tensor_index raises Torch7's error
+                    return tensor_index(obj, key)
     if cls is Table:
         return obj[key]
     if isinstance(obj, torch.Tensor):
