@@ -157,13 +157,13 @@ class _SpatialConv(Conv2dShape):
         kept = self.__dict__.get('_scratch_bufs', _NOTHING).pop('param_grads', None)
         if (kept is not None and kept[0] is input and kept[2] is gradOutput and kept[1] == input._version
                 and kept[3] == gradOutput._version and (gradBias is None or kept[5] is not None)):
-            dw, db = kept[4], kept[5]
+            dw, db = kept[4], kept[5]       # shaped as the weight and bias, as below
         else:
             _, dw, db = _slow_conv_backward(gradOutput.unsqueeze(0), input.unsqueeze(0), self._parameters['weight'],
                                             (self.kH, self.kW), (self.dH, self.dW), (self.padH, self.padW),
                                             [False, gradWeight is not None, gradBias is not None])
-        if gradWeight is not None:
-            gradWeight.add_(dw.view(gradWeight.shape), alpha=scale)
+        if gradWeight is not None:          # THNN's kernel gives the weight's own shape (MM or 4-D)
+            gradWeight.add_(dw, alpha=scale)
         if gradBias is not None:
             gradBias.add_(db, alpha=scale)
 

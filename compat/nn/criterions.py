@@ -228,7 +228,7 @@ class ClassNLLCriterion(Criterion):
         else:
             tw = _nll(x, t, w, red, self.ignoreIndex - 1)[1]   # the normaliser sum_i w[t_i]
         g = _nll_backward(_constant(1.0, x.dtype, x.device), x, t, w, red, self.ignoreIndex - 1, tw)
-        g = g.view(input.shape)
+        g = g.view(*input.shape)
         self.__dict__['gradInput'] = g
         return g
 

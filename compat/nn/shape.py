@@ -35,7 +35,8 @@ _Tensor = torch.Tensor
 
 def _view(t, shape):
     try:
-        return t.view(shape)
+        # sizes as separate arguments: PyTorch parses them faster than one tuple or torch.Size
+        return t.view(*shape) if shape else t.view(shape)
     except RuntimeError:       # non-contiguous input: Lua would copy (Reshape) or fail (View)
         return t.reshape(shape)
 
