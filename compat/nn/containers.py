@@ -170,7 +170,7 @@ class Sequential(Container):
                 out = m.updateOutput(out)
         except Exception as e:
             self._reraise(i, e)
-        self.output = out
+        self.__dict__['output'] = out
         return out
 
     def _walk_back(self, method, input, gradOutput, *extra, assign=False):

@@ -152,12 +152,12 @@ class _SpatialConv(Conv2dShape):
         return gi
 
     def _accGrad(self, input, gradOutput, scale, gradWeight, gradBias):
-        if not self._sample_gradient(input, gradOutput):
-            return super()._accGrad(input, gradOutput, scale, gradWeight, gradBias)
         kept = self.__dict__.get('_scratch_bufs', _NOTHING).pop('param_grads', None)
         if (kept is not None and kept[0] is input and kept[2] is gradOutput and kept[1] == input._version
                 and kept[3] == gradOutput._version and (gradBias is None or kept[5] is not None)):
-            dw, db = kept[4], kept[5]       # shaped as the weight and bias, as below
+            dw, db = kept[4], kept[5]       # the pair updateGradInput checked; shaped as below
+        elif not self._sample_gradient(input, gradOutput):
+            return super()._accGrad(input, gradOutput, scale, gradWeight, gradBias)
         else:
             _, dw, db = _slow_conv_backward(gradOutput.unsqueeze(0), input.unsqueeze(0), self._parameters['weight'],
                                             (self.kH, self.kW), (self.dH, self.dW), (self.padH, self.padW),

@@ -112,6 +112,8 @@ class Criterion(torch.nn.Module):
 
 def _targets(crit, input, target, n_classes):
     """1-based class targets -> 0-based LongTensor (the one place of this conversion)."""
+    if type(target) is int and 1 <= target <= n_classes and input.dim() == 1:
+        return _constant(target - 1, torch.long, input.device)      # one sample's class, checked
     if isinstance(target, bool) or not isinstance(target, (int, float, torch.Tensor)):
         raise TypeError(f"{crit.__class__.__name__}: expecting target to be a number or a 1-D tensor of "
                         f"1-based class indices, got {type(target).__name__}")
