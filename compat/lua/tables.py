@@ -150,7 +150,6 @@ def getmetatable(value):
 
 
 _Tensor = torch.Tensor
-_NUMBERS = (int, float)
 
 
 def _position(key, what):
@@ -181,20 +180,10 @@ def index(obj, key):
     kind = type(key)
     if kind is float and key.is_integer():
         key, kind = int(key), int   # Lua numbers are doubles: 2.0 is the key 2 (a tensor's element, say)
-    if kind is int and key > 0:
-        if cls is list:
-            return obj[key - 1] if key <= len(obj) else None
-        if cls is _Tensor:
-            # Torch7's t[i]: the element of a vector as a number, the i-th slice (a view) otherwise;
-            # Python's integer subscript is select(0, i - 1), and raises as select does past the end
-            dims = obj.dim()
-            if dims > 1:
-                return obj[key - 1]
-            if dims == 1:
-                try:
-                    return obj[key - 1].item()
-                except IndexError:      # past the end: tensor_index raises Torch7's error
-                    return tensor_index(obj, key)
+    if kind is int and key > 0 and cls is list:
+        return obj[key - 1] if key <= len(obj) else None
+    if cls is _Tensor:
+        return tensor_index(obj, key)
     if cls is Table:
         return obj[key]
     if isinstance(obj, torch.Tensor):
@@ -226,14 +215,9 @@ def setindex(obj, key, value):
     """Lua ``obj[key] = value`` on any value (see :func:`index`): a list grows by one at ``#t + 1``;
     a tensor entry is filled (a number, or a numeric string) or copied into (a tensor of the same
     number of elements)."""
-    cls = type(obj)                 # the common cases first, decided on exact types
-    if type(key) is int and key > 0:
-        if cls is list and key <= len(obj) and value is not None:
-            obj[key - 1] = value
-            return
-        if cls is _Tensor and type(value) in _NUMBERS and not obj.requires_grad and obj.dim() > 0:
-            obj[key - 1] = value    # Torch7 fills element or slice i with the number, as fill does
-            return
+    if type(key) is int and key > 0 and type(obj) is list and key <= len(obj) and value is not None:
+        obj[key - 1] = value        # the common case first, decided on exact types
+        return
     if key is None:
         raise LuaError("table index is nil")
     if isinstance(obj, torch.Tensor):
