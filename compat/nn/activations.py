@@ -57,26 +57,38 @@ class Pointwise(Module):
         return self.gradInput
 
 
-class ReLU(Module):
-    """y = max(0, x) (Lua: ``Threshold(0, 0)``); dx = dy where x > 0, else 0."""
+def _relu(input, out=None):
+    """max(0, x): ``torch.relu``, or the same values written into ``out`` (``clamp_min``)."""
+    return torch.relu(input) if out is None else torch.clamp_min(input, 0, out=out)
 
-    def __init__(self, inplace=False):
-        super().__init__()
-        self.inplace = bool(inplace)
-        self.threshold, self.val = 0.0, 0.0
+
+class _Elementwise(Module):
+    """An element-wise function ``_fn(input, out=None)`` whose Lua-path output refills the module's
+    last one (Torch7's modules resize and refill ``self.output``)."""
+    _fn = None
 
     def updateOutput(self, input):
         if type(input) is not _Tensor:
             check_tensor(self, 'input', input)
         if _is_grad_enabled():
             if autograd_active():
-                self.output = F.relu(input)
+                self.output = self._fn(input)
                 return self.output
-            return without_grad(ReLU.updateOutput, self, input)
+            return without_grad(_Elementwise.updateOutput, self, input)
         buf = self._reusable('output', input.shape, input, input)
-        out = torch.relu(input) if buf is None else torch.clamp_min(input, 0, out=buf)
+        out = self._fn(input) if buf is None else self._fn(input, out=buf)
         self.__dict__['output'] = out
         return out
+
+
+class ReLU(_Elementwise):
+    """y = max(0, x) (Lua: ``Threshold(0, 0)``); dx = dy where x > 0, else 0."""
+    _fn = staticmethod(_relu)
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = bool(inplace)
+        self.threshold, self.val = 0.0, 0.0
 
     def updateGradInput(self, input, gradOutput):
         if _is_grad_enabled():
@@ -88,23 +100,9 @@ class ReLU(Module):
         return gi
 
 
-class _FromOutput(Module):
+class _FromOutput(_Elementwise):
     """An element-wise function whose derivative is computed from its output (Tanh, Sigmoid)."""
-    _fn = None          # torch.tanh / torch.sigmoid
     _derivative = None  # the aten *_backward op packet
-
-    def updateOutput(self, input):
-        if type(input) is not _Tensor:
-            check_tensor(self, 'input', input)
-        if _is_grad_enabled():
-            if autograd_active():
-                self.output = self._fn(input)
-                return self.output
-            return without_grad(_FromOutput.updateOutput, self, input)
-        buf = self._reusable('output', input.shape, input, input)
-        out = self._fn(input) if buf is None else self._fn(input, out=buf)
-        self.__dict__['output'] = out
-        return out
 
     def updateGradInput(self, input, gradOutput):
         if _is_grad_enabled():

@@ -16,7 +16,15 @@ import torch.nn.functional as F
 
 from compat import cuda
 from compat.nn.activations import LogSoftMax
-from compat.nn.module import autograd_active, call_tracked, check_tensor, lua_setattr, no_grad, without_grad
+from compat.nn.module import (
+    autograd_active,
+    call_tracked,
+    check_tensor,
+    lua_setattr,
+    no_grad,
+    state_without,
+    without_grad,
+)
 from compat.t7 import T7Storage
 from compat.torch_extras import FLOAT_TYPES
 
@@ -57,11 +65,7 @@ class Criterion(torch.nn.Module):
 
     def __getstate__(self):
         """Copies and saved criterions leave out the class targets kept between forward and backward."""
-        state = super().__getstate__()
-        if '_kept_targets' in state:
-            state = dict(state)
-            del state['_kept_targets']
-        return state
+        return state_without(super().__getstate__(), '_kept_targets')
 
     def _set_output(self, loss):
         """Keep ``loss`` (a 0-dim tensor) as ``output``: the tensor itself under autograd, else a

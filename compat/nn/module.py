@@ -109,6 +109,16 @@ def lua_setattr(self, name, value):
         torch.nn.Module.__setattr__(self, name, value)
 
 
+def state_without(state, key):
+    """``state`` (a ``__getstate__`` dict) without ``key``, a work buffer that copies and saved
+    modules leave out; the instance's own dict is not changed."""
+    if key not in state:
+        return state
+    state = dict(state)
+    del state[key]
+    return state
+
+
 def grad_mode():
     """Grad mode for a module's own tensor maths in ``updateOutput``: on under autograd (the PyTorch
     path), off on the Lua path (its backward is explicit)."""
@@ -598,11 +608,7 @@ class Module(torch.nn.Module):
         return new
 
     def __getstate__(self):
-        state = super().__getstate__()
-        if '_scratch_bufs' in state:
-            state = dict(state)
-            del state['_scratch_bufs']
-        return state
+        return state_without(super().__getstate__(), '_scratch_bufs')
 
     def __setstate__(self, state):
         super().__setstate__(state)
