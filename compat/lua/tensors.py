@@ -83,8 +83,11 @@ def tensor_index(x, key):
         dims = x.dim()
         if dims > 1:
             return x[key - 1]
-        if dims == 1 and key <= x.size(0):
-            return x[key - 1].item()
+        if dims == 1:
+            try:
+                return x[key - 1].item()
+            except IndexError:          # past the end: Torch7's error below
+                pass
     if isinstance(key, str):
         return getattr(x, key, None)
     view, scalar = _entry(x, key, "tensor index")
