@@ -81,13 +81,13 @@ def tensor_index(x, key):
         key, kind = int(key), int       # Lua numbers are doubles: x[2.0] is x[2]
     if kind is int and key > 0:         # the common case first: Python's subscript is select(0, i - 1)
         dims = x.dim()
-        if dims > 1:
-            return x[key - 1]
-        if dims == 1:
-            try:
+        try:
+            if dims > 1:
+                return x[key - 1]
+            if dims == 1:
                 return x[key - 1].item()
-            except IndexError:          # past the end: Torch7's error below
-                pass
+        except IndexError:              # past the end: the error of the general path below
+            pass
     if isinstance(key, str):
         return getattr(x, key, None)
     view, scalar = _entry(x, key, "tensor index")
@@ -99,8 +99,11 @@ def tensor_setindex(x, key, value):
     if type(key) is float and key.is_integer():
         key = int(key)                  # Lua numbers are doubles: x[2.0] is x[2]
     if type(key) is int and key > 0 and type(value) in _NUMBERS and not x.requires_grad and x.dim() > 0:
-        x[key - 1] = value              # the common case first: fills element or slice i, as fill_ does
-        return
+        try:
+            x[key - 1] = value          # the common case first: fills element or slice i, as fill_ does
+            return
+        except IndexError:              # past the end: the error of the general path below
+            pass
     if x.requires_grad and x.is_leaf:               # a module's weight: Lua changes it as plain data
         with torch.no_grad():
             return tensor_setindex(x.detach(), key, value)

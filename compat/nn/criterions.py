@@ -126,7 +126,7 @@ def _targets(crit, input, target, n_classes):
             return _one_target(crit, input, int(target.item()), n_classes)   # int() truncates as .to(long)
         kept = crit.__dict__.get('_kept_targets')
         if (kept is not None and kept[0] is target and kept[1] == target._version and kept[2] == n_classes
-                and kept[3] == input.device):       # forward then backward of one batch: converted once
+                and kept[3] == input.device and kept[5] == crit.ignoreIndex):   # forward then backward: once
             _check_count(crit, input, kept[4].numel())
             return kept[4]
         t = target.reshape(-1) if target.dim() == 0 else target
@@ -146,7 +146,7 @@ def _targets(crit, input, target, n_classes):
             bad = ((t < 0) | (t >= n_classes)) & (t != ignore)
             if bool(bad.any()):
                 _out_of_range(crit, int(t[bad][0]) + 1, n_classes)
-    crit.__dict__['_kept_targets'] = (target, target._version, n_classes, input.device, t)
+    crit.__dict__['_kept_targets'] = (target, target._version, n_classes, input.device, t, crit.ignoreIndex)
     return t
 
 
