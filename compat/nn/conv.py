@@ -22,7 +22,7 @@ _conv_backward = torch.ops.aten.convolution_backward.default
 # the algorithm of Torch7 itself; at batch 1 it is faster than oneDNN for each of output, gradInput and
 # the parameter gradients (measured on the CIFAR net's layers). Batches keep oneDNN. The forward is
 # called through its direct Python binding (``thnn_conv2d`` is ``_slow_conv2d_forward``), which
-# costs a third of the generic operator call of a per-sample step.
+# costs less than a ``torch.ops.aten`` call, the generic operator call.
 _slow_conv = torch._C._nn.thnn_conv2d
 _slow_conv_backward = torch.ops.aten._slow_conv2d_backward.output_mask
 _Tensor = torch.Tensor
