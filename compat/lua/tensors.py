@@ -119,6 +119,9 @@ def tensor_setindex(x, key, value):
 
 def _copy(dst, src):
     # Torch7 copy: any shapes with the same number of elements, any types.
+    if dst.shape == src.shape:          # the common case first: element order is the same either way
+        dst.copy_(src)
+        return dst
     if dst.numel() != src.numel():
         raise ValueError(f"copy: the destination has {dst.numel()} elements {tuple(dst.shape)}, the source "
                          f"{src.numel()} {tuple(src.shape)}: Torch7 copies need equal counts")
