@@ -48,6 +48,28 @@ def test_sequences_are_lists_indexed_from_one():
     assert lua.unpack([1, 2, 3], 2) == (2, 3)
 
 
+def test_tensor_entries_by_lua_numbers():
+    """Torch7's t[i] and t[i] = v with Lua numbers (doubles) for i: a vector's element is a number,
+    a matrix's row a view of it; assignment fills (truncating into an integer tensor, as fill does);
+    past the end is an error, also on the fast paths."""
+    v = torch.tensor([4, 5, 6])
+    assert lua.index(v, 2) == 5 and lua.index(v, 3.0) == 6 and type(lua.index(v, 1.0)) is int
+    m = torch.arange(6.0).view(3, 2)
+    row = lua.index(m, 2.0)
+    assert row.tolist() == [2.0, 3.0] and row.data_ptr() == m.data_ptr() + 2 * m.element_size()
+    lua.setindex(v, 2, 7.9)
+    lua.setindex(m, 3, -1)
+    assert v.tolist() == [4, 7, 6] and m.tolist() == [[0.0, 1.0], [2.0, 3.0], [-1.0, -1.0]]
+    lua.setindex(v, 1.0, "8")                       # a numeric string is a number, as Lua converts it
+    assert v.tolist() == [8, 7, 6]
+    for bad in (lambda: lua.index(v, 4), lambda: lua.index(m, 4.0), lambda: lua.setindex(v, 4, 1)):
+        with pytest.raises(IndexError, match="out of range"):
+            bad()
+    w = torch.zeros(2, requires_grad=True)          # a module's weight: changed as plain data
+    lua.setindex(w, 2, 3)
+    assert w.tolist() == [0.0, 3.0] and w.grad_fn is None
+
+
 def test_tables_keep_lua_keys_and_nil():
     t = lua.Table(x=1)
     t[1] = "a"

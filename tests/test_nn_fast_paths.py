@@ -4,8 +4,14 @@
   in chunks of the batch: equal to ATen's convolution_backward for every stride/pad/size tried;
   one sample (3-D input) goes through ATen's slow_conv2d (THNN's unfold + matrix product): equal to
   the same sample as a batch of 1;
-- SpatialMaxPooling pools a channels-last copy when the input has many planes (one sample too):
-  same values and the same argmax indices as the NCHW kernel, ties (ReLU zeros) and NaNs included;
+- a one-sample convolution's updateGradInput keeps THNN's parameter gradients for the
+  accGradParameters/accUpdateGradParameters of the same (input, gradOutput) pair, and computes
+  afresh for another pair or after either tensor changed in place;
+- SpatialMaxPooling pools a channels-last copy when the input has many planes (a batch, or one
+  large sample): same values and the same argmax indices as the NCHW kernel, ties (ReLU zeros) and
+  NaNs included;
+- ClassNLLCriterion converts a batch of class targets once for forward and backward, and again
+  after the target tensor changed in place;
 - the Lua call path reuses ``output``/``gradInput`` tensors as Torch7 does (never under autograd,
   never a tensor that shares storage with the input); ``clearState`` empties them.
 """
@@ -119,10 +125,14 @@ def test_maxpool_channels_last_path_same_values_and_indices(kw, kh, dw, dh, padw
         assert torch.equal(m.backward(x, go), ref_gi)           # again, into the reused gradInput
 
 
-def test_maxpool_channels_last_path_one_sample():
-    """A 3-D input with many planes is pooled as a channels-last batch of 1: same as the NCHW kernel."""
+@pytest.mark.parametrize("size", [(14, 13), (32, 30)])
+def test_maxpool_channels_last_path_one_sample(size):
+    """A 3-D input with many planes is pooled in NCHW when small and as a channels-last batch of 1
+    when large (16 x 32 x 30 elements): the same values and indices as the NCHW kernel."""
+    torch.manual_seed(5)
     for x in _pool_inputs():
-        x = x[1]
+        x = x[1] if x.shape[-2:] == size else torch.cat([x[1], x[2]], 1)[:, :size[0], :1].expand(-1, -1, size[1])
+        x = x.contiguous()
         m = nn.SpatialMaxPooling(3, 2, 2, 2, 1, 1)
         ref_out, ref_idx = _pool(x, [2, 3], [2, 2], [1, 1], [1, 1], False)
         out = m.forward(x)
@@ -252,3 +262,68 @@ def test_class_nll_gradient_normaliser(weights, ignore, sizeAverage):
         if not torch.isnan(ref):
             assert out == pytest.approx(ref.item(), abs=1e-12)
             torch.testing.assert_close(crit.backward(x, target), xr.grad, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("cls", [nn.SpatialConvolutionMM, nn.SpatialConvolution])
+def test_conv_one_sample_keeps_parameter_gradients_for_the_same_pair(cls):
+    """Torch7's per-sample step (updateGradInput, then accUpdateGradParameters of the same pair)
+    updates the weights by exactly THNN's kernel's gradients; another pair, or a gradOutput changed
+    in place in between, gives the gradients of what is passed."""
+    torch.manual_seed(6)
+    slow_backward = torch.ops.aten._slow_conv2d_backward.output_mask
+    m = cls(3, 5, 3, 2, 1, 2, 1, 0).double()
+    x = torch.randn(3, 9, 8, dtype=torch.float64)
+
+    def expected_step(module, x, go, lr):
+        _, dw, db = slow_backward(go.unsqueeze(0), x.unsqueeze(0), module.weight, (module.kH, module.kW),
+                                  (module.dH, module.dW), (module.padH, module.padW), [False, True, True])
+        return (module.weight.detach().clone().add_(dw, alpha=-lr),      # Torch7's update: p += -lr * dp
+                module.bias.detach().clone().add_(db, alpha=-lr))
+
+    for change in (None, "in place", "another pair"):
+        go = torch.randn_like(m.forward(x))
+        gi = m.updateGradInput(x, go)
+        assert gi.shape == x.shape
+        if change == "in place":
+            go.mul_(-3)
+        elif change == "another pair":
+            go = go.clone() * 2
+        w, b = expected_step(m, x, go, 0.1)
+        m.accUpdateGradParameters(x, go, 0.1)
+        assert torch.equal(m.weight.detach(), w) and torch.equal(m.bias.detach(), b), change
+    go = torch.randn_like(m.forward(x))
+    m.zeroGradParameters()
+    m.updateGradInput(x, go)
+    m.accGradParameters(x, go, 0.5)                  # scale applies to the kept gradients
+    _, dw, db = slow_backward(go.unsqueeze(0), x.unsqueeze(0), m.weight, (m.kH, m.kW), (m.dH, m.dW),
+                              (m.padH, m.padW), [False, True, True])
+    assert torch.equal(m.gradWeight, torch.zeros_like(dw).add_(dw, alpha=0.5))
+    assert torch.equal(m.gradBias, torch.zeros_like(db).add_(db, alpha=0.5))
+
+
+def test_class_target_batch_converted_once_and_again_after_a_change():
+    torch.manual_seed(7)
+    x = torch.randn(4, 3, dtype=torch.float64).log_softmax(1)
+    target = torch.tensor([1, 3, 2, 3])
+    crit = nn.ClassNLLCriterion()
+    crit.forward(x, target)
+    target[1] = 1                                    # changed in place between forward and backward
+    xr = x.clone().requires_grad_()
+    torch.nn.functional.nll_loss(xr, target - 1).backward()
+    assert torch.equal(crit.backward(x, target), xr.grad)
+    crit.forward(x, target)
+    target[2] = 4
+    with pytest.raises(ValueError, match=r"target 4 out of range; expecting 1-based class indices in \[1, 3\]"):
+        crit.backward(x, target)
+    assert '_kept_targets' not in copy.deepcopy(crit).__dict__
+
+
+def test_lua_path_backward_in_grad_mode_builds_no_graph():
+    model = nn.Sequential().add(nn.SpatialConvolution(2, 3, 3, 3)).add(nn.ReLU()).add(nn.View(12)) \
+        .add(nn.Linear(12, 2)).add(nn.LogSoftMax())
+    x = torch.randn(2, 4, 4)
+    out = model.forward(x)
+    gi = model.backward(x, torch.ones_like(out))
+    model.accUpdateGradParameters(x, torch.ones_like(out), 0.1)
+    assert gi.grad_fn is None and not gi.requires_grad and torch.is_grad_enabled()
+    assert all(p.grad_fn is None for p in model.torch_parameters())

@@ -94,3 +94,32 @@ def test_adamax_subnormal_epsilon_shortcut_gives_the_plain_sum(eps):
     expected = g.clone().add_(eps)
     assert torch.equal(_add_tiny_(g, eps).nan_to_num(), expected.nan_to_num())
     assert torch.isnan(g).sum() == 1
+
+
+def test_adaptive_methods_evaluate_without_autograd_and_restore_the_mode():
+    """Lua's optim has no autograd: opfunc runs with grad mode off; the caller's mode comes back,
+    after an error in opfunc too. A config value that is not a number is refused by name."""
+    seen = []
+    x = torch.zeros(3, dtype=torch.float64)
+
+    def feval(p):
+        seen.append(torch.is_grad_enabled())
+        return 0.0, torch.ones(3, dtype=torch.float64)
+    for algo in (optim.adam, optim.adagrad, optim.adadelta, optim.adamax, optim.rmsprop):
+        algo(feval, x, {}, {})
+    with torch.no_grad():
+        optim.adam(feval, x, {}, {})
+        assert not torch.is_grad_enabled()
+    assert seen == [False] * 6 and torch.is_grad_enabled()
+
+    def failing(p):
+        raise RuntimeError("opfunc failed")
+    with pytest.raises(RuntimeError, match="opfunc failed"):
+        optim.adam(failing, x, {}, {})
+    assert torch.is_grad_enabled()
+    with pytest.raises(TypeError, match="adam: config.beta1 must be a number, got 'x'"):
+        optim.adam(feval, x, {"beta1": "x"}, {})
+    state = {}
+    optim.adam(feval, x, {"learningRate": 0.1}, state)
+    optim.adam(feval, x, {"learningRate": 0.1}, state)
+    assert state["t"] == 2

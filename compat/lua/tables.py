@@ -149,6 +149,9 @@ def getmetatable(value):
     return meta
 
 
+_Tensor = torch.Tensor
+
+
 def _position(key, what):
     # Lua numbers are doubles: 2.0 is the key 2.
     number = key if not isinstance(key, str) else None
@@ -174,13 +177,13 @@ def index(obj, key):
     - anything else (an ``nn`` module, a ``torch.class`` object): its attribute ``key``, nil when absent.
     """
     cls = type(obj)                 # the common cases first, decided on exact types
-    if type(key) is float and key.is_integer():
-        key = int(key)              # Lua numbers are doubles: 2.0 is the key 2 (a tensor's element, say)
-    if type(key) is int and key > 0:
-        if cls is list:
-            return obj[key - 1] if key <= len(obj) else None
-        if cls is torch.Tensor and obj.dim() == 1:
-            return obj[key - 1].item() if key <= obj.size(0) else tensor_index(obj, key)
+    kind = type(key)
+    if kind is float and key.is_integer():
+        key, kind = int(key), int   # Lua numbers are doubles: 2.0 is the key 2 (a tensor's element, say)
+    if kind is int and key > 0 and cls is list:
+        return obj[key - 1] if key <= len(obj) else None
+    if cls is _Tensor:
+        return tensor_index(obj, key)
     if cls is Table:
         return obj[key]
     if isinstance(obj, torch.Tensor):

@@ -166,6 +166,8 @@ def new_tensor(dtype, *args):
     """Torch7's ``torch.<Type>Tensor(...)`` for ``dtype`` (generic/Tensor.c ``new``)."""
     if not args:
         return _empty(dtype)
+    if all(type(a) is int and a > 0 for a in args):     # positive sizes: the common case first
+        return torch.zeros(args, dtype=dtype)
     first = args[0]
     if isinstance(first, (list, tuple)) and not isinstance(first, (LongStorage, torch.Size)):
         if len(args) > 1:

@@ -15,6 +15,9 @@ from compat.torch_random import TENSOR_METHODS as _RANDOM_METHODS
 __all__ = ["LUA_TENSOR_METHODS", "TORCH", "mul", "tensor_index", "tensor_setindex"]
 
 
+_NUMBERS = (int, float)
+
+
 def _dim(x, d):
     return int(d) - 1 if d > 0 else x.dim() + int(d)  # 1-based
 
@@ -73,6 +76,18 @@ def mul(a, b):
 def tensor_index(x, key):
     """Torch7 ``x[key]``: a number for a 1-D element (or a full ``{i, j, ...}``), else a view; a
     string key is a method or field (nil when there is none)."""
+    kind = type(key)
+    if kind is float and key.is_integer():
+        key, kind = int(key), int       # Lua numbers are doubles: x[2.0] is x[2]
+    if kind is int and key > 0:         # the common case first: Python's subscript is select(0, i - 1)
+        dims = x.dim()
+        try:
+            if dims > 1:
+                return x[key - 1]
+            if dims == 1:
+                return x[key - 1].item()
+        except IndexError:              # past the end: the error of the general path below
+            pass
     if isinstance(key, str):
         return getattr(x, key, None)
     view, scalar = _entry(x, key, "tensor index")
@@ -81,6 +96,14 @@ def tensor_index(x, key):
 
 def tensor_setindex(x, key, value):
     """Torch7 ``x[key] = value``: fill with a number, or copy a tensor of the same number of elements."""
+    if type(key) is float and key.is_integer():
+        key = int(key)                  # Lua numbers are doubles: x[2.0] is x[2]
+    if type(key) is int and key > 0 and type(value) in _NUMBERS and not x.requires_grad and x.dim() > 0:
+        try:
+            x[key - 1] = value          # the common case first: fills element or slice i, as fill_ does
+            return
+        except IndexError:              # past the end: the error of the general path below
+            pass
     if x.requires_grad and x.is_leaf:               # a module's weight: Lua changes it as plain data
         with torch.no_grad():
             return tensor_setindex(x.detach(), key, value)
@@ -96,6 +119,9 @@ def tensor_setindex(x, key, value):
 
 def _copy(dst, src):
     # Torch7 copy: any shapes with the same number of elements, any types.
+    if dst.shape == src.shape:          # the common case first: element order is the same either way
+        dst.copy_(src)
+        return dst
     if dst.numel() != src.numel():
         raise ValueError(f"copy: the destination has {dst.numel()} elements {tuple(dst.shape)}, the source "
                          f"{src.numel()} {tuple(src.shape)}: Torch7 copies need equal counts")

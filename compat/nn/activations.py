@@ -6,9 +6,13 @@
 import torch
 import torch.nn.functional as F
 
-from compat.nn.module import Module, autograd_active, check_tensor, no_grad
+from compat.nn.module import Module, autograd_active, check_tensor, no_grad, without_grad
 
 _aten = torch.ops.aten
+_Tensor = torch.Tensor
+_is_grad_enabled = torch.is_grad_enabled
+_threshold_backward = _aten.threshold_backward.default
+_threshold_backward_out = _aten.threshold_backward.grad_input
 
 
 def check_same_size(module, input, gradOutput):
@@ -53,53 +57,62 @@ class Pointwise(Module):
         return self.gradInput
 
 
-class ReLU(Module):
+def _relu(input, out=None):
+    """max(0, x): ``torch.relu``, or the same values written into ``out`` (``clamp_min``)."""
+    return torch.relu(input) if out is None else torch.clamp_min(input, 0, out=out)
+
+
+class _Elementwise(Module):
+    """An element-wise function ``_fn(input, out=None)`` whose Lua-path output refills the module's
+    last one (Torch7's modules resize and refill ``self.output``)."""
+    _fn = None
+
+    def updateOutput(self, input):
+        if type(input) is not _Tensor:
+            check_tensor(self, 'input', input)
+        if _is_grad_enabled():
+            if autograd_active():
+                self.output = self._fn(input)
+                return self.output
+            return without_grad(_Elementwise.updateOutput, self, input)
+        buf = self._reusable('output', input.shape, input, input)
+        out = self._fn(input) if buf is None else self._fn(input, out=buf)
+        self.__dict__['output'] = out
+        return out
+
+
+class ReLU(_Elementwise):
     """y = max(0, x) (Lua: ``Threshold(0, 0)``); dx = dy where x > 0, else 0."""
+    _fn = staticmethod(_relu)
 
     def __init__(self, inplace=False):
         super().__init__()
         self.inplace = bool(inplace)
         self.threshold, self.val = 0.0, 0.0
 
-    def updateOutput(self, input):
-        check_tensor(self, 'input', input)
-        if autograd_active():
-            self.output = F.relu(input)
-            return self.output
-        with no_grad():
-            buf = self._reusable('output', input.shape, input, input)
-            self.output = torch.relu(input) if buf is None else torch.clamp_min(input, 0, out=buf)
-        return self.output
-
     def updateGradInput(self, input, gradOutput):
-        with no_grad():
-            buf = self._reusable('gradInput', input.shape, gradOutput, input, gradOutput)
-            self.gradInput = (_aten.threshold_backward(gradOutput, input, 0) if buf is None else
-                              _aten.threshold_backward.grad_input(gradOutput, input, 0, grad_input=buf))
-        return self.gradInput
+        if _is_grad_enabled():
+            return without_grad(ReLU.updateGradInput, self, input, gradOutput)
+        buf = self._reusable('gradInput', input.shape, gradOutput, input, gradOutput)
+        gi = (_threshold_backward(gradOutput, input, 0) if buf is None else
+              _threshold_backward_out(gradOutput, input, 0, grad_input=buf))
+        self.__dict__['gradInput'] = gi
+        return gi
 
 
-class _FromOutput(Module):
+class _FromOutput(_Elementwise):
     """An element-wise function whose derivative is computed from its output (Tanh, Sigmoid)."""
-    _fn = None          # torch.tanh / torch.sigmoid
     _derivative = None  # the aten *_backward op packet
 
-    def updateOutput(self, input):
-        check_tensor(self, 'input', input)
-        if autograd_active():
-            self.output = self._fn(input)
-            return self.output
-        with no_grad():
-            buf = self._reusable('output', input.shape, input, input)
-            self.output = self._fn(input) if buf is None else self._fn(input, out=buf)
-        return self.output
-
     def updateGradInput(self, input, gradOutput):
-        with no_grad():
-            buf = self._reusable('gradInput', self.output.shape, gradOutput, self.output, gradOutput)
-            self.gradInput = (self._derivative(gradOutput, self.output) if buf is None else
-                              self._derivative.grad_input(gradOutput, self.output, grad_input=buf))
-        return self.gradInput
+        if _is_grad_enabled():
+            return without_grad(_FromOutput.updateGradInput, self, input, gradOutput)
+        output = self.output
+        buf = self._reusable('gradInput', output.shape, gradOutput, output, gradOutput)
+        gi = (self._derivative(gradOutput, output) if buf is None else
+              self._derivative.grad_input(gradOutput, output, grad_input=buf))
+        self.__dict__['gradInput'] = gi
+        return gi
 
 
 class Tanh(_FromOutput):
@@ -113,8 +126,10 @@ class Sigmoid(_FromOutput):
 
 
 def _feature_dim(module, input):
-    check_tensor(module, 'input', input, (1, 2, 3, 4))
-    return 0 if input.dim() in (1, 3) else 1
+    dims = input.dim() if type(input) is _Tensor else 0
+    if not 1 <= dims <= 4:
+        check_tensor(module, 'input', input, (1, 2, 3, 4))
+    return 0 if dims in (1, 3) else 1
 
 
 class SoftMax(Module):
@@ -147,15 +162,18 @@ class LogSoftMax(Module):
 
     def updateOutput(self, input):
         dim = _feature_dim(self, input)
-        if autograd_active():
-            self.output = F.log_softmax(input, dim)
-            return self.output
-        with no_grad():
-            self.output = torch.log_softmax(input, dim)
-        return self.output
+        if _is_grad_enabled():
+            if autograd_active():
+                self.output = F.log_softmax(input, dim)
+                return self.output
+            return without_grad(LogSoftMax.updateOutput, self, input)
+        out = torch.log_softmax(input, dim)
+        self.__dict__['output'] = out
+        return out
 
     def updateGradInput(self, input, gradOutput):
-        dim = _feature_dim(self, input)
-        with no_grad():
-            self.gradInput = _aten._log_softmax_backward_data(gradOutput, self.output, dim, input.dtype)
-        return self.gradInput
+        if _is_grad_enabled():
+            return without_grad(LogSoftMax.updateGradInput, self, input, gradOutput)
+        gi = torch._log_softmax_backward_data(gradOutput, self.output, _feature_dim(self, input), input.dtype)
+        self.__dict__['gradInput'] = gi
+        return gi

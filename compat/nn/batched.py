@@ -18,6 +18,14 @@ from compat.nn._args import integral
 from compat.nn.module import Module, autograd_active, check_tensor
 
 
+def fuses_backward(method):
+    """Mark an ``updateGradInput`` whose result ``backward``'s single ``_grads`` call reproduces (it
+    computes the same kernels, perhaps by a shorter way): :meth:`BatchedModule.backward` fuses only
+    over marked implementations, so a subclass that changes the gradient keeps its own."""
+    method.fuses_backward = True
+    return method
+
+
 def lua_int(module, name, value, low=0):
     """:func:`compat.nn._args.integral` for a constructor argument of ``module`` (an instance or a
     class name): an integral float is accepted as Lua does (``3.0`` -> 3), ``low`` is the bound."""
@@ -82,6 +90,7 @@ class BatchedModule(Module):
             return tuple(self._batch(out).shape)
         return None
 
+    @fuses_backward
     def updateGradInput(self, input, gradOutput):
         if self.gradInput is None:
             return None
@@ -105,7 +114,7 @@ class BatchedModule(Module):
         ``updateGradInput`` + ``accGradParameters``), unless a subclass or instance wraps those."""
         cls = type(self)
         wrapped = ('updateGradInput' in self.__dict__ or 'accGradParameters' in self.__dict__
-                   or cls.updateGradInput is not BatchedModule.updateGradInput
+                   or not getattr(cls.updateGradInput, 'fuses_backward', False)
                    or cls.accGradParameters is not Module.accGradParameters)
         if wrapped or self.gradInput is None or not self._parameters:
             return super().backward(input, gradOutput, scale)

@@ -12,7 +12,9 @@ subclass or wrapper of a child (data-parallel synchronisation) is honoured.
 import torch
 
 from compat.nn._args import integral
-from compat.nn.module import Module, check_tensor, grad_mode
+from compat.nn.module import Module, autograd_active, check_tensor, grad_mode, no_grad, without_grad
+
+_is_grad_enabled = torch.is_grad_enabled
 
 
 def _check_module(owner, module):
@@ -159,6 +161,8 @@ class Sequential(Container):
 
     def updateOutput(self, input):
         self._empty_check()
+        if _is_grad_enabled() and not autograd_active():   # the Lua path: grad mode off once for all children
+            return without_grad(Sequential.updateOutput, self, input)
         out, i = input, 0
         try:
             for m in self._modules.values():
@@ -166,10 +170,13 @@ class Sequential(Container):
                 out = m.updateOutput(out)
         except Exception as e:
             self._reraise(i, e)
-        self.output = out
+        self.__dict__['output'] = out
         return out
 
     def _walk_back(self, method, input, gradOutput, *extra, assign=False):
+        if _is_grad_enabled():          # the Lua path: grad mode off once for all children
+            with no_grad():
+                return self._walk_back(method, input, gradOutput, *extra, assign=assign)
         mods = list(self._modules.values())
         g = gradOutput
         returns = method in ('updateGradInput', 'backward')

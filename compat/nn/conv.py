@@ -14,14 +14,20 @@ drops the bias (printed ``... without bias``).
 import torch
 import torch.nn.functional as F
 
-from compat.nn.batched import BatchedModule, lua_int
+from compat.nn.batched import BatchedModule, fuses_backward, lua_int
+from compat.nn.module import autograd_active, without_grad
 
 _conv_backward = torch.ops.aten.convolution_backward.default
 # One sample (3-D input): ATen's port of THNN's SpatialConvolutionMM (unfold, then one matrix product),
 # the algorithm of Torch7 itself; at batch 1 it is faster than oneDNN for each of output, gradInput and
-# the parameter gradients (measured on the CIFAR net's layers). Batches keep oneDNN.
-_slow_conv = torch.ops.aten._slow_conv2d_forward.default
+# the parameter gradients (measured on the CIFAR net's layers). Batches keep oneDNN. The forward is
+# called through its direct Python binding (``thnn_conv2d`` is ``_slow_conv2d_forward``), which
+# costs less than a ``torch.ops.aten`` call, the generic operator call.
+_slow_conv = torch._C._nn.thnn_conv2d
 _slow_conv_backward = torch.ops.aten._slow_conv2d_backward.output_mask
+_Tensor = torch.Tensor
+_is_grad_enabled = torch.is_grad_enabled
+_NOTHING = {}
 _FOLD_MAX_PLANES = 8  # below this many input planes gradInput goes through col2im (see _grad_input_by_fold)
 _FOLD_CHUNK_BYTES = 4 << 20  # col2im works on chunks of the batch whose columns take about this much
 
@@ -94,6 +100,72 @@ class _SpatialConv(Conv2dShape):
         if x.shape[0] == 1 and dil == (1, 1) and not torch.is_grad_enabled():   # one sample, Lua path
             return _slow_conv(x, self.weight, (self.kH, self.kW), self.bias, stride, pad)
         return F.conv2d(x, self._w4(self.weight), self.bias, stride, pad, dil)
+
+    # One sample on the Lua path: the same kernels as the batched methods of BatchedModule (a batch of
+    # one through THNN's algorithm), without their generic layers, which cost more than the kernels.
+    def _one_sample(self, input):
+        """True for a 3-D input this module accepts, without dilation: see the three methods below;
+        anything else goes the batched way, which also raises the errors."""
+        if type(input) is not _Tensor or input.dim() != 3 or self.dilationW != 1 or self.dilationH != 1:
+            return False
+        planes, height, width = input.shape
+        return (planes == self.nInputPlane and height + 2 * self.padH >= self.kH
+                and width + 2 * self.padW >= self.kW)
+
+    def updateOutput(self, input):
+        if not self._one_sample(input):
+            return super().updateOutput(input)
+        if _is_grad_enabled():
+            if autograd_active():
+                return super().updateOutput(input)
+            return without_grad(_SpatialConv.updateOutput, self, input)
+        params = self._parameters
+        out = _slow_conv(input.unsqueeze(0), params['weight'], (self.kH, self.kW), params.get('bias'),
+                         (self.dH, self.dW), (self.padH, self.padW)).squeeze(0)
+        self.__dict__['output'] = out
+        return out
+
+    def _sample_gradient(self, input, gradOutput):
+        """Whether (input, gradOutput) is one sample with gradOutput of the last output's size."""
+        return (type(gradOutput) is _Tensor and self._one_sample(input)
+                and gradOutput.shape == self.output.shape)
+
+    @fuses_backward
+    def updateGradInput(self, input, gradOutput):
+        """One sample: THNN's backward kernel gives the parameter gradients with gradInput for little
+        more than gradInput alone (the unfolded input it needs is the same); they are kept, with the
+        identity and version of ``input`` and ``gradOutput``, for an ``accGradParameters`` or
+        ``accUpdateGradParameters`` of the same pair, which Torch7's steps call next (Torch7 keeps
+        the unfolded input of the forward for it)."""
+        if self.gradInput is None or not self._sample_gradient(input, gradOutput):
+            return super().updateGradInput(input, gradOutput)
+        if _is_grad_enabled():
+            return without_grad(_SpatialConv.updateGradInput, self, input, gradOutput)
+        params = self._parameters
+        gi, dw, db = _slow_conv_backward(gradOutput.unsqueeze(0), input.unsqueeze(0), params['weight'],
+                                         (self.kH, self.kW), (self.dH, self.dW), (self.padH, self.padW),
+                                         [True, True, params.get('bias') is not None])
+        self.__dict__.setdefault('_scratch_bufs', {})['param_grads'] = (
+            input, input._version, gradOutput, gradOutput._version, dw, db)
+        gi = gi.squeeze(0)
+        self.__dict__['gradInput'] = gi
+        return gi
+
+    def _accGrad(self, input, gradOutput, scale, gradWeight, gradBias):
+        kept = self.__dict__.get('_scratch_bufs', _NOTHING).pop('param_grads', None)
+        if (kept is not None and kept[0] is input and kept[2] is gradOutput and kept[1] == input._version
+                and kept[3] == gradOutput._version and (gradBias is None or kept[5] is not None)):
+            dw, db = kept[4], kept[5]       # the pair updateGradInput checked; shaped as below
+        elif not self._sample_gradient(input, gradOutput):
+            return super()._accGrad(input, gradOutput, scale, gradWeight, gradBias)
+        else:
+            _, dw, db = _slow_conv_backward(gradOutput.unsqueeze(0), input.unsqueeze(0), self._parameters['weight'],
+                                            (self.kH, self.kW), (self.dH, self.dW), (self.padH, self.padW),
+                                            [False, gradWeight is not None, gradBias is not None])
+        if gradWeight is not None:          # THNN's kernel gives the weight's own shape (MM or 4-D)
+            gradWeight.add_(dw, alpha=scale)
+        if gradBias is not None:
+            gradBias.add_(db, alpha=scale)
 
     def _grads(self, x, g, mask):
         stride, pad, dil = self._args()

@@ -16,10 +16,20 @@ import torch.nn.functional as F
 
 from compat import cuda
 from compat.nn.activations import LogSoftMax
-from compat.nn.module import autograd_active, call_tracked, check_tensor, lua_setattr, no_grad
+from compat.nn.module import (
+    autograd_active,
+    call_tracked,
+    check_tensor,
+    lua_setattr,
+    no_grad,
+    state_without,
+    without_grad,
+)
 from compat.t7 import T7Storage
 from compat.torch_extras import FLOAT_TYPES
 
+_Tensor = torch.Tensor
+_is_grad_enabled = torch.is_grad_enabled
 _nll = torch.ops.aten.nll_loss_forward.default
 _nll_backward = torch.ops.aten.nll_loss_backward.default
 _MEAN, _SUM = 1, 2
@@ -52,6 +62,10 @@ class Criterion(torch.nn.Module):
 
     def clone(self):
         return copy.deepcopy(self)
+
+    def __getstate__(self):
+        """Copies and saved criterions leave out the class targets kept between forward and backward."""
+        return state_without(super().__getstate__(), '_kept_targets')
 
     def _set_output(self, loss):
         """Keep ``loss`` (a 0-dim tensor) as ``output``: the tensor itself under autograd, else a
@@ -102,12 +116,19 @@ class Criterion(torch.nn.Module):
 
 def _targets(crit, input, target, n_classes):
     """1-based class targets -> 0-based LongTensor (the one place of this conversion)."""
+    if type(target) is int and 1 <= target <= n_classes and input.dim() == 1:
+        return _constant(target - 1, torch.long, input.device)      # one sample's class, checked
     if isinstance(target, bool) or not isinstance(target, (int, float, torch.Tensor)):
         raise TypeError(f"{crit.__class__.__name__}: expecting target to be a number or a 1-D tensor of "
                         f"1-based class indices, got {type(target).__name__}")
     if isinstance(target, torch.Tensor):
         if target.dim() <= 1 and target.numel() == 1:   # one target (a Lua dataset's labels[i])
             return _one_target(crit, input, int(target.item()), n_classes)   # int() truncates as .to(long)
+        kept = crit.__dict__.get('_kept_targets')
+        if (kept is not None and kept[0] is target and kept[1] == target._version and kept[2] == n_classes
+                and kept[3] == input.device and kept[5] == crit.ignoreIndex):   # forward then backward: once
+            _check_count(crit, input, kept[4].numel())
+            return kept[4]
         t = target.reshape(-1) if target.dim() == 0 else target
         if t.dim() != 1:
             raise ValueError(f"{crit.__class__.__name__}: expecting target to be a 1-D tensor, got size "
@@ -118,10 +139,14 @@ def _targets(crit, input, target, n_classes):
             raise ValueError(f"{crit.__class__.__name__}: expecting an integer class target, got {target!r}")
         return _one_target(crit, input, int(target), n_classes)
     _check_count(crit, input, t.numel())
-    ignore = crit.ignoreIndex - 1
-    bad = ((t < 0) | (t >= n_classes)) & (t != ignore)
-    if bool(bad.any()):
-        _out_of_range(crit, int(t[bad][0]) + 1, n_classes)
+    if t.numel():
+        low, high = torch.aminmax(t)            # one kernel decides the common case: all in range
+        if not (0 <= low.item() and high.item() < n_classes):
+            ignore = crit.ignoreIndex - 1
+            bad = ((t < 0) | (t >= n_classes)) & (t != ignore)
+            if bool(bad.any()):
+                _out_of_range(crit, int(t[bad][0]) + 1, n_classes)
+    crit.__dict__['_kept_targets'] = (target, target._version, n_classes, input.device, t, crit.ignoreIndex)
     return t
 
 
@@ -170,7 +195,8 @@ class ClassNLLCriterion(Criterion):
         self.total_weight = 0.0
 
     def _prepare(self, input, target):
-        check_tensor(self, 'input', input, (1, 2))
+        if type(input) is not _Tensor or not 1 <= input.dim() <= 2:
+            check_tensor(self, 'input', input, (1, 2))
         t = _targets(self, input, target, input.shape[-1])
         w = self.weights
         if w is not None:
@@ -186,25 +212,31 @@ class ClassNLLCriterion(Criterion):
 
     def updateOutput(self, input, target):
         x, t, w, red = self._prepare(input, target)
-        if autograd_active():
-            self.output = F.nll_loss(x, t, w, ignore_index=self.ignoreIndex - 1,
-                                     reduction='mean' if red == _MEAN else 'sum')
-            return self.output
-        with no_grad():
+        if _is_grad_enabled():
+            if autograd_active():
+                self.output = F.nll_loss(x, t, w, ignore_index=self.ignoreIndex - 1,
+                                         reduction='mean' if red == _MEAN else 'sum')
+                return self.output
+            with no_grad():
+                out, tw = _nll(x, t, w, red, self.ignoreIndex - 1)
+        else:
             out, tw = _nll(x, t, w, red, self.ignoreIndex - 1)
-        self.output, self.total_weight = out.item(), tw.item()
-        return self.output
+        state = self.__dict__
+        state['output'], state['total_weight'] = out.item(), tw.item()
+        return state['output']
 
     def updateGradInput(self, input, target):
+        if _is_grad_enabled():
+            return without_grad(ClassNLLCriterion.updateGradInput, self, input, target)
         x, t, w, red = self._prepare(input, target)
-        with no_grad():
-            if w is None and not 1 <= self.ignoreIndex <= x.shape[-1]:
-                tw = _constant(float(t.numel()), x.dtype, x.device)  # no weights, no target ignored
-            else:
-                tw = _nll(x, t, w, red, self.ignoreIndex - 1)[1]   # the normaliser sum_i w[t_i]
-            g = _nll_backward(_constant(1.0, x.dtype, x.device), x, t, w, red, self.ignoreIndex - 1, tw)
-        self.gradInput = g.view(input.shape)
-        return self.gradInput
+        if w is None and not 1 <= self.ignoreIndex <= x.shape[-1]:
+            tw = _constant(float(t.numel()), x.dtype, x.device)  # no weights, no target ignored
+        else:
+            tw = _nll(x, t, w, red, self.ignoreIndex - 1)[1]   # the normaliser sum_i w[t_i]
+        g = _nll_backward(_constant(1.0, x.dtype, x.device), x, t, w, red, self.ignoreIndex - 1, tw)
+        g = g.view(*input.shape)
+        self.__dict__['gradInput'] = g
+        return g
 
 
 class CrossEntropyCriterion(Criterion):

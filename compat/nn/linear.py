@@ -4,7 +4,10 @@ import torch
 import torch.nn.functional as F
 
 from compat.nn._args import integral
-from compat.nn.module import Module, autograd_active, check_tensor, no_grad
+from compat.nn.module import Module, autograd_active, check_tensor, without_grad
+
+_Tensor = torch.Tensor
+_is_grad_enabled = torch.is_grad_enabled
 
 
 class Linear(Module):
@@ -40,28 +43,38 @@ class Linear(Module):
     def _check(self, input):
         check_tensor(self, 'input', input, (1, 2), ((-1, self.weight.shape[1]),))
 
+    def _checked(self, input):
+        """The weight, after checking ``input`` (the test of ``_check`` inlined: it runs every step)."""
+        w = self._parameters['weight']
+        if type(input) is not _Tensor or not 1 <= input.dim() <= 2 or input.shape[-1] != w.shape[1]:
+            self._check(input)
+        return w
+
     def updateOutput(self, input):
-        self._check(input)
-        w, b = self.weight, self.bias
-        if autograd_active():
-            self.output = F.linear(input, w, b)
-            return self.output
-        with no_grad():
-            if input.dim() == 1:
-                self.output = torch.addmv(b, w, input) if b is not None else torch.mv(w, input)
-            else:
-                self.output = torch.addmm(b, input, w.t()) if b is not None else torch.mm(input, w.t())
-        return self.output
+        w = self._checked(input)
+        b = self._parameters.get('bias')
+        if _is_grad_enabled():
+            if autograd_active():
+                self.output = F.linear(input, w, b)
+                return self.output
+            return without_grad(Linear.updateOutput, self, input)
+        if input.dim() == 1:
+            out = torch.addmv(b, w, input) if b is not None else torch.mv(w, input)
+        else:
+            out = torch.addmm(b, input, w.t()) if b is not None else torch.mm(input, w.t())
+        self.__dict__['output'] = out
+        return out
 
     def updateGradInput(self, input, gradOutput):
         """gradInput = W^T gradOutput (vector) or gradOutput W (batch)."""
         if self.gradInput is None:      # Lua: a nil gradInput skips the computation
             return None
-        self._check(input)
-        with no_grad():
-            w = self.weight
-            self.gradInput = torch.mv(w.t(), gradOutput) if input.dim() == 1 else torch.mm(gradOutput, w)
-        return self.gradInput
+        if _is_grad_enabled():
+            return without_grad(Linear.updateGradInput, self, input, gradOutput)
+        w = self._checked(input)
+        gi = torch.mv(w.t(), gradOutput) if input.dim() == 1 else torch.mm(gradOutput, w)
+        self.__dict__['gradInput'] = gi
+        return gi
 
     def _accGrad(self, input, gradOutput, scale, gw, gb):
         """gw += scale * gradOutput^T input; gb += scale * sum over frames of gradOutput."""

@@ -82,12 +82,23 @@ class no_grad:
         _set_grad_enabled(self.prev)
 
 
+def without_grad(method, *args):
+    """``method(*args)`` with grad mode off. The Lua-path methods of the modules a per-sample step
+    runs most (``if is_grad_enabled(): return without_grad(Class.method, self, ...)`` first) then
+    compute with grad mode off and neither ask :func:`autograd_active` nor enter :class:`no_grad`
+    themselves, which costs as much as their small kernels when the caller already turned grad mode
+    off (``StochasticGradient.train``, the ``optim`` functions)."""
+    with no_grad():
+        return method(*args)
+
+
 # Fields a Lua step reassigns on every call (``self.output = ...``, pooling's indices, ...): stored straight into the
 # instance dict for these value types instead of through ``torch.nn.Module.__setattr__``, whose
 # parameter/buffer/submodule checks cost more than a per-sample kernel. A compat module never
 # registers a parameter, buffer or submodule under these names.
 _LUA_STATE = frozenset(('output', 'gradInput', 'indices', 'noise', 'total_weight'))
 _PLAIN_TYPES = (torch.Tensor, float, int, type(None))
+_Tensor = torch.Tensor
 
 
 def lua_setattr(self, name, value):
@@ -96,6 +107,16 @@ def lua_setattr(self, name, value):
         self.__dict__[name] = value
     else:
         torch.nn.Module.__setattr__(self, name, value)
+
+
+def state_without(state, key):
+    """``state`` (a ``__getstate__`` dict) without ``key``, a work buffer that copies and saved
+    modules leave out; the instance's own dict is not changed."""
+    if key not in state:
+        return state
+    state = dict(state)
+    del state[key]
+    return state
 
 
 def grad_mode():
@@ -245,16 +266,18 @@ class Module(torch.nn.Module):
     def accGradParameters(self, input, gradOutput, scale=1):
         """gradParams += scale * dLoss/dParams for this (input, gradOutput)."""
         if self._parameters:
-            with no_grad():
-                self._accGrad(input, gradOutput, scale, self._grad('weight'), self._grad('bias'))
+            if _is_grad_enabled():
+                return without_grad(Module.accGradParameters, self, input, gradOutput, scale)
+            self._accGrad(input, gradOutput, scale, self._grad('weight'), self._grad('bias'))
 
     def accUpdateGradParameters(self, input, gradOutput, lr):
         """params -= lr * dLoss/dParams for this sample; gradWeight/gradBias are left as they are
         (Lua ``defaultAccUpdateGradParameters``)."""
-        if self._parameters:
-            w, b = self._parameters.get('weight'), self._parameters.get('bias')
-            with no_grad():
-                self._accGrad(input, gradOutput, -lr, w, b)
+        params = self._parameters
+        if params:
+            if _is_grad_enabled():
+                return without_grad(Module.accUpdateGradParameters, self, input, gradOutput, lr)
+            self._accGrad(input, gradOutput, -lr, params.get('weight'), params.get('bias'))
 
     def _accGrad(self, input, gradOutput, scale, gradWeight, gradBias):
         raise NotImplementedError(f"{self.__class__.__name__} has parameters but no _accGrad")
@@ -355,13 +378,14 @@ class Module(torch.nn.Module):
         plain contiguous tensor this module owns qualifies: not a view, not sharing storage with any
         of ``inputs``."""
         buf = self.__dict__.get(name)
-        if (not isinstance(buf, torch.Tensor) or buf.shape != shape or buf.dtype != like.dtype
+        if (type(buf) is not _Tensor or buf.shape != shape or buf.dtype != like.dtype
                 or buf.device != like.device or buf.requires_grad or buf._base is not None
                 or not buf.is_contiguous() or buf.numel() == 0):
             return None
         ptr = buf.untyped_storage().data_ptr()
-        if any(isinstance(t, torch.Tensor) and t.untyped_storage().data_ptr() == ptr for t in inputs):
-            return None
+        for t in inputs:
+            if isinstance(t, _Tensor) and t.untyped_storage().data_ptr() == ptr:
+                return None
         return buf
 
     def reset(self, stdv=None):
@@ -584,11 +608,7 @@ class Module(torch.nn.Module):
         return new
 
     def __getstate__(self):
-        state = super().__getstate__()
-        if '_scratch_bufs' in state:
-            state = dict(state)
-            del state['_scratch_bufs']
-        return state
+        return state_without(super().__getstate__(), '_scratch_bufs')
 
     def __setstate__(self, state):
         super().__setstate__(state)

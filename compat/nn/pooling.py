@@ -11,15 +11,20 @@ import torch
 import torch.nn.functional as F
 
 from compat.nn.batched import BatchedModule, lua_int
-from compat.nn.module import Module, autograd_active, check_tensor, no_grad
+from compat.nn.module import Module, autograd_active, check_tensor, without_grad
 
-_pool = torch.ops.aten.max_pool2d_with_indices.default
+_pool = torch._C._nn.max_pool2d_with_indices     # the direct binding of aten's max_pool2d_with_indices
 _pool_backward = torch.ops.aten.max_pool2d_with_indices_backward.default
 _pool_backward_out = torch.ops.aten.max_pool2d_with_indices_backward.grad_input
 # PyTorch's NCHW max-pooling kernel is scalar; its channels-last kernel is vectorised over the planes.
 # From this many planes on, copying a batch to channels-last and pooling there is faster, copy
 # included (benchmarks/RESULTS.md, "Timings behind choices in the code"). Same values, same indices.
+# A small sample (3-D input of fewer elements than the second bound) stays NCHW: there the two
+# copies cost more than the vectorised kernel saves.
 _CHANNELS_LAST_MIN_PLANES = 8
+_CHANNELS_LAST_MIN_SAMPLE = 8192
+_Tensor = torch.Tensor
+_is_grad_enabled = torch.is_grad_enabled
 
 
 class CeilMode:
@@ -60,38 +65,45 @@ class SpatialMaxPooling(CeilMode, Module):
                 bool(self.ceil_mode))
 
     def updateOutput(self, input):
-        check_tensor(self, 'input', input, (3, 4))
+        if type(input) is not _Tensor or not 3 <= input.dim() <= 4:
+            check_tensor(self, 'input', input, (3, 4))
         kh, kw = self.dilationH * (self.kH - 1) + 1, self.dilationW * (self.kW - 1) + 1
-        if input.shape[-2] + 2 * self.padH < kh or input.shape[-1] + 2 * self.padW < kw:
-            raise ValueError(f"{type(self).__name__}: input of size {tuple(input.shape)} is smaller than the "
+        shape = input.shape
+        if shape[-2] + 2 * self.padH < kh or shape[-1] + 2 * self.padW < kw:
+            raise ValueError(f"{type(self).__name__}: input of size {tuple(shape)} is smaller than the "
                              f"kernel {kh}x{kw}; expecting {self.expected_input()}")
+        if _is_grad_enabled():
+            if autograd_active():
+                self.output, self.indices = F.max_pool2d_with_indices(input, *self._args(), True)
+                return self.output
+            return without_grad(SpatialMaxPooling.updateOutput, self, input)
         k, d, p, dil, ceil = self._args()
-        if autograd_active():
-            self.output, self.indices = F.max_pool2d_with_indices(input, k, d, p, dil, ceil, True)
-            return self.output
-        with no_grad():
-            if input.shape[-3] >= _CHANNELS_LAST_MIN_PLANES:    # one sample too: as a batch of 1
-                x4 = input if input.dim() == 4 else input.unsqueeze(0)
-                x = self._scratch('channels_last', x4.shape, input, torch.channels_last).copy_(x4)
-                out, idx = _pool(x, k, d, p, dil, ceil)
-                if input.dim() == 3:
-                    out, idx = out.squeeze(0), idx.squeeze(0)
-                self.output, self.indices = out.contiguous(), idx.contiguous()
-            else:
-                self.output, self.indices = _pool(input, k, d, p, dil, ceil)
-        return self.output
+        if shape[-3] >= _CHANNELS_LAST_MIN_PLANES and (len(shape) == 4 or input.numel() >= _CHANNELS_LAST_MIN_SAMPLE):
+            x4 = input if len(shape) == 4 else input.unsqueeze(0)
+            x = self._scratch('channels_last', x4.shape, input, torch.channels_last).copy_(x4)
+            out, idx = _pool(x, k, d, p, dil, ceil)
+            if len(shape) == 3:
+                out, idx = out.squeeze(0), idx.squeeze(0)
+            out, idx = out.contiguous(), idx.contiguous()
+        else:
+            out, idx = _pool(input, k, d, p, dil, ceil)
+        state = self.__dict__
+        state['output'], state['indices'] = out, idx
+        return out
 
     def updateGradInput(self, input, gradOutput):
         if self.gradInput is None:
             return None
-        check_tensor(self, 'gradOutput', gradOutput, input.dim())
+        if type(gradOutput) is not _Tensor or gradOutput.dim() != input.dim():
+            check_tensor(self, 'gradOutput', gradOutput, input.dim())
+        if _is_grad_enabled():
+            return without_grad(SpatialMaxPooling.updateGradInput, self, input, gradOutput)
         k, d, p, dil, ceil = self._args()
-        with no_grad():
-            buf = self._reusable('gradInput', input.shape, gradOutput, input, gradOutput)
-            self.gradInput = (_pool_backward(gradOutput, input, k, d, p, dil, ceil, self.indices) if buf is None
-                              else _pool_backward_out(gradOutput, input, k, d, p, dil, ceil, self.indices,
-                                                      grad_input=buf))
-        return self.gradInput
+        buf = self._reusable('gradInput', input.shape, gradOutput, input, gradOutput)
+        gi = (_pool_backward(gradOutput, input, k, d, p, dil, ceil, self.indices) if buf is None
+              else _pool_backward_out(gradOutput, input, k, d, p, dil, ceil, self.indices, grad_input=buf))
+        self.__dict__['gradInput'] = gi
+        return gi
 
     def __tostring__(self):
         return pool_tostring(self)

@@ -30,9 +30,13 @@ def parse_sizes(owner, args, minimum=None):
     return tuple(integral(owner, 'size', s, minimum=minimum) for s in args)
 
 
+_Tensor = torch.Tensor
+
+
 def _view(t, shape):
     try:
-        return t.view(shape)
+        # sizes as separate arguments: PyTorch parses them faster than one tuple or torch.Size
+        return t.view(*shape) if shape else t.view(shape)
     except RuntimeError:       # non-contiguous input: Lua would copy (Reshape) or fail (View)
         return t.reshape(shape)
 
@@ -100,11 +104,16 @@ class View(_NumInputDims, _Reshaping):
         return bsz
 
     def updateOutput(self, input):
-        check_tensor(self, 'input', input)
-        bsz = self._batchsize(input)
-        shape = self.size if bsz is None else (bsz,) + self.size
-        self.output = _view(input, shape)
-        return self.output
+        if type(input) is not _Tensor:
+            check_tensor(self, 'input', input)
+        if not self.numInputDims and self.numElements and input.numel() == self.numElements:
+            shape = self.size               # one sample: what _batchsize decides, without its loops
+        else:
+            bsz = self._batchsize(input)
+            shape = self.size if bsz is None else (bsz,) + self.size
+        out = _view(input, shape)
+        self.__dict__['output'] = out
+        return out
 
     def __tostring__(self):
         return f"nn.View({', '.join(map(str, self.size))})"

@@ -4,12 +4,31 @@ Lua's ``local state = state or config`` (without a state table the config holds 
 ``config.key or default`` (a missing or nil key takes the default; 0 and false do not), and the call
 ``local fx, dfdx = opfunc(x)`` checked once here so every algorithm names the contract the same way.
 """
+import functools
 import math
 from collections.abc import MutableMapping
 
 import torch
 
-__all__ = ["begin", "div", "evaluate", "number", "option", "sqrt"]
+__all__ = ["begin", "div", "evaluate", "number", "option", "sqrt", "without_autograd"]
+
+_NUMBERS = (int, float)
+_is_grad_enabled, _set_grad_enabled = torch.is_grad_enabled, torch._C._set_grad_enabled
+
+
+def without_autograd(algorithm):
+    """``algorithm`` run with grad mode off, the caller's mode restored afterwards: Lua's optim knows
+    no autograd, so ``opfunc`` and the update are plain tensor maths. What ``@torch.no_grad()`` does,
+    without building a context object on every call of a per-step function."""
+    @functools.wraps(algorithm)
+    def run(*args, **kwargs):
+        previous = _is_grad_enabled()
+        _set_grad_enabled(False)
+        try:
+            return algorithm(*args, **kwargs)
+        finally:
+            _set_grad_enabled(previous)
+    return run
 
 
 def option(config, key, default):
@@ -20,7 +39,11 @@ def option(config, key, default):
 
 def number(algo, config, key, default):
     """``option`` for a numeric setting, with a clear error when it is not a number."""
-    value = option(config, key, default)
+    value = config.get(key)
+    if value is None:
+        return default
+    if type(value) in _NUMBERS:         # the common case first
+        return value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{algo}: config.{key} must be a number, got {value!r}")
     return value
@@ -30,7 +53,9 @@ def begin(algo, x, config, state):
     """Lua's prologue: ``config = config or {}; state = state or config``; returns (config, state)."""
     config = {} if config is None else config
     state = config if state is None else state
-    if not isinstance(config, MutableMapping) or not isinstance(state, MutableMapping):
+    if isinstance(config, dict) and isinstance(state, dict):       # Lua tables, plain dicts: at once
+        pass
+    elif not isinstance(config, MutableMapping) or not isinstance(state, MutableMapping):
         raise TypeError(f"{algo}: config and state must be dicts, got {type(config).__name__} and "
                         f"{type(state).__name__}")
     if not isinstance(x, torch.Tensor):

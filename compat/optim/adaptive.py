@@ -12,7 +12,7 @@ import math
 
 import torch
 
-from compat.optim._common import begin, evaluate, number, option
+from compat.optim._common import begin, evaluate, number, option, without_autograd
 
 __all__ = ["adadelta", "adagrad", "adam", "adamax", "rmsprop"]
 
@@ -48,7 +48,7 @@ def _zeros(state, key, like):
     return state[key]
 
 
-@torch.no_grad()
+@without_autograd
 def adagrad(opfunc, x, config=None, state=None):
     """Lua ``optim.adagrad``: ``paramVariance += g*g``, ``x -= clr * g / (sqrt(paramVariance) + 1e-10)``
     with ``clr = learningRate / (1 + evalCounter * learningRateDecay)`` (evalCounter before this call).
@@ -70,7 +70,7 @@ def adagrad(opfunc, x, config=None, state=None):
     return x, [fx]
 
 
-@torch.no_grad()
+@without_autograd
 def adadelta(opfunc, x, config=None, state=None):
     """Lua ``optim.adadelta``: ``paramVariance = rho*paramVariance + (1-rho) g*g``,
     ``delta = sqrt(accDelta + eps) / sqrt(paramVariance + eps) * g``, ``x -= delta``,
@@ -94,7 +94,7 @@ def adadelta(opfunc, x, config=None, state=None):
     return x, [fx]
 
 
-@torch.no_grad()
+@without_autograd
 def adam(opfunc, x, config=None, state=None):
     """Lua ``optim.adam``: ``m = beta1 m + (1-beta1) g``, ``v = beta2 v + (1-beta2) g*g``,
     ``x -= clr * sqrt(1-beta2^t) / (1-beta1^t) * m / (sqrt(v) + epsilon)`` with
@@ -108,19 +108,19 @@ def adam(opfunc, x, config=None, state=None):
     beta2 = number("adam", config, "beta2", 0.999)
     epsilon = number("adam", config, "epsilon", 1e-8)
     fx, dfdx = _gradient("adam", opfunc, x, config)
-    state["t"] = option(state, "t", 0)
+    state["t"] = t = option(state, "t", 0)
     m, v, denom = _zeros(state, "m", x), _zeros(state, "v", x), _zeros(state, "denom", x)
-    clr = lr / (1 + state["t"] * lrd)
-    state["t"] += 1
+    clr = lr / (1 + t * lrd)
+    state["t"] = t = t + 1
     m.mul_(beta1).add_(dfdx, alpha=1 - beta1)
     v.mul_(beta2).addcmul_(dfdx, dfdx, value=1 - beta2)
     torch.sqrt(v, out=denom).add_(epsilon)
-    step = clr * math.sqrt(1 - beta2 ** state["t"]) / (1 - beta1 ** state["t"])
+    step = clr * math.sqrt(1 - beta2 ** t) / (1 - beta1 ** t)
     x.addcdiv_(m, denom, value=-step)
     return x, [fx]
 
 
-@torch.no_grad()
+@without_autograd
 def adamax(opfunc, x, config=None, state=None):
     """Lua ``optim.adamax``: ``m = beta1 m + (1-beta1) g``, ``u = max(beta2 u, |g| + epsilon)``,
     ``x -= learningRate / (1-beta1^t) * m / u``. Defaults: learningRate 0.002, beta1 0.9,
@@ -146,7 +146,7 @@ def adamax(opfunc, x, config=None, state=None):
     return x, [fx]
 
 
-@torch.no_grad()
+@without_autograd
 def rmsprop(opfunc, x, config=None, state=None):
     """Lua ``optim.rmsprop``: ``m = alpha m + (1-alpha) g*g``, ``x -= learningRate * g / (sqrt(m) +
     epsilon)``. Defaults: learningRate 1e-2, alpha 0.99, epsilon 1e-8, weightDecay 0, initialMean 0
