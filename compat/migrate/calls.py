@@ -6,7 +6,6 @@ from luaparser.ast import walk
 
 from compat.migrate import names
 from compat.migrate.expressions import ATOM, LAMBDA, RECEIVERS
-from compat.migrate.kinds import pure
 from compat.migrate.scope import assigned_names
 
 
@@ -82,7 +81,7 @@ class CallMixin:
             in_place = kind in ("tensor", "element")
             fast = self.tensor_method(obj, name, node.args, args, in_place)
             if fast is None:
-                fast = self.fast_tensor_method(obj, name, node.args, args, pure(source), in_place)
+                fast = self.fast_tensor_method(obj, name, node.args, args, in_place)
             if fast is not None:
                 return fast, ATOM
             if name in names.LUA_TENSOR_METHODS:

@@ -538,10 +538,10 @@ class KindsMixin:
     def zero_based_sub(self, left, amount):
         return f"{self.expr(left, 11)} - {amount}"
 
-    def fast_tensor_method(self, obj, name, nodes, args, pure=False, in_place=True):
+    def fast_tensor_method(self, obj, name, nodes, args, in_place=True):
         """``x:name(...)`` on a tensor as PyTorch with Torch7's meaning, for the methods whose 1-based
         arguments are literal or proven positive integers and whose in-place forms are certain
-        (``pure``: the receiver's code may be evaluated twice)."""
+        (``in_place``: PyTorch's in-place methods may change the receiver)."""
         if not nodes and name in NO_ARGUMENT_METHODS:
             return f"{obj}.{NO_ARGUMENT_METHODS[name]}()"
         if name in SHIFTED_METHODS:
@@ -554,11 +554,5 @@ class KindsMixin:
             return None
         if name in IN_PLACE_METHODS and tuple(self.kind(n) for n in nodes) in IN_PLACE_METHODS[name][1]:
             return f"{obj}.{IN_PLACE_METHODS[name][0]}({', '.join(args)})"
-        if name == "copy" and len(nodes) == 1 and self.kind(nodes[0]) == "tensor" and pure:
-            return f"{obj}.copy_({args[0]}.reshape({obj}.shape))"      # Torch7: any shape, same count
-        return None
+        return None         # (copy: T7.copy, Torch7's count check and a direct copy for equal shapes)
 
-
-def pure(node):
-    """Whether evaluating ``node`` twice has no effect: names, numbers, indexing and arithmetic."""
-    return all(isinstance(n, (ast.Name, ast.Index, ast.Number, ast.AriOp, ast.String)) for n in walk(node))
