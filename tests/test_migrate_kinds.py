@@ -164,3 +164,10 @@ def test_parameters_take_what_every_call_passes():
     assert "    lua.print(T7.sum(d.x), d.size(d), k)" in out     # k is nil in one call: unknown
     assert "    return e * 2" in out                             # twice's e is the number 3, not the tensor
     assert "    return lua.invoke(t, 'sum')" in out              # free is passed as a value: any caller
+
+
+def test_the_and_or_idiom_has_the_kind_of_both_branches():
+    out = lines("local t = torch.LongTensor(3)\nfor i = 1, 3 do t[i] = i > 1 and 1 or 2 end\n"
+                "local s = (t[1] > 1) and 'big' or 'small'\nprint(s .. '!')\n")
+    assert "    t[i - 1] = 1 if i > 1 else 2" in out         # a number either way: a plain element store
+    assert "print(s + '!')" in out                          # a string either way: Python's + and print

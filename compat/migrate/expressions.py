@@ -83,6 +83,10 @@ class ExpressionMixin:
             if analysis is not None and id(node) in analysis.param_nodes:
                 return self.parameter_kind(analysis.param_nodes[id(node)])   # what every call passes
             return self.scope.kind(node.id)
+        if isinstance(node, ast.OrLoOp) and isinstance(node.left, ast.AndLoOp):
+            # c and a or b gives a or b (never c: a false c makes way for b)
+            chosen, other = self.kind(node.left.right), self.kind(node.right)
+            return chosen if chosen == other else None
         if isinstance(node, (ast.AndLoOp, ast.OrLoOp)):
             left, right = self.kind(node.left), self.kind(node.right)
             return left if left == right and left != "bool" else ("bool" if left == right == "bool" else None)
