@@ -12,7 +12,7 @@ from compat import cuda
 from compat.lua import tensor_shape as _shape
 from compat.torch_random import TENSOR_METHODS as _RANDOM_METHODS
 
-__all__ = ["LUA_TENSOR_METHODS", "TORCH", "mul", "tensor_index", "tensor_setindex"]
+__all__ = ["LUA_TENSOR_METHODS", "T7", "TORCH", "mul", "tensor_index", "tensor_setindex"]
 
 
 _NUMBERS = (int, float)
@@ -246,4 +246,3 @@ for _name, _method in LUA_TENSOR_METHODS.items():
     setattr(_Torch7Tensor, _name, staticmethod(_as_lua_data(_method)))
 _Torch7Tensor.at = staticmethod(tensor_index)
 _Torch7Tensor.put = staticmethod(tensor_setindex)
-__all__.append("T7")

@@ -6,7 +6,7 @@ from luaparser.ast import walk
 
 from compat.migrate import names
 from compat.migrate.expressions import ATOM, LAMBDA, RECEIVERS
-from compat.migrate.scope import assigned_names
+from compat.migrate.scope import assigned_names, string_value
 
 
 class CallMixin:
@@ -76,16 +76,13 @@ class CallMixin:
         obj = self.expr(source, ATOM)
         if kind == "object" or (kind in RECEIVERS and name not in names.LUA_TENSOR_METHODS):
             return f"{obj}.{name}({', '.join(args)})", ATOM
-        if kind in RECEIVERS:
+        if kind in RECEIVERS:           # a Torch7 method (the others returned above)
             # a parameter or an output changes in place through T7 only; reading its shape is PyTorch's
             in_place = kind in ("tensor", "element")
             fast = self.tensor_method(obj, name, node.args, args, in_place)
             if fast is None:
                 fast = self.fast_tensor_method(obj, name, node.args, args, in_place)
-            if fast is not None:
-                return fast, ATOM
-            if name in names.LUA_TENSOR_METHODS:
-                return self.torch7_call(name, [obj] + args), ATOM
+            return (fast, ATOM) if fast is not None else (self.torch7_call(name, [obj] + args), ATOM)
         if kind == "table" and name.isidentifier():
             return f"{obj}.{name}({', '.join([obj] + args)})", ATOM
         return f"lua.invoke({', '.join([self.expr(source), repr(name)] + args)})", ATOM
@@ -181,10 +178,6 @@ class CallMixin:
     @staticmethod
     def has_functions(node):
         return any(isinstance(n, ast.AnonymousFunction) for n in walk(node))
-
-
-def string_value(node):
-    return node.s.decode("utf-8", "replace") if isinstance(node.s, bytes) else str(node.s)
 
 
 __all__ = ["LAMBDA", "CallMixin", "string_value"]

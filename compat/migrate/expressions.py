@@ -8,6 +8,7 @@ import keyword
 from luaparser import astnodes as ast
 
 from compat.migrate import names
+from compat.migrate.scope import dotted_name, string_value
 
 # Python precedences (higher binds tighter).
 ATOM, POWER, UNARY, MUL, ADD, CMP, NOT, AND, OR, LAMBDA = 16, 14, 13, 12, 11, 7, 6, 5, 4, 1
@@ -42,8 +43,7 @@ def wrap(code_prec, minimum):
 
 
 def string_literal(node):
-    text = node.s.decode("utf-8", "replace") if isinstance(node.s, bytes) else str(node.s)
-    return repr(text)
+    return repr(string_value(node))
 
 
 def python_name(key, bare):
@@ -101,16 +101,15 @@ class ExpressionMixin:
             return "tensor"
         if isinstance(node, ast.Call):
             return self.call_kind(node)
-        if isinstance(node, ast.Index) and node.notation == ast.IndexNotation.DOT \
-                and isinstance(node.value, ast.Name) and (node.value.id == "self" or self.kind(node.value) == "table"):
-            return self.field_kinds.get(node.idx.id)     # a field every assignment of which gives one kind
-        if isinstance(node, ast.Index) and node.notation == ast.IndexNotation.DOT \
-                and isinstance(node.value, ast.Name) and node.value.id in self.module_names \
-                and node.idx.id in names.MODULE_TENSOR_FIELDS:
-            return "field"                              # lin.weight of lin = nn.Linear(...)
-        if isinstance(node, ast.Index) and node.notation == ast.IndexNotation.DOT \
-                and isinstance(node.value, ast.Name) and node.value.id in self.option_names:
-            return self.option_kinds.get(node.idx.id)    # opt.x of cmd:parse(arg): the default's kind
+        if isinstance(node, ast.Index) and node.notation == ast.IndexNotation.DOT and isinstance(node.value, ast.Name):
+            holder, field = node.value.id, node.idx.id
+            if holder == "self" or self.kind(node.value) == "table":
+                return self.field_kinds.get(field)      # a field every assignment of which gives one kind
+            if holder in self.module_names:             # lin.weight of lin = nn.Linear(...)
+                return "field" if field in names.MODULE_TENSOR_FIELDS else None
+            if holder in self.option_names:
+                return self.option_kinds.get(field)     # opt.x of cmd:parse(arg): the default's kind
+            return None
         if isinstance(node, ast.Index) and node.notation != ast.IndexNotation.DOT \
                 and self.kind(node.value) in TENSORS and self.kind(node.idx) == "number":
             return "element"                    # x[i]: a number for a 1-D tensor, else a tensor
@@ -205,18 +204,14 @@ class ExpressionMixin:
         if dotted in ("tostring", "string.format", "string.rep", "string.sub", "string.upper", "string.lower"):
             return "str"
         if dotted == "os.date" and node.args and isinstance(node.args[0], ast.String) \
-                and "*t" not in string_literal(node.args[0]):
+                and "*t" not in string_value(node.args[0]):
             return "str"                                  # (os.date('*t') is a table)
         return None
 
-    def dotted(self, node):
+    @staticmethod
+    def dotted(node):
         """'a.b.c' for a chain of names and dotted fields, else None."""
-        if isinstance(node, ast.Name):
-            return node.id
-        if isinstance(node, ast.Index) and node.notation == ast.IndexNotation.DOT:
-            head = self.dotted(node.value)
-            return None if head is None else head + "." + node.idx.id
-        return None
+        return dotted_name(node)
 
     # ------------------------------------------------------------------ entry points
     def expr(self, node, minimum=0):

@@ -22,7 +22,7 @@ from luaparser import astnodes as ast
 from luaparser.ast import walk
 
 from compat.migrate import names
-from compat.migrate.scope import Scope, Spread, own_nodes
+from compat.migrate.scope import Scope, Spread, dotted_name, own_nodes, string_value
 
 # Tensor methods that change the shape of their receiver in place.
 RESIZING_METHODS = frozenset({"resize", "resizeAs", "set", "squeeze", "unsqueeze", "addmm", "addmv", "addr",
@@ -57,6 +57,14 @@ NUMBER_FUNCTIONS = frozenset("lua.math." + f for f in ("min", "max", "floor", "c
 NO_ARGUMENT_METHODS = {"nDimension": "dim", "nElement": "numel", "isContiguous": "is_contiguous"}
 
 
+def _nn_constructor(value):
+    """'Linear' for ``nn.Linear(...)`` (a module class of torch/nn), else None."""
+    dotted = dotted_name(value.func) if isinstance(value, ast.Call) else None
+    if dotted is None or not dotted.startswith("nn.") or not dotted[3:4].isupper():
+        return None
+    return dotted[3:] if dotted[3:] in names.NN_NAMES else None
+
+
 class KindsMixin:
     # the facts before prove_kinds (while Analysis reads single expressions): none proven
     optim_results = frozenset()
@@ -68,7 +76,6 @@ class KindsMixin:
     option_names = frozenset()
     option_kinds = {}
     module_names = {}
-    _resolving = set()
     defined_functions = frozenset()     # the Translator's, once Analysis has found them
     tensor_dims_of = {}
 
@@ -90,11 +97,8 @@ class KindsMixin:
         dims_allowed = not self._resizes_or_loads(chunk)
         self.module_names = {}              # lin = nn.Linear(...): name -> 'Linear'
         for name, values in by_name.items():
-            constructors = {self.dotted(v.func)[3:] for v in values if isinstance(v, ast.Call)
-                            and (self.dotted(v.func) or "")[:3] == "nn." and self.dotted(v.func)[3:4].isupper()
-                            and self.dotted(v.func)[3:] in names.NN_NAMES}
-            if values and len(constructors) == 1 and all(isinstance(v, ast.Call) for v in values) \
-                    and all(self.dotted(v.func) == "nn." + next(iter(constructors)) for v in values):
+            constructors = {_nn_constructor(v) for v in values}
+            if len(constructors) == 1 and None not in constructors:
                 self.module_names[name] = constructors.pop()
         self.positive_names = self._solve_positive(by_name)
         self.positive_nodes = self._positive_loop_names(chunk)      # steps that are positive names
@@ -272,7 +276,7 @@ class KindsMixin:
         for node in walk(chunk):
             if isinstance(node, ast.Invoke) and node.func.id == "option" and len(node.args) >= 2 \
                     and isinstance(node.args[0], ast.String):
-                key = node.args[0].s.decode() if isinstance(node.args[0].s, bytes) else node.args[0].s
+                key = string_value(node.args[0])
                 default = node.args[1]
                 kind = {ast.Number: "number", ast.String: "str", ast.TrueExpr: "bool",
                         ast.FalseExpr: "bool"}.get(type(default))
@@ -323,7 +327,7 @@ class KindsMixin:
                 head = getattr(node.func, "id", None) or getattr(getattr(node.func, "idx", None), "id", None)
                 if head in ("require", "dofile") and node.args and isinstance(node.args[0], ast.String) \
                         and node.args[0].s not in names.REQUIRES and node.args[0].s not in (b"torch", "torch"):
-                    module = node.args[0].s.decode() if isinstance(node.args[0].s, bytes) else node.args[0].s
+                    module = string_value(node.args[0])
                     if module not in names.REQUIRES and module not in names.LUA_STANDARD_MODULES:
                         return True
         return False

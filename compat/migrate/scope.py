@@ -85,15 +85,16 @@ def assigned_names(body):
 _NEVER_NIL = (ast.Number, ast.String, ast.Table, ast.TrueExpr, ast.FalseExpr, ast.AnonymousFunction, ast.Concat)
 
 
-def _appends(target, value):
-    """``t[#t + 1] = v`` with ``v`` a literal or table: the sequence ``t`` grows by one."""
-    key = target.idx
-    return isinstance(value, _NEVER_NIL) and isinstance(key, ast.AddOp) and isinstance(key.right, ast.Number) \
-        and key.right.n == 1 and isinstance(key.left, ast.ULengthOP) and isinstance(key.left.operand, ast.Name) \
-        and key.left.operand.id == target.value.id
+def appends_to(target):
+    """Whether ``target`` is ``t[#t + 1]`` for a name ``t`` (the slot after a sequence's last)."""
+    key = getattr(target, "idx", None)
+    return isinstance(target, ast.Index) and isinstance(target.value, ast.Name) and isinstance(key, ast.AddOp) \
+        and isinstance(key.right, ast.Number) and key.right.n == 1 and isinstance(key.left, ast.ULengthOP) \
+        and isinstance(key.left.operand, ast.Name) and key.left.operand.id == target.value.id
 
 
-def _string(node):
+def string_value(node):
+    """The text of a Lua string literal."""
     return node.s.decode("utf-8", "replace") if isinstance(node.s, bytes) else str(node.s)
 
 
@@ -103,14 +104,15 @@ def _field_key(target):
         return None
     if target.notation == ast.IndexNotation.DOT:
         return target.idx.id
-    return _string(target.idx) if isinstance(target.idx, ast.String) else None
+    return string_value(target.idx) if isinstance(target.idx, ast.String) else None
 
 
-def _dotted(node):
+def dotted_name(node):
+    """'a.b.c' for a chain of names and dotted fields, else None."""
     if isinstance(node, ast.Name):
         return node.id
     if isinstance(node, ast.Index) and node.notation == ast.IndexNotation.DOT:
-        head = _dotted(node.value)
+        head = dotted_name(node.value)
         return None if head is None else head + "." + node.idx.id
     return None
 
@@ -150,7 +152,7 @@ class Analysis:
                     node.notation == ast.IndexNotation.DOT or isinstance(node.idx, ast.String)):
                 self.records.add(node.value.id)
             if isinstance(node, ast.Call) and self._is_torch_class(node):
-                self.classes.add(node.args[0].s.decode() if isinstance(node.args[0].s, bytes) else node.args[0].s)
+                self.classes.add(string_value(node.args[0]))
             if isinstance(node, ast.Method) and isinstance(node.source, ast.Name):
                 self.records.add(node.source.id)  # function t:m() makes t a record
             if isinstance(node, ast.Function) and isinstance(node.name, ast.Index) \
@@ -241,11 +243,10 @@ class Analysis:
                     if field.key is not None and isinstance(field.key, ast.Name) and not field.between_brackets:
                         fields.setdefault(field.key.id, []).append(field.value)      # {data = ...}
                     elif isinstance(field.key, ast.String):
-                        fields.setdefault(_string(field.key), []).append(field.value)  # {['data'] = ...}
+                        fields.setdefault(string_value(field.key), []).append(field.value)  # {['data'] = ...}
             if isinstance(node, ast.Call) and self._is_torch_class(node):
                 parent = node.args[1] if len(node.args) > 1 else None
-                parents.add(parent.s.decode() if isinstance(getattr(parent, "s", None), bytes)
-                            else getattr(parent, "s", None))
+                parents.add(string_value(parent) if isinstance(parent, ast.String) else None)
         return fields, parents
 
     @staticmethod
@@ -267,8 +268,9 @@ class Analysis:
         for node in walk(chunk):
             if isinstance(node, ast.Assign):
                 for i, target in enumerate(node.targets):
-                    if isinstance(target, ast.Index) and isinstance(target.value, ast.Name) \
-                            and not _appends(target, node.values[i] if len(node.values) == len(node.targets) else None):
+                    grows = appends_to(target) and len(node.values) == len(node.targets) \
+                        and isinstance(node.values[i], _NEVER_NIL)      # t[#t + 1] = literal
+                    if isinstance(target, ast.Index) and isinstance(target.value, ast.Name) and not grows:
                         lengths.pop(target.value.id, None)
             elif isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Name) \
                     and isinstance(node.func, ast.Index) and getattr(node.func.value, "id", None) == "table" \
@@ -291,7 +293,7 @@ class Analysis:
             elif values and i <= len(values) and _method_or_function(values[-1]) in names.TENSOR_TWO_RESULTS:
                 out.append((target.id, Spread(values[-1], i - len(values) + 1)))
             elif values and isinstance(values[-1], ast.Call) and (
-                    isinstance(values[-1].func, ast.Name) or _dotted(values[-1].func) in names.LIBRARY_RESULTS):
+                    isinstance(values[-1].func, ast.Name) or dotted_name(values[-1].func) in names.LIBRARY_RESULTS):
                 out.append((target.id, Spread(values[-1], i - len(values) + 1)))      # f() of this file
             else:
                 out.append((target.id, None))

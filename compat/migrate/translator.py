@@ -23,6 +23,7 @@ from compat.migrate.resolve import rename_locals
 from compat.migrate.scope import (
     Analysis,
     Scope,
+    appends_to,
     assigned_names,
     function_locals,
     nested,
@@ -68,6 +69,7 @@ class Translator(KindsMixin, ExpressionMixin, CallMixin):
         self.counter = 0
         self.empty_as_list = False
         self.loop_names = []
+        self._resolving = set()     # the functions and parameters whose kinds are being worked out
         self.comments = {}
         self.code_lines = set()
         self._read_comments(tokens)
@@ -293,10 +295,7 @@ class Translator(KindsMixin, ExpressionMixin, CallMixin):
         """``t[#t + 1] = v`` on a Lua sequence held in a Python list, ``v`` never nil: an append."""
         if value is None or not isinstance(target, ast.Index) or target.notation == ast.IndexNotation.DOT:
             return False
-        key, seq = target.idx, target.value
-        return isinstance(seq, ast.Name) and self.kind(seq) == "list" and isinstance(key, ast.AddOp) \
-            and isinstance(key.right, ast.Number) and key.right.n == 1 and isinstance(key.left, ast.ULengthOP) \
-            and isinstance(key.left.operand, ast.Name) and key.left.operand.id == seq.id \
+        return appends_to(target) and self.kind(target.value) == "list" \
             and (self.kind(value) in ("number", "str", "bool", "list", "table", "tensor", "object", "function")
                  or isinstance(value, (ast.Number, ast.String, ast.Table, ast.AnonymousFunction)))
 
